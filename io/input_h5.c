@@ -1,0 +1,120 @@
+/* input_h5.c - reads batches of images from an HDF5 file. */
+#include "input_h5.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "h5util.h"
+
+vr_status vr_input_h5_open(vr_input_h5 *in, const char *path, const vr_config *cfg)
+{
+    memset(in, 0, sizeof *in);
+    in->file = in->dset = -1;
+    snprintf(in->path, sizeof in->path, "%s", path);
+    vr_h5_quiet();
+    if (access(path, R_OK) != 0)
+        return vr_fail(VR_ERR_INPUT, "%s: cannot open the input: %s", path, strerror(errno));
+    if (vr_h5_is_hdf5(path) <= 0)
+        return vr_fail(VR_ERR_INPUT, "%s: not an HDF5 file (or truncated); expected a dataset "
+                       "'images' of uint8 [N,H,W,C] or float32 [N,C,H,W]", path);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return vr_fail(VR_ERR_INPUT, "%s: HDF5 cannot open it", path);
+    in->file = f;
+    if (!vr_h5_exists(f, "/images")) {
+        vr_input_h5_close(in);
+        return vr_fail(VR_ERR_INPUT, "%s: no dataset 'images'; expected uint8 [N,%zu,%zu,%zu] "
+                       "or float32 [N,%zu,%zu,%zu]", path, cfg->image_size, cfg->image_size,
+                       cfg->channels, cfg->channels, cfg->image_size, cfg->image_size);
+    }
+    hid_t d = H5Dopen2(f, "/images", H5P_DEFAULT);
+    in->dset = d;
+    hid_t t = H5Dget_type(d), sp = H5Dget_space(d);
+    hsize_t dims[8] = {0};
+    int nd = H5Sget_simple_extent_ndims(sp);
+    if (nd > 0 && nd <= 8)
+        H5Sget_simple_extent_dims(sp, dims, NULL);
+    char tname[32], got[128];
+    vr_h5_type_name(t, tname, sizeof tname);
+    vr_h5_fmt_dims(got, sizeof got, dims, nd > 0 && nd <= 8 ? nd : 0);
+    int cls = H5Tget_class(t);
+    size_t sz = H5Tget_size(t);
+    H5Sclose(sp);
+    H5Tclose(t);
+    size_t S = cfg->image_size, C = cfg->channels;
+    if (nd == 4 && cls == H5T_INTEGER && sz == 1 && dims[1] == S && dims[2] == S && dims[3] == C) {
+        in->is_uint8 = 1;
+    } else if (nd == 4 && cls == H5T_FLOAT && dims[1] == C && dims[2] == S && dims[3] == S) {
+        in->is_uint8 = 0;
+    } else {
+        vr_input_h5_close(in);
+        return vr_fail(VR_ERR_INPUT, "%s: 'images' is %s %s; this model needs uint8 "
+                       "[N,%zu,%zu,%zu] pixels or float32 [N,%zu,%zu,%zu] normalised tensors "
+                       "(resize images to %zux%zu first)", path, tname, got, S, S, C, C, S, S,
+                       S, S);
+    }
+    in->n = dims[0];
+    in->h = in->w = S;
+    in->c = C;
+    in->has_paths = vr_h5_exists(f, "/paths");
+    return VR_OK;
+}
+
+vr_status vr_input_h5_read(vr_input_h5 *in, size_t first, size_t count, uint8_t *u8, float *f32)
+{
+    hid_t d = (hid_t)in->dset;
+    hid_t fs = H5Dget_space(d);
+    hsize_t start[4] = {first, 0, 0, 0};
+    hsize_t cnt[4] = {count, in->is_uint8 ? in->h : in->c, in->is_uint8 ? in->w : in->h,
+                      in->is_uint8 ? in->c : in->w};
+    hid_t ms = H5Screate_simple(4, cnt, NULL);
+    herr_t e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL);
+    if (e >= 0)
+        e = H5Dread(d, in->is_uint8 ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT,
+                    in->is_uint8 ? (void *)u8 : (void *)f32);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    if (e < 0)
+        return vr_fail(VR_ERR_INPUT, "%s: reading images %zu..%zu failed (file damaged?)",
+                       in->path, first, first + count - 1);
+    return VR_OK;
+}
+
+void vr_input_h5_name(vr_input_h5 *in, size_t i, char *out, size_t cap)
+{
+    snprintf(out, cap, "%zu", i);
+    if (!in->has_paths)
+        return;
+    hid_t d = H5Dopen2((hid_t)in->file, "/paths", H5P_DEFAULT);
+    if (d < 0)
+        return;
+    hid_t t = H5Dget_type(d), fs = H5Dget_space(d);
+    hsize_t n = (hsize_t)H5Sget_simple_extent_npoints(fs), one = 1, start = i;
+    if (H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) > 0 && i < n) {
+        hid_t mt = H5Tcopy(H5T_C_S1), ms = H5Screate_simple(1, &one, NULL);
+        char *s = NULL;
+        H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(t));
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &one, NULL);
+        if (H5Dread(d, mt, ms, fs, H5P_DEFAULT, &s) >= 0 && s)
+            snprintf(out, cap, "%s", s);
+        H5free_memory(s);
+        H5Sclose(ms);
+        H5Tclose(mt);
+    }
+    H5Sclose(fs);
+    H5Tclose(t);
+    H5Dclose(d);
+}
+
+void vr_input_h5_close(vr_input_h5 *in)
+{
+    if (in->dset >= 0)
+        H5Dclose((hid_t)in->dset);
+    if (in->file >= 0)
+        H5Fclose((hid_t)in->file);
+    in->file = in->dset = -1;
+}

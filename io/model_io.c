@@ -1,0 +1,440 @@
+/* model_io.c - the HDF5 model reader: config, labels, sharded hyperslab loads. */
+#include "model_io.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "h5util.h"
+
+#define MAXR 4 /* highest tensor rank in the format */
+
+static vr_status need_size(vr_model_file *m, hid_t g, const char *grp, const char *name,
+                           size_t *out)
+{
+    long long v;
+    if (vr_h5_attr_i64(g, name, &v) != 0)
+        return vr_fail(VR_ERR_MODEL,
+                       "%s: %s is missing the integer attribute '%s'; re-convert the "
+                       "checkpoint with scripts/convert_checkpoint.py",
+                       m->path, grp, name);
+    if (v < 0 || (unsigned long long)v > VR_MAX_DIM * 4096ULL)
+        return vr_fail(VR_ERR_MODEL, "%s: %s attribute '%s' = %lld is out of range", m->path,
+                       grp, name, v);
+    *out = (size_t)v;
+    return VR_OK;
+}
+
+static vr_status need_str(vr_model_file *m, hid_t g, const char *grp, const char *name,
+                          char *out, size_t cap, const char *const *allowed)
+{
+    if (vr_h5_attr_str(g, name, out, cap) != 0)
+        return vr_fail(VR_ERR_MODEL, "%s: %s is missing the string attribute '%s'", m->path,
+                       grp, name);
+    for (size_t i = 0; allowed[i]; i++)
+        if (strcmp(out, allowed[i]) == 0)
+            return VR_OK;
+    char list[256] = "";
+    for (size_t i = 0; allowed[i]; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s'%s'", i ? ", " : "",
+                 allowed[i]);
+    return vr_fail(VR_ERR_MODEL, "%s: %s attribute '%s' is '%s'; vitrun supports %s",
+                   m->path, grp, name, out, list);
+}
+
+static vr_status read_config(vr_model_file *m)
+{
+    hid_t f = (hid_t)m->file;
+    vr_status st;
+    if (!vr_h5_exists(f, "/config"))
+        return vr_fail(VR_ERR_MODEL, "%s: group /config is missing; is this a vitrun model?",
+                       m->path);
+    hid_t g = H5Gopen2(f, "/config", H5P_DEFAULT);
+    vr_config *c = &m->cfg;
+    char s[64];
+    static const char *const gelu[] = {"gelu", NULL}, *const cls[] = {"cls", NULL},
+                             *const layout[] = {"cls_first", NULL};
+    if ((st = need_size(m, g, "/config", "image_size", &c->image_size)) ||
+        (st = need_size(m, g, "/config", "patch_size", &c->patch_size)) ||
+        (st = need_size(m, g, "/config", "num_channels", &c->channels)) ||
+        (st = need_size(m, g, "/config", "hidden_size", &c->hidden)) ||
+        (st = need_size(m, g, "/config", "num_layers", &c->layers)) ||
+        (st = need_size(m, g, "/config", "num_heads", &c->heads)) ||
+        (st = need_size(m, g, "/config", "head_dim", &c->head_dim)) ||
+        (st = need_size(m, g, "/config", "mlp_dim", &c->mlp_dim)) ||
+        (st = need_size(m, g, "/config", "num_classes", &c->classes)) ||
+        (st = need_str(m, g, "/config", "activation", s, sizeof s, gelu)) ||
+        (st = need_str(m, g, "/config", "pooling", s, sizeof s, cls)) ||
+        (st = need_str(m, g, "/config", "token_layout", s, sizeof s, layout))) {
+        H5Gclose(g);
+        return st;
+    }
+    if (vr_h5_attr_f64(g, "layer_norm_eps", &c->ln_eps, 1) != 0) {
+        H5Gclose(g);
+        return vr_fail(VR_ERR_MODEL, "%s: /config is missing the float attribute 'layer_norm_eps'",
+                       m->path);
+    }
+    H5Gclose(g);
+    return vr_config_check(c, m->path);
+}
+
+static vr_status read_preprocess(vr_model_file *m)
+{
+    hid_t f = (hid_t)m->file;
+    vr_preprocess *p = &m->pre;
+    vr_status st;
+    if (!vr_h5_exists(f, "/preprocess"))
+        return vr_fail(VR_ERR_MODEL, "%s: group /preprocess is missing", m->path);
+    hid_t g = H5Gopen2(f, "/preprocess", H5P_DEFAULT);
+    char s[64];
+    static const char *const modes[] = {"exact", "shorter", NULL},
+                             *const interps[] = {"bilinear", "bicubic", NULL};
+    if ((st = need_str(m, g, "/preprocess", "resize", s, sizeof s, modes)) == VR_OK) {
+        p->resize = strcmp(s, "exact") == 0 ? VR_RESIZE_EXACT : VR_RESIZE_SHORTER;
+        if ((st = need_str(m, g, "/preprocess", "interpolation", s, sizeof s, interps)) == VR_OK)
+            p->interp = strcmp(s, "bilinear") == 0 ? VR_INTERP_BILINEAR : VR_INTERP_BICUBIC;
+    }
+    if (!st && !(st = need_size(m, g, "/preprocess", "resize_size", &p->resize_size)))
+        st = need_size(m, g, "/preprocess", "crop_size", &p->crop_size);
+    if (!st && (vr_h5_attr_f64(g, "rescale", &p->rescale, 1) ||
+                vr_h5_attr_f64(g, "mean", p->mean, 3) || vr_h5_attr_f64(g, "std", p->std, 3)))
+        st = vr_fail(VR_ERR_MODEL,
+                     "%s: /preprocess needs float attributes rescale (1), mean (3) and std (3)",
+                     m->path);
+    H5Gclose(g);
+    if (st)
+        return st;
+    for (int i = 0; i < 3; i++)
+        if (!(p->std[i] > 0.0))
+            return vr_fail(VR_ERR_MODEL, "%s: /preprocess std[%d] = %g must be positive",
+                           m->path, i, p->std[i]);
+    if (p->crop_size != m->cfg.image_size)
+        return vr_fail(VR_ERR_MODEL, "%s: /preprocess crop_size %zu != /config image_size %zu",
+                       m->path, p->crop_size, m->cfg.image_size);
+    return VR_OK;
+}
+
+static vr_status read_labels(vr_model_file *m)
+{
+    hid_t f = (hid_t)m->file;
+    if (!vr_h5_exists(f, "/labels"))
+        return VR_OK;
+    hid_t d = H5Dopen2(f, "/labels", H5P_DEFAULT);
+    hid_t t = H5Dget_type(d), sp = H5Dget_space(d);
+    hssize_t n = H5Sget_simple_extent_npoints(sp);
+    vr_status st = VR_OK;
+    if (H5Tget_class(t) != H5T_STRING || H5Sget_simple_extent_ndims(sp) != 1 ||
+        n != (hssize_t)m->cfg.classes) {
+        st = vr_fail(VR_ERR_MODEL, "%s: /labels must be %zu strings (one per class); found %lld "
+                     "elements", m->path, m->cfg.classes, (long long)n);
+    } else {
+        m->labels = calloc((size_t)n, sizeof *m->labels);
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        if (H5Tis_variable_str(t) > 0) {
+            H5Tset_size(mt, H5T_VARIABLE);
+            H5Tset_cset(mt, H5Tget_cset(t));
+            char **tmp = calloc((size_t)n, sizeof *tmp);
+            if (!m->labels || !tmp || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0)
+                st = vr_fail(VR_ERR_MODEL, "%s: cannot read /labels", m->path);
+            for (hssize_t i = 0; tmp && i < n; i++) {
+                if (!st)
+                    m->labels[i] = strdup(tmp[i] ? tmp[i] : "");
+                H5free_memory(tmp[i]);
+            }
+            free(tmp);
+        } else {
+            size_t sz = H5Tget_size(t);
+            H5Tset_size(mt, sz);
+            char *buf = calloc((size_t)n, sz);
+            if (!m->labels || !buf || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+                st = vr_fail(VR_ERR_MODEL, "%s: cannot read /labels", m->path);
+            for (hssize_t i = 0; !st && i < n; i++)
+                m->labels[i] = strndup(buf + (size_t)i * sz, sz);
+            free(buf);
+        }
+        H5Tclose(mt);
+    }
+    H5Sclose(sp);
+    H5Tclose(t);
+    H5Dclose(d);
+    return st;
+}
+
+vr_status vr_model_open(vr_model_file *m, const char *path)
+{
+    memset(m, 0, sizeof *m);
+    m->file = -1;
+    vr_h5_quiet();
+    snprintf(m->path, sizeof m->path, "%s", path);
+    snprintf(m->dir, sizeof m->dir, "%s", path);
+    char *slash = strrchr(m->dir, '/');
+    if (slash)
+        slash[1] = '\0';
+    else
+        m->dir[0] = '\0';
+    if (access(path, R_OK) != 0)
+        return vr_fail(VR_ERR_MODEL, "%s: cannot open the model file: %s", path, strerror(errno));
+    if (vr_h5_is_hdf5(path) <= 0)
+        return vr_fail(VR_ERR_MODEL, "%s: not an HDF5 file, or truncated; expected a vitrun "
+                       "model written by scripts/convert_checkpoint.py", path);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return vr_fail(VR_ERR_MODEL, "%s: HDF5 cannot open it (truncated or damaged?)", path);
+    m->file = f;
+    long long version;
+    if (vr_h5_attr_i64(f, "format_version", &version) != 0) {
+        vr_model_close(m);
+        return vr_fail(VR_ERR_MODEL, "%s: no root attribute 'format_version'; this is not a "
+                       "vitrun model. Convert checkpoints with scripts/convert_checkpoint.py", path);
+    }
+    if (version != VR_FORMAT_VERSION) {
+        vr_model_close(m);
+        return vr_fail(VR_ERR_MODEL, "%s: format_version %lld, this vitrun reads version %d; "
+                       "re-convert the model or use a matching vitrun", path, version,
+                       VR_FORMAT_VERSION);
+    }
+    if (vr_h5_attr_str(f, "model_id", m->model_id, sizeof m->model_id) != 0)
+        m->model_id[0] = '\0';
+    vr_status st;
+    if ((st = read_config(m)) || (st = read_preprocess(m)) || (st = read_labels(m))) {
+        vr_model_close(m);
+        return st;
+    }
+    return VR_OK;
+}
+
+void vr_model_close(vr_model_file *m)
+{
+    for (size_t i = 0; i < m->n_shards_open; i++)
+        H5Fclose((hid_t)m->shards[i].file);
+    m->n_shards_open = 0;
+    if (m->file >= 0)
+        H5Fclose((hid_t)m->file);
+    m->file = -1;
+    if (m->labels) {
+        for (size_t i = 0; i < m->cfg.classes; i++)
+            free(m->labels[i]);
+        free(m->labels);
+        m->labels = NULL;
+    }
+}
+
+/* Where the tensors of `group` (e.g. "/layers/03") live: the index file itself,
+ * or, through an external link, a shard file (opened once, on first use). */
+typedef struct {
+    hid_t file;
+    char file_name[4096]; /* for messages */
+    char prefix[512];     /* the group's path inside that file */
+} location;
+
+static vr_status locate(vr_model_file *m, const char *group, location *loc)
+{
+    hid_t f = (hid_t)m->file;
+    if (!vr_h5_exists(f, group))
+        return vr_fail(VR_ERR_MODEL, "%s: group %s is missing; the model is incomplete "
+                       "(was the conversion interrupted?)", m->path, group);
+    vr_h5_linfo info;
+    if (vr_h5_get_linfo(f, group, &info) < 0)
+        return vr_fail(VR_ERR_MODEL, "%s: cannot inspect %s", m->path, group);
+    if (info.type != H5L_TYPE_EXTERNAL) {
+        loc->file = f;
+        snprintf(loc->file_name, sizeof loc->file_name, "%s", m->path);
+        snprintf(loc->prefix, sizeof loc->prefix, "%s", group);
+        return VR_OK;
+    }
+    char buf[4096];
+    const char *target_file = NULL, *target_obj = NULL;
+    unsigned flags;
+    if (info.u.val_size > sizeof buf || H5Lget_val(f, group, buf, sizeof buf, H5P_DEFAULT) < 0 ||
+        H5Lunpack_elink_val(buf, info.u.val_size, &flags, &target_file, &target_obj) < 0)
+        return vr_fail(VR_ERR_MODEL, "%s: cannot read the external link %s", m->path, group);
+    if (target_file[0] == '/')
+        snprintf(loc->file_name, sizeof loc->file_name, "%s", target_file);
+    else
+        snprintf(loc->file_name, sizeof loc->file_name, "%s%s", m->dir, target_file);
+    snprintf(loc->prefix, sizeof loc->prefix, "%s", target_obj);
+    for (size_t i = 0; i < m->n_shards_open; i++)
+        if (strcmp(m->shards[i].name, target_file) == 0) {
+            loc->file = (hid_t)m->shards[i].file;
+            goto check_group;
+        }
+    if (access(loc->file_name, R_OK) != 0)
+        return vr_fail(VR_ERR_MODEL, "%s: %s points to shard file '%s', which cannot be opened "
+                       "(%s); keep the shard files next to the index file", m->path, group,
+                       loc->file_name, strerror(errno));
+    if (vr_h5_is_hdf5(loc->file_name) <= 0)
+        return vr_fail(VR_ERR_MODEL, "%s: shard file '%s' (for %s) is not a readable HDF5 file; "
+                       "it may be truncated: copy or convert it again", m->path, loc->file_name,
+                       group);
+    if (m->n_shards_open == VR_MAX_SHARD_FILES)
+        return vr_fail(VR_ERR_MODEL, "%s: more than %d shard files", m->path, VR_MAX_SHARD_FILES);
+    hid_t sf = H5Fopen(loc->file_name, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (sf < 0)
+        return vr_fail(VR_ERR_MODEL, "%s: HDF5 cannot open shard file '%s' (truncated or "
+                       "damaged?)", m->path, loc->file_name);
+    char id[64] = "";
+    if (m->model_id[0] && (vr_h5_attr_str(sf, "model_id", id, sizeof id) != 0 ||
+                           strcmp(id, m->model_id) != 0)) {
+        H5Fclose(sf);
+        return vr_fail(VR_ERR_MODEL, "%s: shard file '%s' has model_id '%s' but the index has "
+                       "'%s'; it belongs to another model (mixed-up copies?)", m->path,
+                       loc->file_name, id, m->model_id);
+    }
+    snprintf(m->shards[m->n_shards_open].name, sizeof m->shards[0].name, "%s", target_file);
+    m->shards[m->n_shards_open++].file = sf;
+    loc->file = sf;
+check_group:
+    if (!vr_h5_exists(loc->file, loc->prefix))
+        return vr_fail(VR_ERR_MODEL, "%s: shard file '%s' has no group %s (linked from %s)",
+                       m->path, loc->file_name, loc->prefix, group);
+    return VR_OK;
+}
+
+/* Reads the hyperslab start/count of dataset `group/name`, which must have
+ * exactly the dims `full` (rank r), into dst as float32. */
+static vr_status read_tensor(vr_model_file *m, const char *group, const char *name, int r,
+                             const hsize_t *full, const hsize_t *start, const hsize_t *count,
+                             float *dst)
+{
+    location loc;
+    vr_status st = locate(m, group, &loc);
+    if (st)
+        return st;
+    char path[1024], want[128], got[128], tname[32];
+    snprintf(path, sizeof path, "%s/%s", loc.prefix, name);
+    vr_h5_fmt_dims(want, sizeof want, full, r);
+    if (!vr_h5_exists(loc.file, path))
+        return vr_fail(VR_ERR_MODEL, "%s: dataset %s/%s is missing (expected float32 %s)",
+                       loc.file_name, group, name, want);
+    hid_t d = H5Dopen2(loc.file, path, H5P_DEFAULT);
+    if (d < 0)
+        return vr_fail(VR_ERR_MODEL, "%s: %s/%s is not a dataset", loc.file_name, group, name);
+    hid_t t = H5Dget_type(d), fs = H5Dget_space(d), ms = -1;
+    hsize_t dims[MAXR + 4];
+    int nd = H5Sget_simple_extent_ndims(fs);
+    if (nd >= 0 && nd <= MAXR + 4)
+        H5Sget_simple_extent_dims(fs, dims, NULL);
+    int same = nd == r;
+    for (int i = 0; same && i < r; i++)
+        same = dims[i] == full[i];
+    if (!same) {
+        vr_h5_fmt_dims(got, sizeof got, dims, nd > 0 && nd <= MAXR + 4 ? nd : 0);
+        st = vr_fail(VR_ERR_MODEL, "%s: %s/%s has shape %s, expected %s; was it converted for "
+                     "another model configuration?", loc.file_name, group, name, got, want);
+        goto done;
+    }
+    vr_h5_type_name(t, tname, sizeof tname);
+    if (H5Tget_class(t) != H5T_FLOAT || (H5Tget_size(t) != 4 && H5Tget_size(t) != 8)) {
+        st = vr_fail(VR_ERR_MODEL, "%s: %s/%s has type %s, expected float32 (or float64)",
+                     loc.file_name, group, name, tname);
+        goto done;
+    }
+    hsize_t n = 1;
+    for (int i = 0; i < r; i++)
+        n *= count[i]; /* each count <= its dim, and the dims were checked by the config */
+    ms = H5Screate_simple(1, &n, NULL);
+    if (H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+        H5Dread(d, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, dst) < 0) {
+        st = vr_fail(VR_ERR_MODEL, "%s: reading %s/%s failed; the file is damaged or "
+                     "truncated", loc.file_name, group, name);
+        goto done;
+    }
+    m->bytes_read += (size_t)n * H5Tget_size(t);
+    for (hsize_t i = 0; i < n; i++)
+        if (!isfinite(dst[i])) {
+            st = vr_fail(VR_ERR_MODEL, "%s: %s/%s holds a non-finite value (%g at flat index "
+                         "%llu of the slice read); the checkpoint is damaged", loc.file_name,
+                         group, name, (double)dst[i], (unsigned long long)i);
+            break;
+        }
+done:
+    if (ms >= 0)
+        H5Sclose(ms);
+    H5Sclose(fs);
+    H5Tclose(t);
+    H5Dclose(d);
+    return st;
+}
+
+/* Whole tensor of rank r with dims d. */
+static vr_status read_all(vr_model_file *m, const char *g, const char *name, int r,
+                          const hsize_t *d, float *dst)
+{
+    static const hsize_t zero[MAXR] = {0};
+    return read_tensor(m, g, name, r, d, zero, d, dst);
+}
+
+static vr_status load_layer(vr_model_file *m, vr_layer_weights *L, size_t layer,
+                            const vr_shard *s)
+{
+    const vr_config *c = &m->cfg;
+    char g[64];
+    snprintf(g, sizeof g, "/layers/%02zu", layer);
+    hsize_t D = c->hidden, H = c->heads, hd = c->head_dim, M = c->mlp_dim;
+    hsize_t h0 = s->head_begin, Hl = vr_shard_heads(s), m0 = s->mlp_begin, Ml = vr_shard_mlp(s);
+    hsize_t vec[1] = {D};
+    vr_status st;
+    /* column-parallel: q/k/v rows of this shard's heads; fc1 rows of its columns */
+    hsize_t qkv_full[4] = {3, H, hd, D}, qkv_start[4] = {0, h0, 0, 0}, qkv_cnt[4] = {3, Hl, hd, D};
+    hsize_t qb_full[3] = {3, H, hd}, qb_start[3] = {0, h0, 0}, qb_cnt[3] = {3, Hl, hd};
+    hsize_t fc1_full[2] = {M, D}, fc1_start[2] = {m0, 0}, fc1_cnt[2] = {Ml, D};
+    hsize_t f1b_full[1] = {M}, f1b_start[1] = {m0}, f1b_cnt[1] = {Ml};
+    /* row-parallel: proj columns of this shard's heads; fc2 columns of its columns */
+    hsize_t pj_full[2] = {D, H * hd}, pj_start[2] = {0, h0 * hd}, pj_cnt[2] = {D, Hl * hd};
+    hsize_t fc2_full[2] = {D, M}, fc2_start[2] = {0, m0}, fc2_cnt[2] = {D, Ml};
+    if ((st = read_all(m, g, "ln1/weight", 1, vec, L->ln1_w)) ||
+        (st = read_all(m, g, "ln1/bias", 1, vec, L->ln1_b)) ||
+        (st = read_tensor(m, g, "attn/qkv_weight", 4, qkv_full, qkv_start, qkv_cnt, L->qkv_w)) ||
+        (st = read_tensor(m, g, "attn/qkv_bias", 3, qb_full, qb_start, qb_cnt, L->qkv_b)) ||
+        (st = read_tensor(m, g, "attn/proj_weight", 2, pj_full, pj_start, pj_cnt, L->proj_w)) ||
+        (st = read_all(m, g, "attn/proj_bias", 1, vec, L->proj_b)) ||
+        (st = read_all(m, g, "ln2/weight", 1, vec, L->ln2_w)) ||
+        (st = read_all(m, g, "ln2/bias", 1, vec, L->ln2_b)) ||
+        (st = read_tensor(m, g, "mlp/fc1_weight", 2, fc1_full, fc1_start, fc1_cnt, L->fc1_w)) ||
+        (st = read_tensor(m, g, "mlp/fc1_bias", 1, f1b_full, f1b_start, f1b_cnt, L->fc1_b)) ||
+        (st = read_tensor(m, g, "mlp/fc2_weight", 2, fc2_full, fc2_start, fc2_cnt, L->fc2_w)) ||
+        (st = read_all(m, g, "mlp/fc2_bias", 1, vec, L->fc2_b)))
+        return st;
+    return VR_OK;
+}
+
+vr_status vr_model_load(vr_model_file *m, vr_weights *w, const vr_shard *s)
+{
+    const vr_config *c = &m->cfg;
+    vr_status st;
+    if (s->layer_end > c->layers || s->head_end > c->heads || s->mlp_end > c->mlp_dim ||
+        s->layer_begin > s->layer_end || s->head_begin > s->head_end ||
+        s->mlp_begin > s->mlp_end)
+        return vr_fail(VR_ERR_INTERNAL, "shard out of the model's range");
+    if ((st = vr_weights_build(w, c, s)))
+        return st;
+    hsize_t D = c->hidden;
+    hsize_t vec[1] = {D};
+    if (s->has_embed) {
+        hsize_t pw[4] = {D, c->channels, c->patch_size, c->patch_size};
+        hsize_t pos[2] = {c->tokens, D};
+        if ((st = read_all(m, "/embed", "patch_weight", 4, pw, w->patch_w)) ||
+            (st = read_all(m, "/embed", "patch_bias", 1, vec, w->patch_b)) ||
+            (st = read_all(m, "/embed", "cls_token", 1, vec, w->cls)) ||
+            (st = read_all(m, "/embed", "pos_embed", 2, pos, w->pos)))
+            goto fail;
+    }
+    for (size_t l = s->layer_begin; l < s->layer_end; l++)
+        if ((st = load_layer(m, &w->layer[l - s->layer_begin], l, s)))
+            goto fail;
+    if (s->has_head) {
+        hsize_t hw[2] = {c->classes, D}, hb[1] = {c->classes};
+        if ((st = read_all(m, "/final_norm", "weight", 1, vec, w->norm_w)) ||
+            (st = read_all(m, "/final_norm", "bias", 1, vec, w->norm_b)) ||
+            (st = read_all(m, "/head", "weight", 2, hw, w->head_w)) ||
+            (st = read_all(m, "/head", "bias", 1, hb, w->head_b)))
+            goto fail;
+    }
+    return VR_OK;
+fail:
+    vr_weights_free(w);
+    return st;
+}

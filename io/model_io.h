@@ -1,0 +1,37 @@
+/* model_io.h - reads a vitrun model (docs/MODEL_FORMAT.md).
+ *
+ * vr_model_open reads and checks the configuration, preprocessing preset and
+ * labels from the index file. vr_model_load then reads only the tensors, and
+ * only the rows and columns, that one shard needs, opening only the shard
+ * files that hold them.
+ */
+#ifndef VR_MODEL_IO_H
+#define VR_MODEL_IO_H
+
+#include <stddef.h>
+
+#include "../runtime/config.h"
+#include "../runtime/status.h"
+#include "../runtime/weights.h"
+
+#define VR_FORMAT_VERSION 1
+#define VR_MAX_SHARD_FILES 64
+
+typedef struct {
+    char path[4096];      /* the index file as the user named it */
+    char dir[4096];       /* its folder, where relative shard names resolve */
+    long long file;       /* hid_t of the index file */
+    char model_id[64];    /* shared by the index and its shards */
+    vr_config cfg;
+    vr_preprocess pre;
+    char **labels;        /* (classes) or NULL when the model has none */
+    struct { char name[512]; long long file; } shards[VR_MAX_SHARD_FILES];
+    size_t n_shards_open; /* shard files this process has opened */
+    size_t bytes_read;    /* tensor bytes read by vr_model_load */
+} vr_model_file;
+
+vr_status vr_model_open(vr_model_file *m, const char *path);
+vr_status vr_model_load(vr_model_file *m, vr_weights *w, const vr_shard *shard);
+void vr_model_close(vr_model_file *m);
+
+#endif

@@ -1,0 +1,242 @@
+/* output.c - appends scored rows to an HDF5 or CSV file. */
+#include "output.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "h5util.h"
+
+enum { C_PATH, C_OK, C_ERROR, C_INDEX, C_PROB, C_LABEL, C_LOGITS, C_EMB, C_N };
+
+static const char *const col_name[C_N] = {"path", "ok", "error", "topk_index", "topk_prob",
+                                          "topk_label", "logits", "embedding"};
+
+static hid_t str_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+}
+
+/* An extendable (0, width) dataset (or (0) when width == 0), chunked by rows. */
+static hid_t make_column(hid_t f, const char *name, hid_t type, size_t width)
+{
+    int r = width ? 2 : 1;
+    hsize_t dims[2] = {0, width}, maxd[2] = {H5S_UNLIMITED, width};
+    hsize_t rows = width > 4096 ? 16 : 256;
+    hsize_t chunk[2] = {rows, width};
+    hid_t sp = H5Screate_simple(r, dims, maxd), pl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(pl, r, chunk);
+    hid_t d = H5Dcreate2(f, name, type, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
+    H5Pclose(pl);
+    H5Sclose(sp);
+    return d;
+}
+
+static void csv_str(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', fp);
+        fputc(*s, fp);
+    }
+    fputc('"', fp);
+}
+
+vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classes, size_t dim,
+                         int logits, int embedding, char *const *labels)
+{
+    memset(o, 0, sizeof *o);
+    o->file = -1;
+    for (int i = 0; i < C_N; i++)
+        o->ds[i] = -1;
+    snprintf(o->path, sizeof o->path, "%s", path);
+    o->k = k;
+    o->classes = classes;
+    o->dim = dim;
+    o->logits = logits;
+    o->embedding = embedding;
+    o->labels = labels;
+    size_t len = strlen(path);
+    o->csv = len >= 4 && strcasecmp(path + len - 4, ".csv") == 0;
+    if (o->csv) {
+        o->fp = fopen(path, "w");
+        if (!o->fp)
+            return vr_fail(VR_ERR_OUTPUT, "%s: cannot create the output file: %s", path,
+                           strerror(errno));
+        fprintf(o->fp, "path,ok,error");
+        for (size_t j = 1; j <= k; j++) {
+            fprintf(o->fp, ",top%zu_index,top%zu_prob", j, j);
+            if (labels)
+                fprintf(o->fp, ",top%zu_label", j);
+        }
+        for (size_t j = 0; logits && j < classes; j++)
+            fprintf(o->fp, ",logit_%zu", j);
+        for (size_t j = 0; embedding && j < dim; j++)
+            fprintf(o->fp, ",embedding_%zu", j);
+        fputc('\n', o->fp);
+        return VR_OK;
+    }
+    vr_h5_quiet();
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0)
+        return vr_fail(VR_ERR_OUTPUT, "%s: cannot create the output file (does the folder "
+                       "exist and is it writable?)", path);
+    o->file = f;
+    hid_t st = str_type();
+    o->ds[C_PATH] = make_column(f, "path", st, 0);
+    o->ds[C_OK] = make_column(f, "ok", H5T_STD_U8LE, 0);
+    o->ds[C_ERROR] = make_column(f, "error", st, 0);
+    o->ds[C_INDEX] = make_column(f, "topk_index", H5T_STD_I32LE, k);
+    o->ds[C_PROB] = make_column(f, "topk_prob", H5T_IEEE_F32LE, k);
+    if (labels)
+        o->ds[C_LABEL] = make_column(f, "topk_label", st, k);
+    if (logits)
+        o->ds[C_LOGITS] = make_column(f, "logits", H5T_IEEE_F32LE, classes);
+    if (embedding)
+        o->ds[C_EMB] = make_column(f, "embedding", H5T_IEEE_F32LE, dim);
+    H5Tclose(st);
+    for (int i = 0; i < C_N; i++)
+        if (o->ds[i] < 0 && (i <= C_PROB || (i == C_LABEL && labels) ||
+                             (i == C_LOGITS && logits) || (i == C_EMB && embedding))) {
+            vr_output_close(o);
+            return vr_fail(VR_ERR_OUTPUT, "%s: cannot create dataset '%s'", path, col_name[i]);
+        }
+    return VR_OK;
+}
+
+/* Writes buf (n, width) at rows [o->rows, o->rows + n) of column c. */
+static int put(vr_output *o, int c, hid_t memtype, size_t n, size_t width, const void *buf)
+{
+    hid_t d = (hid_t)o->ds[c];
+    int r = width ? 2 : 1;
+    hsize_t newdims[2] = {o->rows + n, width}, start[2] = {o->rows, 0}, cnt[2] = {n, width};
+    if (H5Dset_extent(d, newdims) < 0)
+        return -1;
+    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(r, cnt, NULL);
+    herr_t e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL);
+    if (e >= 0)
+        e = H5Dwrite(d, memtype, ms, fs, H5P_DEFAULT, buf);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    return e < 0 ? -1 : 0;
+}
+
+static vr_status append_csv(vr_output *o, const vr_output_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const vr_output_row *r = &rows[i];
+        csv_str(o->fp, r->path);
+        fprintf(o->fp, ",%d,", r->ok ? 1 : 0);
+        csv_str(o->fp, r->error ? r->error : "");
+        for (size_t j = 0; j < o->k; j++) {
+            if (r->ok)
+                fprintf(o->fp, ",%d,%.9g", r->topk_index[j], (double)r->topk_prob[j]);
+            else
+                fprintf(o->fp, ",-1,0");
+            if (o->labels) {
+                fputc(',', o->fp);
+                csv_str(o->fp, r->ok ? o->labels[r->topk_index[j]] : "");
+            }
+        }
+        for (size_t j = 0; o->logits && j < o->classes; j++)
+            fprintf(o->fp, ",%.9g", r->ok ? (double)r->logits[j] : 0.0);
+        for (size_t j = 0; o->embedding && j < o->dim; j++)
+            fprintf(o->fp, ",%.9g", r->ok ? (double)r->embedding[j] : 0.0);
+        fputc('\n', o->fp);
+    }
+    if (fflush(o->fp) != 0 || ferror(o->fp))
+        return vr_fail(VR_ERR_OUTPUT, "%s: write failed: %s (disk full?)", o->path,
+                       strerror(errno));
+    o->rows += n;
+    return VR_OK;
+}
+
+vr_status vr_output_append(vr_output *o, const vr_output_row *rows, size_t n)
+{
+    if (n == 0)
+        return VR_OK;
+    if (o->csv)
+        return append_csv(o, rows, n);
+    size_t k = o->k, C = o->classes, D = o->dim;
+    const char **paths = malloc(n * sizeof *paths), **errs = malloc(n * sizeof *errs);
+    const char **labs = o->labels ? malloc(n * k * sizeof *labs) : NULL;
+    unsigned char *ok = malloc(n);
+    int *idx = malloc(n * k * sizeof *idx);
+    float *prob = malloc(n * k * sizeof *prob);
+    float *lg = o->logits ? calloc(n * C, sizeof *lg) : NULL;
+    float *em = o->embedding ? calloc(n * D, sizeof *em) : NULL;
+    vr_status st = VR_OK;
+    if (!paths || !errs || !ok || !idx || !prob || (o->labels && !labs) || (o->logits && !lg) ||
+        (o->embedding && !em)) {
+        st = vr_fail(VR_ERR_NOMEM, "cannot stage %zu output rows", n);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const vr_output_row *r = &rows[i];
+        paths[i] = r->path;
+        errs[i] = r->error ? r->error : "";
+        ok[i] = r->ok ? 1 : 0;
+        for (size_t j = 0; j < k; j++) {
+            idx[i * k + j] = r->ok ? r->topk_index[j] : -1;
+            prob[i * k + j] = r->ok ? r->topk_prob[j] : 0.0f;
+            if (labs)
+                labs[i * k + j] = r->ok ? o->labels[r->topk_index[j]] : "";
+        }
+        if (lg && r->ok)
+            memcpy(lg + i * C, r->logits, C * sizeof *lg);
+        if (em && r->ok)
+            memcpy(em + i * D, r->embedding, D * sizeof *em);
+    }
+    hid_t stt = str_type();
+    int e = put(o, C_PATH, stt, n, 0, paths) | put(o, C_OK, H5T_NATIVE_UINT8, n, 0, ok) |
+            put(o, C_ERROR, stt, n, 0, errs) | put(o, C_INDEX, H5T_NATIVE_INT, n, k, idx) |
+            put(o, C_PROB, H5T_NATIVE_FLOAT, n, k, prob);
+    if (labs)
+        e |= put(o, C_LABEL, stt, n, k, labs);
+    if (lg)
+        e |= put(o, C_LOGITS, H5T_NATIVE_FLOAT, n, C, lg);
+    if (em)
+        e |= put(o, C_EMB, H5T_NATIVE_FLOAT, n, D, em);
+    H5Tclose(stt);
+    if (e || H5Fflush((hid_t)o->file, H5F_SCOPE_LOCAL) < 0)
+        st = vr_fail(VR_ERR_OUTPUT, "%s: writing rows %zu..%zu failed (disk full?)", o->path,
+                     o->rows, o->rows + n - 1);
+    else
+        o->rows += n;
+out:
+    free(paths);
+    free(errs);
+    free(labs);
+    free(ok);
+    free(idx);
+    free(prob);
+    free(lg);
+    free(em);
+    return st;
+}
+
+vr_status vr_output_close(vr_output *o)
+{
+    vr_status st = VR_OK;
+    if (o->fp) {
+        if (fclose(o->fp) != 0)
+            st = vr_fail(VR_ERR_OUTPUT, "%s: closing failed: %s", o->path, strerror(errno));
+        o->fp = NULL;
+    }
+    for (int i = 0; i < C_N; i++)
+        if (o->ds[i] >= 0) {
+            H5Dclose((hid_t)o->ds[i]);
+            o->ds[i] = -1;
+        }
+    if (o->file >= 0) {
+        if (H5Fclose((hid_t)o->file) < 0)
+            st = vr_fail(VR_ERR_OUTPUT, "%s: closing failed", o->path);
+        o->file = -1;
+    }
+    return st;
+}

@@ -1,0 +1,42 @@
+/* output.h - the scores file: HDF5 by default, CSV when the name ends in .csv.
+ *
+ * One row per input, appended in input order and flushed as it goes, so a
+ * crash loses only rows that were never appended. Columns (docs/OUTPUT.md):
+ * path, ok, error, topk_index (K), topk_prob (K), topk_label (K, when the
+ * model has labels), logits (C, optional), embedding (D, optional).
+ */
+#ifndef VR_OUTPUT_H
+#define VR_OUTPUT_H
+
+#include <stdio.h>
+
+#include "../runtime/status.h"
+
+typedef struct {
+    const char *path;       /* image name */
+    int ok;                 /* 0: the image could not be scored */
+    const char *error;      /* "" when ok */
+    const int *topk_index;  /* (K) */
+    const float *topk_prob; /* (K) */
+    const float *logits;    /* (C) or NULL */
+    const float *embedding; /* (D) or NULL */
+} vr_output_row;
+
+typedef struct {
+    char path[4096];
+    int csv;
+    FILE *fp;
+    long long file;         /* hid_t */
+    long long ds[8];        /* hid_t per column */
+    size_t k, classes, dim;
+    int logits, embedding;
+    char *const *labels;    /* (classes) or NULL; not owned */
+    size_t rows;
+} vr_output;
+
+vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classes, size_t dim,
+                         int logits, int embedding, char *const *labels);
+vr_status vr_output_append(vr_output *o, const vr_output_row *rows, size_t n);
+vr_status vr_output_close(vr_output *o);
+
+#endif

@@ -1,0 +1,121 @@
+/* cli.c - parses vitrun's options; every number is checked, every unknown flag refused. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void vr_cli_usage(FILE *fp)
+{
+    fputs("usage: vitrun --model MODEL.h5 (--input IMAGES.h5 | --synthetic N) --output OUT\n"
+          "              [--batch B] [--topk K] [--threads N] [--logits] [--embeddings]\n"
+          "\n"
+          "Scores images with a Vision Transformer stored in the vitrun model format\n"
+          "(docs/MODEL_FORMAT.md; convert checkpoints with scripts/convert_checkpoint.py).\n"
+          "\n"
+          "  --model PATH        model index file (.h5); shard files sit next to it\n"
+          "  --input PATH        HDF5 file with dataset 'images': uint8 [N,H,W,C] at the\n"
+          "                      model resolution, or float32 [N,C,H,W] already normalised;\n"
+          "                      optional 'paths' (N strings) names the output rows\n"
+          "  --synthetic N       score N generated inputs instead (benchmarks)\n"
+          "  --output PATH       scores: HDF5, or CSV when PATH ends in .csv\n"
+          "  --batch B           images per forward pass (default 8)\n"
+          "  --topk K            classes reported per image (default 5, at most C)\n"
+          "  --threads N         BLAS threads (default: the library's choice)\n"
+          "  --logits            also write the logits (N, C)\n"
+          "  --embeddings        also write the pooled features before the head (N, D)\n"
+          "  --dump-activations PATH\n"
+          "                      write activations after the embedding and each block\n"
+          "                      (HDF5; for checking against a reference, small N only)\n"
+          "  --quiet             no summary line\n"
+          "  --version           print the version and exit\n"
+          "  --help              this text\n"
+          "\n"
+          "Exit codes: 0 success, 2 bad usage / model / input, 1 other failures.\n",
+          fp);
+}
+
+static vr_status parse_size(const char *flag, const char *s, size_t lo, size_t hi, size_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!s || !*s || *s == '-')
+        return vr_fail(VR_ERR_USAGE, "%s needs a whole number from %zu to %zu, got '%s'", flag,
+                       lo, hi, s ? s : "");
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v < lo || v > hi)
+        return vr_fail(VR_ERR_USAGE, "%s needs a whole number from %zu to %zu, got '%s'", flag,
+                       lo, hi, s);
+    *out = (size_t)v;
+    return VR_OK;
+}
+
+vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
+{
+    memset(o, 0, sizeof *o);
+    o->batch = 8;
+    o->topk = 5;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        size_t n;
+        vr_status st = VR_OK;
+#define VALUE()                                                                      \
+    do {                                                                             \
+        if (!v)                                                                      \
+            return vr_fail(VR_ERR_USAGE, "%s needs a value (see vitrun --help)", a); \
+        i++;                                                                         \
+    } while (0)
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            o->help = 1;
+        } else if (!strcmp(a, "--version")) {
+            o->version = 1;
+        } else if (!strcmp(a, "--model")) {
+            VALUE();
+            o->model = v;
+        } else if (!strcmp(a, "--input")) {
+            VALUE();
+            o->input = v;
+        } else if (!strcmp(a, "--output")) {
+            VALUE();
+            o->output = v;
+        } else if (!strcmp(a, "--dump-activations")) {
+            VALUE();
+            o->dump = v;
+        } else if (!strcmp(a, "--synthetic")) {
+            VALUE();
+            st = parse_size(a, v, 1, (size_t)1 << 40, &o->synthetic);
+        } else if (!strcmp(a, "--batch")) {
+            VALUE();
+            st = parse_size(a, v, 1, 65536, &o->batch);
+        } else if (!strcmp(a, "--topk")) {
+            VALUE();
+            st = parse_size(a, v, 1, 1 << 20, &o->topk);
+        } else if (!strcmp(a, "--threads")) {
+            VALUE();
+            st = parse_size(a, v, 1, 1024, &n);
+            o->threads = (int)n;
+        } else if (!strcmp(a, "--logits")) {
+            o->logits = 1;
+        } else if (!strcmp(a, "--embeddings")) {
+            o->embeddings = 1;
+        } else if (!strcmp(a, "--quiet")) {
+            o->quiet = 1;
+        } else {
+            return vr_fail(VR_ERR_USAGE, "unknown option '%s' (see vitrun --help)", a);
+        }
+#undef VALUE
+        if (st)
+            return st;
+    }
+    if (o->help || o->version)
+        return VR_OK;
+    if (!o->model)
+        return vr_fail(VR_ERR_USAGE, "--model is required (see vitrun --help)");
+    if (!o->output)
+        return vr_fail(VR_ERR_USAGE, "--output is required (see vitrun --help)");
+    if (!o->input == !o->synthetic)
+        return vr_fail(VR_ERR_USAGE, "give exactly one of --input PATH or --synthetic N");
+    return VR_OK;
+}

@@ -1,0 +1,29 @@
+/* cli.h - vitrun's command line. */
+#ifndef VR_CLI_H
+#define VR_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "status.h"
+
+typedef struct {
+    const char *model;     /* --model: index file of a vitrun model */
+    const char *input;     /* --input: HDF5 image file */
+    size_t synthetic;      /* --synthetic N: generated inputs instead of --input */
+    const char *output;    /* --output: .h5 (default) or .csv */
+    size_t batch;          /* --batch: images per forward pass */
+    size_t topk;           /* --topk */
+    int threads;           /* --threads: BLAS threads, 0 = library default */
+    int logits;            /* --logits: also write logits */
+    int embeddings;        /* --embeddings: also write pooled features */
+    const char *dump;      /* --dump-activations: HDF5 of intermediate tensors */
+    int quiet;             /* --quiet: no summary line */
+    int help, version;
+} vr_options;
+
+/* Fills opt from argv; VR_ERR_USAGE with a message on a bad command line. */
+vr_status vr_cli_parse(vr_options *opt, int argc, char **argv);
+void vr_cli_usage(FILE *fp);
+
+#endif

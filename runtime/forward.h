@@ -1,0 +1,47 @@
+/* forward.h - the ViT forward pass, split where a pipeline splits it.
+ *
+ * x is the residual stream (B, T, D) for B images. A stage calls
+ * vr_forward_embed (first stage), vr_forward_layer for each of its layers,
+ * and vr_forward_head (last stage). Tensor parallelism enters only through
+ * `reduce`, which sums a (B*T, D) partial result over the ranks sharing the
+ * layer; NULL means this rank holds every head and column.
+ */
+#ifndef VR_FORWARD_H
+#define VR_FORWARD_H
+
+#include <stddef.h>
+
+#include "status.h"
+#include "timer.h"
+#include "weights.h"
+
+typedef vr_status (*vr_reduce_fn)(float *buf, size_t n, void *ctx);
+
+typedef struct {
+    size_t max_batch;
+    float *xn;      /* (B*T, D) LayerNorm output feeding attention or MLP */
+    float *qkv;     /* (B*T, 3*Hl*hd) this shard's queries, keys, values */
+    float *scores;  /* (T, T) one head's attention weights */
+    float *attn;    /* (B*T, Hl*hd) this shard's head outputs, concatenated */
+    float *partial; /* (B*T, D) output of a row-parallel GEMM before the sum */
+    float *mlp;     /* (B*T, Ml) this shard's MLP hidden columns */
+    float *patches; /* (B*patches, P) im2col of the input, first stage only */
+    vr_timers t;
+} vr_run_state;
+
+vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch);
+void vr_state_free(vr_run_state *s);
+
+/* x (B, T, D) = [cls + pos0; patches(pixels) W^T + b + pos] for pixels (B, C, H, W). */
+void vr_forward_embed(vr_run_state *s, const vr_weights *w, const float *pixels,
+                      size_t B, float *x);
+
+/* One pre-LN encoder block on x (B, T, D) in place; l indexes the shard's layers. */
+vr_status vr_forward_layer(vr_run_state *s, const vr_weights *w, size_t l, float *x,
+                           size_t B, vr_reduce_fn reduce, void *ctx);
+
+/* embedding (B, D) = LayerNorm(class token of x); logits (B, C) = classifier. */
+void vr_forward_head(vr_run_state *s, const vr_weights *w, const float *x, size_t B,
+                     float *embedding, float *logits);
+
+#endif

@@ -1,0 +1,39 @@
+/* gemm.c - sgemm through OpenBLAS's CBLAS interface, and its naive twin. */
+#include "gemm.h"
+
+#include <cblas.h>
+
+/* OpenBLAS extensions (declared in its cblas.h, repeated for other BLASes). */
+extern void openblas_set_num_threads(int);
+extern char *openblas_get_config(void);
+
+void vr_sgemm(int trans_b, size_t M, size_t N, size_t K, float alpha,
+              const float *A, size_t lda, const float *B, size_t ldb,
+              float beta, float *C, size_t ldc)
+{
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+                (blasint)M, (blasint)N, (blasint)K, alpha, A, (blasint)lda, B,
+                (blasint)ldb, beta, C, (blasint)ldc);
+}
+
+void vr_sgemm_naive(int trans_b, size_t M, size_t N, size_t K, float alpha,
+                    const float *A, size_t lda, const float *B, size_t ldb,
+                    float beta, float *C, size_t ldc)
+{
+    for (size_t i = 0; i < M; i++)
+        for (size_t j = 0; j < N; j++) {
+            double acc = 0.0;
+            for (size_t k = 0; k < K; k++)
+                acc += (double)A[i * lda + k] * (trans_b ? B[j * ldb + k] : B[k * ldb + j]);
+            float prev = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+            C[i * ldc + j] = (float)(alpha * acc) + prev;
+        }
+}
+
+void vr_gemm_set_threads(int n)
+{
+    if (n > 0)
+        openblas_set_num_threads(n);
+}
+
+const char *vr_gemm_library(void) { return openblas_get_config(); }

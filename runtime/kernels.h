@@ -1,0 +1,32 @@
+/* kernels.h - the element-wise and row-wise pieces of a ViT forward pass.
+ * Pure functions: output first, no allocation, no communication. */
+#ifndef VR_KERNELS_H
+#define VR_KERNELS_H
+
+#include <stddef.h>
+
+/* out (n, D) = LayerNorm(x (n, D)) * w + b; rows may be strided by ld_x/ld_out. */
+void vr_layernorm(float *out, size_t ld_out, const float *x, size_t ld_x,
+                  const float *w, const float *b, size_t n, size_t D, double eps);
+
+/* x (n, D) += bias (D) */
+void vr_add_bias(float *x, const float *bias, size_t n, size_t D);
+
+/* x (n) = gelu(x), exact: 0.5 x (1 + erf(x / sqrt 2)) */
+void vr_gelu(float *x, size_t n);
+
+/* x (n) += y (n) */
+void vr_add(float *x, const float *y, size_t n);
+
+/* Each row of x (n, D) becomes its softmax, computed stably. */
+void vr_softmax_rows(float *x, size_t n, size_t D);
+
+/* out (B*g*g, C*p*p) = the patches of img (B, C, g*p, g*p), each row ordered
+ * (channel, row, column) like a flattened conv weight [D, C, p, p]. */
+void vr_im2col(float *out, const float *img, size_t B, size_t C, size_t g, size_t p);
+
+/* The k largest entries of x (n): indices into idx (k), in descending order,
+ * lower index first among equals. */
+void vr_topk(int *idx, const float *x, size_t n, size_t k);
+
+#endif

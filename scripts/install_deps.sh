@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages vitrun builds and tests with, if any is missing.
+# As root it runs apt-get; otherwise it prints the command to run and fails.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libopenmpi-dev openmpi-bin
+  libopenblas-dev libhdf5-dev libturbojpeg0-dev
+  python3 python3-numpy python3-h5py
+  python3-torch python3-torchvision
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "vitrun: missing Debian packages: ${missing[*]}" >&2
+  echo "        install them with: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "vitrun: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,150 @@
+/* test_kernels.c - each fast kernel against a slow, obviously-correct twin.
+ * Prints the worst difference per kernel; exits 1 if any exceeds its bound. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../runtime/gemm.h"
+#include "../runtime/kernels.h"
+
+static int failures;
+
+static unsigned long long rng = 88172645463325252ULL;
+static float frand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (float)((double)(rng >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+}
+
+static void check(const char *what, double worst, double bound)
+{
+    int ok = worst <= bound;
+    printf("%-34s worst %.3e (bound %.1e) %s\n", what, worst, bound, ok ? "ok" : "FAIL");
+    if (!ok)
+        failures++;
+}
+
+static void test_gemm(void)
+{
+    const size_t shapes[][3] = {{1, 1, 1}, {7, 5, 3}, {197, 64, 197}, {33, 130, 77}, {64, 96, 768}};
+    double worst = 0;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int tb = 0; tb < 2; tb++) {
+            size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+            size_t lda = K + 3, ldb = (tb ? K : N) + 5, ldc = N + 2;
+            float *A = malloc(M * lda * 4), *B = malloc((tb ? N : K) * ldb * 4);
+            float *C1 = malloc(M * ldc * 4), *C2 = malloc(M * ldc * 4);
+            for (size_t i = 0; i < M * lda; i++) A[i] = frand();
+            for (size_t i = 0; i < (tb ? N : K) * ldb; i++) B[i] = frand();
+            for (size_t i = 0; i < M * ldc; i++) C1[i] = C2[i] = frand();
+            float beta = tb ? 1.0f : 0.0f;
+            vr_sgemm(tb, M, N, K, 0.5f, A, lda, B, ldb, beta, C1, ldc);
+            vr_sgemm_naive(tb, M, N, K, 0.5f, A, lda, B, ldb, beta, C2, ldc);
+            for (size_t i = 0; i < M; i++)
+                for (size_t j = 0; j < N; j++) {
+                    double d = fabs(C1[i * ldc + j] - C2[i * ldc + j]) / sqrt((double)K);
+                    worst = d > worst ? d : worst;
+                }
+            free(A); free(B); free(C1); free(C2);
+        }
+    check("sgemm vs naive (per sqrt K)", worst, 1e-6);
+}
+
+static void test_layernorm(void)
+{
+    size_t n = 9, D = 193;
+    float x[9 * 193], w[193], b[193], out[9 * 193];
+    for (size_t i = 0; i < n * D; i++) x[i] = 100.0f + 3.0f * frand(); /* large mean */
+    for (size_t j = 0; j < D; j++) { w[j] = frand(); b[j] = frand(); }
+    vr_layernorm(out, D, x, D, w, b, n, D, 1e-6);
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        long double mean = 0, var = 0;
+        for (size_t j = 0; j < D; j++) mean += x[i * D + j];
+        mean /= D;
+        for (size_t j = 0; j < D; j++) var += (x[i * D + j] - mean) * (x[i * D + j] - mean);
+        var /= D;
+        for (size_t j = 0; j < D; j++) {
+            long double ref = (x[i * D + j] - mean) / sqrtl(var + 1e-6L) * w[j] + b[j];
+            double d = fabs((double)(out[i * D + j] - ref));
+            worst = d > worst ? d : worst;
+        }
+    }
+    check("layernorm vs long double", worst, 2e-6);
+}
+
+static void test_softmax_gelu(void)
+{
+    size_t n = 5, D = 197;
+    float x[5 * 197], y[5 * 197];
+    for (size_t i = 0; i < n * D; i++) y[i] = x[i] = 30.0f * frand();
+    vr_softmax_rows(y, n, D);
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double s = 0;
+        for (size_t j = 0; j < D; j++) s += exp((double)x[i * D + j]);
+        for (size_t j = 0; j < D; j++) {
+            double d = fabs(y[i * D + j] - exp((double)x[i * D + j]) / s);
+            worst = d > worst ? d : worst;
+        }
+    }
+    check("softmax vs double", worst, 1e-6);
+    for (size_t i = 0; i < n * D; i++) y[i] = x[i] = 6.0f * frand();
+    vr_gelu(y, n * D);
+    worst = 0;
+    for (size_t i = 0; i < n * D; i++) {
+        double r = 0.5 * x[i] * (1.0 + erf(x[i] / sqrt(2.0)));
+        double d = fabs(y[i] - r);
+        worst = d > worst ? d : worst;
+    }
+    check("gelu vs double erf", worst, 2e-6);
+}
+
+static void test_im2col_topk(void)
+{
+    size_t B = 2, C = 3, g = 3, p = 4, S = g * p;
+    float img[2 * 3 * 12 * 12], out[2 * 9 * 48];
+    for (size_t i = 0; i < B * C * S * S; i++) img[i] = (float)i;
+    vr_im2col(out, img, B, C, g, p);
+    double worst = 0;
+    for (size_t b = 0; b < B; b++)
+        for (size_t gy = 0; gy < g; gy++)
+            for (size_t gx = 0; gx < g; gx++)
+                for (size_t c = 0; c < C; c++)
+                    for (size_t y = 0; y < p; y++)
+                        for (size_t xx = 0; xx < p; xx++) {
+                            float want = img[((b * C + c) * S + gy * p + y) * S + gx * p + xx];
+                            float got = out[(b * g * g + gy * g + gx) * C * p * p +
+                                            (c * p + y) * p + xx];
+                            worst = fmax(worst, fabs(want - got));
+                        }
+    check("im2col vs direct indexing", worst, 0);
+    float v[50];
+    int idx[7];
+    double bad = 0;
+    for (int trial = 0; trial < 200; trial++) {
+        for (int i = 0; i < 50; i++) v[i] = (float)(int)(10 * frand()); /* many ties */
+        vr_topk(idx, v, 50, 7);
+        int used[50] = {0};
+        for (int t = 0; t < 7; t++) {
+            int best = -1;
+            for (int i = 0; i < 50; i++)
+                if (!used[i] && (best < 0 || v[i] > v[best])) best = i;
+            used[best] = 1;
+            if (idx[t] != best) bad = 1;
+        }
+    }
+    check("top-k vs selection (ties: low index)", bad, 0);
+}
+
+int main(void)
+{
+    test_gemm();
+    test_layernorm();
+    test_softmax_gelu();
+    test_im2col_topk();
+    printf("%s: %d kernel check(s) failed\n", failures ? "FAIL" : "PASS", failures);
+    return failures ? 1 : 0;
+}
