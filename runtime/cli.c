@@ -29,6 +29,18 @@ void vr_cli_usage(FILE *fp)
           "                      write activations after the embedding and each block\n"
           "                      (HDF5; for checking against a reference, small N only)\n"
           "  --quiet             no summary line\n"
+          "\n"
+          "Distributed (mpirun -np N vitrun ...; N = dp x pp x tp):\n"
+          "  --pp P              pipeline stages: encoder layers split across P ranks\n"
+          "  --tp T              tensor-parallel ranks per stage: heads and MLP columns split\n"
+          "  --dp D              pipeline replicas taking different images (default N/(P*T))\n"
+          "  --layers L0,L1,...  layers per stage instead of the planner's cost-balanced split\n"
+          "  --plan              print each rank's layers, heads, weight bytes and FLOPs, and\n"
+          "                      the predicted per-stage load, without loading weights\n"
+          "  --report FILE.json  per-rank time in GEMM, attention, norms, activations,\n"
+          "                      send/receive/allreduce waits, idle, images, bytes sent\n"
+          "  --send full|slice   stage-to-stage transfer: full copies to every TP rank\n"
+          "                      (default) or 1/T slices plus an allgather\n"
           "  --version           print the version and exit\n"
           "  --help              this text\n"
           "\n"
@@ -56,6 +68,7 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
     memset(o, 0, sizeof *o);
     o->batch = 8;
     o->topk = 5;
+    o->pp = o->tp = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -96,6 +109,23 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
             VALUE();
             st = parse_size(a, v, 1, 1024, &n);
             o->threads = (int)n;
+        } else if (!strcmp(a, "--pp") || !strcmp(a, "--tp") || !strcmp(a, "--dp")) {
+            VALUE();
+            st = parse_size(a, v, 1, 1 << 20, &n);
+            *(a[2] == 'p' ? &o->pp : a[2] == 't' ? &o->tp : &o->dp) = (int)n;
+        } else if (!strcmp(a, "--layers")) {
+            VALUE();
+            o->layers = v;
+        } else if (!strcmp(a, "--plan")) {
+            o->plan = 1;
+        } else if (!strcmp(a, "--report")) {
+            VALUE();
+            o->report = v;
+        } else if (!strcmp(a, "--send")) {
+            VALUE();
+            if (strcmp(v, "full") && strcmp(v, "slice"))
+                return vr_fail(VR_ERR_USAGE, "--send takes 'full' or 'slice', got '%s'", v);
+            o->send_slices = !strcmp(v, "slice");
         } else if (!strcmp(a, "--logits")) {
             o->logits = 1;
         } else if (!strcmp(a, "--embeddings")) {
@@ -113,6 +143,8 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
         return VR_OK;
     if (!o->model)
         return vr_fail(VR_ERR_USAGE, "--model is required (see vitrun --help)");
+    if (o->plan)
+        return VR_OK;
     if (!o->output)
         return vr_fail(VR_ERR_USAGE, "--output is required (see vitrun --help)");
     if (!o->input == !o->synthetic)

@@ -19,6 +19,11 @@ typedef struct {
     int embeddings;        /* --embeddings: also write pooled features */
     const char *dump;      /* --dump-activations: HDF5 of intermediate tensors */
     int quiet;             /* --quiet: no summary line */
+    int pp, tp, dp;        /* --pp, --tp, --dp: pipeline stages, TP ranks, replicas (0: derive) */
+    const char *layers;    /* --layers 4,4,3,1: layers per stage, overriding the planner */
+    int plan;              /* --plan: print the plan and exit, loading no weights */
+    const char *report;    /* --report FILE.json: per-rank timing */
+    int send_slices;       /* --send slice: 1/T slices + allgather instead of full copies */
     int help, version;
 } vr_options;
 

@@ -1,0 +1,276 @@
+/* plan.c - cost-balanced layer split, even head split, proportional MLP split. */
+#include "plan.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* FLOPs per image of one encoder layer with Hl heads and Ml MLP columns. */
+static double layer_flops(const vr_config *c, size_t Hl, size_t Ml)
+{
+    double T = (double)c->tokens, D = (double)c->hidden, Hd = (double)(Hl * c->head_dim);
+    return 2.0 * T * D * 3 * Hd   /* qkv, column-parallel */
+           + 2.0 * 2 * T * T * Hd /* scores and weighted sum */
+           + 2.0 * T * Hd * D     /* proj, row-parallel */
+           + 2.0 * 2 * T * D * (double)Ml /* fc1 and fc2 */
+           + 20.0 * T * D;        /* norms, residuals, GELU: small but not zero */
+}
+
+static double embed_flops(const vr_config *c)
+{
+    return 2.0 * (double)c->patches * (double)c->patch_len * (double)c->hidden +
+           4.0 * (double)c->tokens * (double)c->hidden;
+}
+
+static double head_flops(const vr_config *c)
+{
+    return 2.0 * (double)c->hidden * (double)c->classes + 10.0 * (double)c->hidden;
+}
+
+double vr_shard_flops(const vr_config *c, const vr_shard *s)
+{
+    double f = (double)vr_shard_layers(s) * layer_flops(c, vr_shard_heads(s), vr_shard_mlp(s));
+    if (s->has_embed)
+        f += embed_flops(c);
+    if (s->has_head)
+        f += head_flops(c);
+    return f;
+}
+
+size_t vr_shard_weight_bytes(const vr_config *c, const vr_shard *s)
+{
+    size_t D = c->hidden, Hd = vr_shard_heads(s) * c->head_dim, Ml = vr_shard_mlp(s);
+    size_t per_layer = 4 * D + 3 * Hd * D + 3 * Hd + D * Hd + D + Ml * D + Ml + D * Ml + D;
+    size_t n = vr_shard_layers(s) * per_layer;
+    if (s->has_embed)
+        n += D * c->patch_len + 2 * D + c->tokens * D;
+    if (s->has_head)
+        n += 2 * D + c->classes * D + c->classes;
+    return n * sizeof(float);
+}
+
+/* Cost per image of stage s of a split (the whole model: unsplit TP). */
+static double stage_cost(const vr_config *c, const size_t *split, int pp, int s, double lf)
+{
+    return (double)(split[s + 1] - split[s]) * lf + (s == 0 ? embed_flops(c) : 0.0) +
+           (s == pp - 1 ? head_flops(c) : 0.0);
+}
+
+static double max_cost(const vr_config *c, const size_t *split, int pp, double lf)
+{
+    double m = 0;
+    for (int s = 0; s < pp; s++) {
+        double x = stage_cost(c, split, pp, s, lf);
+        m = x > m ? x : m;
+    }
+    return m;
+}
+
+/* Greedy: fill each stage up to `cap`, keeping one layer for every later
+ * stage. Returns 0 if some stage must exceed cap. */
+static int fits(const vr_config *c, int pp, double cap, double lf, size_t *split)
+{
+    size_t L = c->layers, l = 0;
+    for (int s = 0; s < pp; s++) {
+        split[s] = l;
+        double cost = s == 0 ? embed_flops(c) : 0.0;
+        if (s == pp - 1) {
+            cost += (double)(L - l) * lf + head_flops(c);
+            l = L;
+        } else {
+            size_t last = L - (size_t)(pp - 1 - s);
+            do {
+                cost += lf;
+                l++;
+            } while (l < last && cost + lf <= cap);
+        }
+        if (cost > cap)
+            return 0;
+    }
+    split[pp] = L;
+    return 1;
+}
+
+static vr_status split_layers(vr_plan *p)
+{
+    const vr_config *c = &p->cfg;
+    int pp = p->pp;
+    size_t L = c->layers;
+    double lf = layer_flops(c, c->heads, c->mlp_dim);
+    double E = embed_flops(c), total = E + head_flops(c) + (double)L * lf;
+    /* The smallest max-stage cost the greedy cut achieves (binary search). */
+    double lo = 0, hi = total;
+    for (int it = 0; it < 200 && hi - lo > 1e-12 * total; it++) {
+        double mid = 0.5 * (lo + hi);
+        if (fits(c, pp, mid, lf, p->layer_split))
+            hi = mid;
+        else
+            lo = mid;
+    }
+    if (!fits(c, pp, hi * (1 + 1e-12), lf, p->layer_split))
+        return vr_fail(VR_ERR_INTERNAL, "layer planner found no split");
+    /* Greedy front-loads stages (12 layers on 5: 3,3,3,2,1). Cutting at even
+     * shares of the cumulative cost is as good when its busiest stage is no
+     * busier, and spreads the slack (3,3,2,2,2): prefer it then. */
+    size_t even[pp + 1];
+    even[0] = 0;
+    for (int s = 1; s < pp; s++) {
+        double target = total * s / pp - E; /* cost of layers before the cut */
+        long k = (long)(target / lf + 0.5);
+        long lo_k = (long)even[s - 1] + 1, hi_k = (long)L - (pp - s);
+        even[s] = (size_t)(k < lo_k ? lo_k : k > hi_k ? hi_k : k);
+    }
+    even[pp] = L;
+    if (max_cost(c, even, pp, lf) <= max_cost(c, p->layer_split, pp, lf) * (1 + 1e-12))
+        memcpy(p->layer_split, even, sizeof even);
+    return VR_OK;
+}
+
+vr_status vr_plan_build(vr_plan *p, const vr_config *c, int dp, int pp, int tp,
+                        const size_t *layers)
+{
+    memset(p, 0, sizeof *p);
+    p->cfg = *c;
+    p->dp = dp;
+    p->pp = pp;
+    p->tp = tp;
+    if (dp < 1 || pp < 1 || tp < 1)
+        return vr_fail(VR_ERR_USAGE, "--dp, --pp and --tp must be at least 1");
+    if ((size_t)pp > c->layers)
+        return vr_fail(VR_ERR_USAGE, "--pp %d asks for more pipeline stages than the model's "
+                       "%zu layers", pp, c->layers);
+    if ((size_t)tp > c->heads)
+        return vr_fail(VR_ERR_USAGE, "--tp %d asks for more tensor-parallel ranks than the "
+                       "model's %zu attention heads", tp, c->heads);
+    p->layer_split = calloc((size_t)pp + 1, sizeof *p->layer_split);
+    p->head_split = calloc((size_t)tp + 1, sizeof *p->head_split);
+    p->mlp_split = calloc((size_t)tp + 1, sizeof *p->mlp_split);
+    if (!p->layer_split || !p->head_split || !p->mlp_split) {
+        vr_plan_free(p);
+        return vr_fail(VR_ERR_NOMEM, "cannot allocate the plan");
+    }
+    vr_status st = VR_OK;
+    if (layers) {
+        size_t sum = 0;
+        for (int s = 0; s < pp && !st; s++) {
+            p->layer_split[s] = sum;
+            if (layers[s] == 0)
+                st = vr_fail(VR_ERR_USAGE, "--layers: stage %d has no layers", s);
+            sum += layers[s];
+        }
+        p->layer_split[pp] = sum;
+        if (!st && sum != c->layers)
+            st = vr_fail(VR_ERR_USAGE, "--layers adds up to %zu layers, the model has %zu", sum,
+                         c->layers);
+    } else {
+        st = split_layers(p);
+    }
+    if (st) {
+        vr_plan_free(p);
+        return st;
+    }
+    /* 12 heads on 5 ranks: 3,3,2,2,2; MLP columns follow the heads' share. */
+    size_t H = c->heads, base = H / (size_t)tp, extra = H % (size_t)tp;
+    for (int t = 0; t < tp; t++) {
+        p->head_split[t + 1] = p->head_split[t] + base + ((size_t)t < extra ? 1 : 0);
+        p->mlp_split[t + 1] = (c->mlp_dim * p->head_split[t + 1] + H / 2) / H;
+    }
+    p->mlp_split[tp] = c->mlp_dim;
+    return VR_OK;
+}
+
+void vr_plan_free(vr_plan *p)
+{
+    free(p->layer_split);
+    free(p->head_split);
+    free(p->mlp_split);
+    p->layer_split = p->head_split = p->mlp_split = NULL;
+}
+
+vr_shard vr_plan_shard(const vr_plan *p, int stage, int t)
+{
+    vr_shard s;
+    s.layer_begin = p->layer_split[stage];
+    s.layer_end = p->layer_split[stage + 1];
+    s.head_begin = p->head_split[t];
+    s.head_end = p->head_split[t + 1];
+    s.mlp_begin = p->mlp_split[t];
+    s.mlp_end = p->mlp_split[t + 1];
+    s.has_embed = stage == 0;
+    s.has_head = stage == p->pp - 1;
+    s.bias_owner = t == 0;
+    return s;
+}
+
+void vr_plan_microbatch(size_t m, size_t batch, size_t n, size_t *first, size_t *count)
+{
+    *first = m * batch;
+    *count = *first >= n ? 0 : (n - *first < batch ? n - *first : batch);
+}
+
+void vr_plan_print(const vr_plan *p, FILE *fp)
+{
+    const vr_config *c = &p->cfg;
+    fprintf(fp, "plan: %d ranks = %d replica(s) x %d stage(s) x %d tensor-parallel rank(s)\n",
+            p->dp * p->pp * p->tp, p->dp, p->pp, p->tp);
+    fprintf(fp, "model: %zu layers, width %zu, %zu heads, MLP %zu, %zu tokens, %.2f GFLOP/image\n",
+            c->layers, c->hidden, c->heads, c->mlp_dim, c->tokens,
+            vr_config_flops_per_image(c) * 1e-9);
+    fprintf(fp, "%5s %7s %5s %3s %-9s %-9s %-11s %10s %12s  %s\n", "rank", "replica", "stage",
+            "tp", "layers", "heads", "mlp cols", "weights MB", "GFLOP/image", "extra");
+    for (int d = 0; d < p->dp; d++)
+        for (int s = 0; s < p->pp; s++)
+            for (int t = 0; t < p->tp; t++) {
+                vr_shard sh = vr_plan_shard(p, s, t);
+                char lay[32], hd[32], ml[32];
+                snprintf(lay, sizeof lay, "%zu-%zu", sh.layer_begin, sh.layer_end - 1);
+                snprintf(hd, sizeof hd, "%zu-%zu", sh.head_begin, sh.head_end - 1);
+                snprintf(ml, sizeof ml, "%zu-%zu", sh.mlp_begin, sh.mlp_end - 1);
+                fprintf(fp, "%5d %7d %5d %3d %-9s %-9s %-11s %10.1f %12.3f  %s%s\n",
+                        (d * p->pp + s) * p->tp + t, d, s, t, lay, hd, ml,
+                        (double)vr_shard_weight_bytes(c, &sh) / 1e6,
+                        vr_shard_flops(c, &sh) * 1e-9, sh.has_embed ? "embed " : "",
+                        sh.has_head ? "head" : "");
+            }
+    double worst = 0, load[p->pp];
+    for (int s = 0; s < p->pp; s++) {
+        load[s] = 0;
+        for (int t = 0; t < p->tp; t++) {
+            vr_shard sh = vr_plan_shard(p, s, t);
+            double f = vr_shard_flops(c, &sh);
+            load[s] = f > load[s] ? f : load[s]; /* a stage waits for its slowest rank */
+        }
+        worst = load[s] > worst ? load[s] : worst;
+    }
+    fprintf(fp, "predicted stage load (busiest rank of the stage / busiest stage):");
+    for (int s = 0; s < p->pp; s++)
+        fprintf(fp, " %.2f", load[s] / worst);
+    fprintf(fp, "\n");
+}
+
+vr_status vr_plan_parse_layers(const char *s, size_t *out, int pp)
+{
+    int n = 0;
+    const char *q = s;
+    while (*q) {
+        char *end;
+        errno = 0;
+        if (*q == '-' || *q == '+')
+            break;
+        unsigned long long v = strtoull(q, &end, 10);
+        if (end == q || errno || v > VR_MAX_LAYERS)
+            break;
+        if (n < pp)
+            out[n] = (size_t)v;
+        n++;
+        q = end;
+        if (*q == ',')
+            q++;
+        else if (*q)
+            break;
+    }
+    if (*q || n != pp)
+        return vr_fail(VR_ERR_USAGE, "--layers '%s' must be %d comma-separated layer counts, "
+                       "one per pipeline stage (e.g. 4,4,3,1)", s, pp);
+    return VR_OK;
+}

@@ -1,0 +1,285 @@
+/* comm.c - MPI: the rank grid, agreement on failure, TP collectives,
+ * non-blocking activation transfers. The only file that includes <mpi.h>. */
+#include "comm.h"
+
+#include <limits.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timer.h"
+
+#define POOL 256
+
+static MPI_Comm g_tp = MPI_COMM_NULL;
+static int *g_order;        /* (size): grid position -> world rank */
+static MPI_Request g_pool[POOL];
+static int g_pool_used[POOL];
+
+static vr_status mpi_fail(int err, const char *what)
+{
+    char s[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(err, s, &len);
+    return vr_fail(VR_ERR_COMM, "%s failed: %s", what, s);
+}
+
+vr_status vr_comm_init(int *argc, char ***argv)
+{
+    int provided;
+    int e = MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+    if (e != MPI_SUCCESS)
+        return vr_fail(VR_ERR_COMM, "MPI_Init_thread failed");
+    /* Errors come back as codes; vitrun decides whether to agree or abort. */
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    return VR_OK;
+}
+
+void vr_comm_finalize(void)
+{
+    if (g_tp != MPI_COMM_NULL)
+        MPI_Comm_free(&g_tp);
+    free(g_order);
+    g_order = NULL;
+    MPI_Finalize();
+}
+
+int vr_comm_rank(void)
+{
+    int r = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &r);
+    return r;
+}
+
+int vr_comm_size(void)
+{
+    int n = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &n);
+    return n;
+}
+
+typedef struct { int leader, rank; } node_key;
+
+static int by_node(const void *a, const void *b)
+{
+    const node_key *x = a, *y = b;
+    if (x->leader != y->leader)
+        return x->leader < y->leader ? -1 : 1;
+    return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+vr_status vr_comm_grid(vr_grid *g, int dp, int pp, int tp)
+{
+    memset(g, 0, sizeof *g);
+    int n = vr_comm_size(), me = vr_comm_rank();
+    g->world_rank = me;
+    g->world_size = n;
+    if (pp < 1 || tp < 1 || dp < 0)
+        return vr_fail(VR_ERR_USAGE, "--pp and --tp must be at least 1");
+    if (dp == 0) {
+        if (n % (pp * tp) != 0)
+            return vr_fail(VR_ERR_USAGE, "%d ranks cannot be split into pipelines of --pp %d x "
+                           "--tp %d = %d ranks; start a multiple of %d ranks", n, pp, tp,
+                           pp * tp, pp * tp);
+        dp = n / (pp * tp);
+    }
+    if ((long)dp * pp * tp != n)
+        return vr_fail(VR_ERR_USAGE, "--dp %d x --pp %d x --tp %d = %ld ranks, but mpirun "
+                       "started %d; make them equal, or leave --dp out", dp, pp,
+                       tp, (long)dp * pp * tp, n);
+    g->dp = dp;
+    g->pp = pp;
+    g->tp = tp;
+
+    /* Which node each rank is on: the lowest world rank sharing its memory. */
+    MPI_Comm shm;
+    int leader = me;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, me, MPI_INFO_NULL, &shm);
+    MPI_Allreduce(MPI_IN_PLACE, &leader, 1, MPI_INT, MPI_MIN, shm);
+    MPI_Comm_free(&shm);
+    node_key *keys = malloc((size_t)n * sizeof *keys);
+    int *leaders = malloc((size_t)n * sizeof *leaders);
+    g_order = malloc((size_t)n * sizeof *g_order);
+    if (!keys || !leaders || !g_order) {
+        free(keys);
+        free(leaders);
+        return vr_fail(VR_ERR_NOMEM, "cannot allocate the rank grid");
+    }
+    MPI_Allgather(&leader, 1, MPI_INT, leaders, 1, MPI_INT, MPI_COMM_WORLD);
+    for (int r = 0; r < n; r++)
+        keys[r] = (node_key){leaders[r], r};
+    qsort(keys, (size_t)n, sizeof *keys, by_node);
+    int pos = 0;
+    for (int i = 0; i < n; i++) {
+        g_order[i] = keys[i].rank;
+        if (keys[i].rank == me)
+            pos = i;
+        if (i == 0 || keys[i].leader != keys[i - 1].leader)
+            g->nodes++;
+    }
+    for (int i = 0; i < n; i += tp)
+        if (keys[i].leader != keys[i + tp - 1].leader)
+            g->tp_groups_split++;
+    free(keys);
+    free(leaders);
+    g->replica = pos / (pp * tp);
+    g->stage = (pos / tp) % pp;
+    g->tp_rank = pos % tp;
+    int e = MPI_Comm_split(MPI_COMM_WORLD, g->replica * pp + g->stage, g->tp_rank, &g_tp);
+    if (e != MPI_SUCCESS)
+        return mpi_fail(e, "MPI_Comm_split (tensor-parallel group)");
+    MPI_Comm_set_errhandler(g_tp, MPI_ERRORS_RETURN);
+    return VR_OK;
+}
+
+int vr_comm_world_of(const vr_grid *g, int replica, int stage, int tp_rank)
+{
+    return g_order[(replica * g->pp + stage) * g->tp + tp_rank];
+}
+
+vr_status vr_comm_agree(vr_status local)
+{
+    int me = vr_comm_rank(), first = local ? me : INT_MAX;
+    MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (first == INT_MAX)
+        return VR_OK;
+    struct { int status; char msg[2000]; } m;
+    memset(&m, 0, sizeof m);
+    if (me == first) {
+        m.status = (int)local;
+        snprintf(m.msg, sizeof m.msg, "%s", vr_last_error());
+    }
+    MPI_Bcast(&m, (int)sizeof m, MPI_BYTE, first, MPI_COMM_WORLD);
+    if (vr_comm_size() > 1)
+        return vr_fail((vr_status)m.status, "rank %d: %s", first, m.msg);
+    return vr_fail((vr_status)m.status, "%s", m.msg);
+}
+
+void vr_comm_abort(int exit_code) { MPI_Abort(MPI_COMM_WORLD, exit_code); }
+
+/* MPI counts are ints: large buffers go in pieces. */
+#define CHUNK ((size_t)1 << 30)
+
+vr_status vr_comm_tp_allreduce(float *buf, size_t n, void *ctx)
+{
+    vr_comm_stats *st = ctx;
+    double t0 = vr_now();
+    for (size_t off = 0; off < n; off += CHUNK) {
+        size_t k = n - off < CHUNK ? n - off : CHUNK;
+        int e = MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)k, MPI_FLOAT, MPI_SUM, g_tp);
+        if (e != MPI_SUCCESS)
+            return mpi_fail(e, "tensor-parallel MPI_Allreduce");
+    }
+    if (st) {
+        st->allreduce += vr_now() - t0;
+        st->bytes_allreduced += (double)n * sizeof(float);
+    }
+    return VR_OK;
+}
+
+vr_status vr_comm_tp_allgather(float *buf, size_t n, vr_comm_stats *st)
+{
+    if (n > (size_t)INT_MAX)
+        return vr_fail(VR_ERR_COMM, "allgather of %zu floats is too large", n);
+    double t0 = vr_now();
+    int e = MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, (int)n, MPI_FLOAT, g_tp);
+    if (e != MPI_SUCCESS)
+        return mpi_fail(e, "tensor-parallel MPI_Allgather");
+    if (st)
+        st->allreduce += vr_now() - t0;
+    return VR_OK;
+}
+
+vr_status vr_comm_tp_bcast(void *buf, size_t bytes)
+{
+    if (bytes > (size_t)INT_MAX)
+        return vr_fail(VR_ERR_COMM, "broadcast of %zu bytes is too large", bytes);
+    int e = MPI_Bcast(buf, (int)bytes, MPI_BYTE, 0, g_tp);
+    return e == MPI_SUCCESS ? VR_OK : mpi_fail(e, "tensor-parallel MPI_Bcast");
+}
+
+static vr_status take_slot(vr_request *req)
+{
+    for (int i = 0; i < POOL; i++)
+        if (!g_pool_used[i]) {
+            g_pool_used[i] = 1;
+            *req = i;
+            return VR_OK;
+        }
+    return vr_fail(VR_ERR_INTERNAL, "more than %d transfers in flight", POOL);
+}
+
+vr_status vr_comm_isend(const void *buf, size_t bytes, int dest, int tag, vr_request *req,
+                        vr_comm_stats *st)
+{
+    if (bytes > (size_t)INT_MAX)
+        return vr_fail(VR_ERR_COMM, "message of %zu bytes is too large", bytes);
+    vr_status s = take_slot(req);
+    if (s)
+        return s;
+    int e = MPI_Isend(buf, (int)bytes, MPI_BYTE, dest, tag, MPI_COMM_WORLD, &g_pool[*req]);
+    if (e != MPI_SUCCESS)
+        return mpi_fail(e, "MPI_Isend");
+    if (st)
+        st->bytes_sent += (double)bytes;
+    return VR_OK;
+}
+
+vr_status vr_comm_irecv(void *buf, size_t bytes, int src, int tag, vr_request *req)
+{
+    if (bytes > (size_t)INT_MAX)
+        return vr_fail(VR_ERR_COMM, "message of %zu bytes is too large", bytes);
+    vr_status s = take_slot(req);
+    if (s)
+        return s;
+    int e = MPI_Irecv(buf, (int)bytes, MPI_BYTE, src, tag, MPI_COMM_WORLD, &g_pool[*req]);
+    return e == MPI_SUCCESS ? VR_OK : mpi_fail(e, "MPI_Irecv");
+}
+
+vr_status vr_comm_wait(vr_request *req, double *waited)
+{
+    if (*req < 0)
+        return VR_OK;
+    double t0 = vr_now();
+    int e = MPI_Wait(&g_pool[*req], MPI_STATUS_IGNORE);
+    if (waited)
+        *waited += vr_now() - t0;
+    g_pool_used[*req] = 0;
+    *req = -1;
+    return e == MPI_SUCCESS ? VR_OK : mpi_fail(e, "MPI_Wait");
+}
+
+int vr_comm_test(vr_request *req)
+{
+    if (*req < 0)
+        return 1;
+    int done = 0;
+    MPI_Test(&g_pool[*req], &done, MPI_STATUS_IGNORE);
+    if (done) {
+        g_pool_used[*req] = 0;
+        *req = -1;
+    }
+    return done;
+}
+
+vr_status vr_comm_bcast(void *buf, size_t bytes, int root)
+{
+    if (bytes > (size_t)INT_MAX)
+        return vr_fail(VR_ERR_COMM, "broadcast of %zu bytes is too large", bytes);
+    int e = MPI_Bcast(buf, (int)bytes, MPI_BYTE, root, MPI_COMM_WORLD);
+    return e == MPI_SUCCESS ? VR_OK : mpi_fail(e, "MPI_Bcast");
+}
+
+vr_status vr_comm_gather(const void *mine, size_t bytes, void *out)
+{
+    int e = MPI_Gather(mine, (int)bytes, MPI_BYTE, out, (int)bytes, MPI_BYTE, 0, MPI_COMM_WORLD);
+    return e == MPI_SUCCESS ? VR_OK : mpi_fail(e, "MPI_Gather");
+}
+
+int vr_comm_tag_ub(void)
+{
+    int *v = NULL, flag = 0;
+    MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &v, &flag);
+    return flag && v ? *v : 32767;
+}

@@ -1,0 +1,84 @@
+/* comm.h - everything vitrun says to other ranks. The only file that
+ * includes <mpi.h> is comm.c; kernels never communicate.
+ *
+ * Ranks form a grid of dp replicas x pp stages x tp tensor-parallel ranks.
+ * Grid positions are handed out node by node (ranks sorted by the node they
+ * share memory with, then by world rank), so a tensor-parallel group lands on
+ * one node whenever the node's rank count allows it.
+ */
+#ifndef VR_COMM_H
+#define VR_COMM_H
+
+#include <stddef.h>
+
+#include "status.h"
+
+typedef struct {
+    int world_rank, world_size;
+    int dp, pp, tp;             /* grid sizes */
+    int replica, stage, tp_rank; /* this rank's place */
+    int nodes;                  /* distinct shared-memory nodes */
+    int tp_groups_split;        /* TP groups spanning more than one node */
+} vr_grid;
+
+/* Communication counters, per rank, for --report. */
+typedef struct {
+    double allreduce;      /* seconds inside TP allreduces */
+    double send_wait;      /* seconds blocked waiting for sends to complete */
+    double recv_wait;      /* seconds blocked waiting for activations to arrive */
+    double bytes_sent;
+    double bytes_allreduced;
+} vr_comm_stats;
+
+vr_status vr_comm_init(int *argc, char ***argv);
+void vr_comm_finalize(void);
+int vr_comm_rank(void);
+int vr_comm_size(void);
+
+/* Builds the grid and its communicators; dp = 0 means size / (pp*tp). */
+vr_status vr_comm_grid(vr_grid *g, int dp, int pp, int tp);
+
+/* World rank of grid position (replica, stage, tp_rank). */
+int vr_comm_world_of(const vr_grid *g, int replica, int stage, int tp_rank);
+
+/* Collective over all ranks: every rank learns the worst status, and the
+ * message of the lowest failing rank (prefixed with its rank) becomes every
+ * rank's vr_last_error(). Call it at every point where ranks may disagree. */
+vr_status vr_comm_agree(vr_status local);
+
+/* Ends the whole job now: for failures after ranks stopped agreeing step by
+ * step (inside the pipeline), where waiting for others could hang. */
+void vr_comm_abort(int exit_code);
+
+/* Sum-allreduce of buf (n) over this rank's TP group; a vr_reduce_fn with
+ * ctx = vr_comm_stats*. */
+vr_status vr_comm_tp_allreduce(float *buf, size_t n, void *ctx);
+
+/* Allgather within the TP group: each rank contributes its `n` floats at
+ * buf + tp_rank*n (in place). */
+vr_status vr_comm_tp_allgather(float *buf, size_t n, vr_comm_stats *stats);
+
+/* Broadcast within the TP group from tp_rank 0. */
+vr_status vr_comm_tp_bcast(void *buf, size_t bytes);
+
+/* Non-blocking point-to-point on the world communicator. Requests are small
+ * integers into a pool owned by comm.c. */
+typedef int vr_request;
+vr_status vr_comm_isend(const void *buf, size_t bytes, int dest, int tag, vr_request *req,
+                        vr_comm_stats *stats);
+vr_status vr_comm_irecv(void *buf, size_t bytes, int src, int tag, vr_request *req);
+/* Waits for req (no-op for -1); the time blocked is added to *waited. */
+vr_status vr_comm_wait(vr_request *req, double *waited);
+/* 1 if req completed (or is -1). */
+int vr_comm_test(vr_request *req);
+
+/* Broadcast over all ranks from world rank root. */
+vr_status vr_comm_bcast(void *buf, size_t bytes, int root);
+
+/* Rank 0 receives `bytes` from every rank into out (size * bytes). */
+vr_status vr_comm_gather(const void *mine, size_t bytes, void *out);
+
+/* Largest tag the MPI implementation allows (micro-batch tags wrap below it). */
+int vr_comm_tag_ub(void);
+
+#endif

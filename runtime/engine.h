@@ -1,0 +1,33 @@
+/* engine.h - one rank's part of a scoring run: its stage of its replica's
+ * pipeline, fed by the previous stage (or the input) and feeding the next
+ * stage (or the writer). With one rank it is the whole model in one loop. */
+#ifndef VR_ENGINE_H
+#define VR_ENGINE_H
+
+#include "../partition/plan.h"
+#include "cli.h"
+#include "comm.h"
+#include "status.h"
+#include "timer.h"
+
+/* What one rank did, for the report (fixed size: gathered to rank 0). */
+typedef struct {
+    int world_rank, replica, stage, tp_rank;
+    vr_timers compute;     /* GEMM, attention, norms, activations */
+    vr_comm_stats comm;    /* waits and bytes */
+    double read;           /* seconds reading and normalising input */
+    double write;          /* seconds writing output (writer only) */
+    double wall;           /* seconds in the scoring loop */
+    double images;         /* images this rank processed */
+    double micro_batches;
+    double weight_bytes;   /* tensor bytes read from the model */
+    size_t failed;         /* rows written with ok = 0 (writer only) */
+} vr_rank_report;
+
+/* Runs this rank's part. Collective: every rank calls it with the same
+ * options, grid and plan; failures before the loop are agreed on by all
+ * ranks, failures inside it end the job through vr_comm_abort. */
+vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *plan,
+                        vr_rank_report *rep);
+
+#endif

@@ -1,0 +1,112 @@
+/* report.c - gathers per-rank timings, writes the JSON report and the summary. */
+#include "report.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gemm.h"
+
+static double busy(const vr_rank_report *r)
+{
+    return r->compute.gemm + r->compute.attention + r->compute.norm + r->compute.activation;
+}
+
+static double idle(const vr_rank_report *r)
+{
+    double d = r->wall - busy(r) - r->comm.allreduce - r->comm.send_wait - r->comm.recv_wait -
+               r->read - r->write;
+    return d > 0 ? d : 0;
+}
+
+static void write_json(FILE *f, const vr_rank_report *all, const vr_grid *g, const vr_plan *p,
+                       size_t batch, double images, double wall)
+{
+    const vr_config *c = &p->cfg;
+    fprintf(f, "{\n  \"layout\": {\"ranks\": %d, \"dp\": %d, \"pp\": %d, \"tp\": %d, "
+            "\"batch\": %zu, \"nodes\": %d},\n", g->world_size, g->dp, g->pp, g->tp, batch,
+            g->nodes);
+    fprintf(f, "  \"model\": {\"layers\": %zu, \"hidden\": %zu, \"heads\": %zu, \"mlp\": %zu, "
+            "\"tokens\": %zu, \"classes\": %zu, \"gflop_per_image\": %.4f},\n", c->layers,
+            c->hidden, c->heads, c->mlp_dim, c->tokens, c->classes,
+            vr_config_flops_per_image(c) * 1e-9);
+    fprintf(f, "  \"layer_split\": [");
+    for (int s = 0; s <= p->pp; s++)
+        fprintf(f, "%s%zu", s ? ", " : "", p->layer_split[s]);
+    fprintf(f, "],\n  \"images\": %.0f,\n  \"wall_s\": %.6f,\n  \"images_per_s\": %.4f,\n"
+            "  \"blas\": \"%s\",\n  \"ranks\": [\n", images, wall, wall > 0 ? images / wall : 0,
+            vr_gemm_library());
+    for (int r = 0; r < g->world_size; r++) {
+        const vr_rank_report *x = &all[r];
+        fprintf(f, "    {\"rank\": %d, \"replica\": %d, \"stage\": %d, \"tp\": %d, "
+                "\"gemm_s\": %.6f, \"attention_s\": %.6f, \"norm_s\": %.6f, "
+                "\"activation_s\": %.6f, \"allreduce_s\": %.6f, \"send_wait_s\": %.6f, "
+                "\"recv_wait_s\": %.6f, \"read_s\": %.6f, \"write_s\": %.6f, \"idle_s\": %.6f, "
+                "\"wall_s\": %.6f, \"busy_fraction\": %.4f, \"images\": %.0f, "
+                "\"micro_batches\": %.0f, \"bytes_sent\": %.0f, \"bytes_allreduced\": %.0f, "
+                "\"weight_bytes_read\": %.0f}%s\n",
+                x->world_rank, x->replica, x->stage, x->tp_rank, x->compute.gemm,
+                x->compute.attention, x->compute.norm, x->compute.activation, x->comm.allreduce,
+                x->comm.send_wait, x->comm.recv_wait, x->read, x->write, idle(x), x->wall,
+                x->wall > 0 ? busy(x) / x->wall : 0, x->images, x->micro_batches,
+                x->comm.bytes_sent, x->comm.bytes_allreduced, x->weight_bytes,
+                r + 1 < g->world_size ? "," : "");
+    }
+    fprintf(f, "  ]\n}\n");
+}
+
+vr_status vr_report_finish(const vr_rank_report *mine, const vr_grid *g, const vr_plan *plan,
+                           size_t batch, const char *path, const char *output, int quiet)
+{
+    int me = g->world_rank, n = g->world_size;
+    vr_rank_report *all = NULL;
+    if (me == 0 && !(all = calloc((size_t)n, sizeof *all)))
+        return vr_fail(VR_ERR_NOMEM, "cannot gather the report");
+    vr_status st = vr_comm_gather(mine, sizeof *mine, all);
+    if (st || me != 0) {
+        free(all);
+        return st;
+    }
+    double images = 0, wall = 0, weights = 0;
+    size_t failed = 0;
+    double stage_busy[plan->pp];
+    int stage_n[plan->pp];
+    memset(stage_busy, 0, sizeof stage_busy);
+    memset(stage_n, 0, sizeof stage_n);
+    for (int r = 0; r < n; r++) {
+        const vr_rank_report *x = &all[r];
+        if (x->stage == plan->pp - 1 && x->tp_rank == 0)
+            images += x->images;
+        failed += x->failed;
+        wall = x->wall > wall ? x->wall : wall;
+        weights = x->weight_bytes > weights ? x->weight_bytes : weights;
+        stage_busy[x->stage] += x->wall > 0 ? busy(x) / x->wall : 0;
+        stage_n[x->stage]++;
+    }
+    if (path) {
+        FILE *f = fopen(path, "w");
+        if (!f) {
+            free(all);
+            return vr_fail(VR_ERR_OUTPUT, "%s: cannot write the report: %s", path,
+                           strerror(errno));
+        }
+        write_json(f, all, g, plan, batch, images, wall);
+        if (fclose(f) != 0) {
+            free(all);
+            return vr_fail(VR_ERR_OUTPUT, "%s: writing the report failed", path);
+        }
+    }
+    if (!quiet) {
+        double flops = vr_config_flops_per_image(&plan->cfg) * images;
+        fprintf(stderr, "vitrun: %.0f images in %.3f s: %.2f images/s, %.1f GFLOP/s on %d "
+                "rank(s) (dp %d x pp %d x tp %d), %zu failed; largest weight shard %.1f MB; "
+                "stage busy", images, wall, wall > 0 ? images / wall : 0,
+                wall > 0 ? flops / wall * 1e-9 : 0, n, g->dp, g->pp, g->tp, failed,
+                weights / 1e6);
+        for (int s = 0; s < plan->pp; s++)
+            fprintf(stderr, " %.2f", stage_n[s] ? stage_busy[s] / stage_n[s] : 0);
+        fprintf(stderr, " -> %s\n", output);
+    }
+    free(all);
+    return VR_OK;
+}

@@ -1,0 +1,17 @@
+/* report.h - the timing report: every rank's numbers gathered to rank 0,
+ * written as JSON (--report) and summarised in one line. */
+#ifndef VR_REPORT_H
+#define VR_REPORT_H
+
+#include <stdio.h>
+
+#include "../partition/plan.h"
+#include "comm.h"
+#include "engine.h"
+
+/* Collective. Rank 0 writes `path` (if not NULL) and, unless quiet, prints
+ * the summary to stderr. */
+vr_status vr_report_finish(const vr_rank_report *mine, const vr_grid *g, const vr_plan *plan,
+                           size_t batch, const char *path, const char *output, int quiet);
+
+#endif
