@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Malformed models, inputs and command lines are refused clearly: exit 2, never a crash.
+
+Each case damages a fresh, valid sharded model (or the input, or the command
+line) and expects exit code 2, no signal, no hang, and a message that names
+the file and the dataset or group, with expected and found shapes where
+shapes are the problem. A positive control scores the undamaged model.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from testlib import PYTHON, Checker, run  # noqa: E402
+
+SHAPE = ["--image-size", "32", "--patch-size", "8", "--hidden", "64", "--layers", "3",
+         "--heads", "4", "--mlp-dim", "128", "--classes", "10"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vitrun", required=True)
+    ap.add_argument("--scripts", required=True)
+    a = ap.parse_args()
+    ck = Checker("malformed models, inputs and command lines")
+    root = tempfile.mkdtemp()
+    try:
+        def fresh(name, shards=2, seed=0):
+            d = os.path.join(root, name)
+            os.makedirs(d)
+            m = os.path.join(d, "m.h5")
+            run([PYTHON, os.path.join(a.scripts, "make_model.py")] + SHAPE +
+                ["--shards", str(shards), "--seed", str(seed), m])
+            return d, m
+
+        def expect(what, args, needles, code=2):
+            try:
+                p = subprocess.run([a.vitrun] + args, capture_output=True, text=True, timeout=60)
+            except subprocess.TimeoutExpired:
+                return ck.check(what, False, "hung for 60 s")
+            first = (p.stderr.strip().splitlines() or [""])[0]
+            missing = [n for n in needles if n not in p.stderr]
+            ck.check(what, p.returncode == code and not missing,
+                     f"exit {p.returncode}{', lacks ' + str(missing) if missing else ''}: "
+                     f"{first[:220]}")
+
+        def score(model, out="o.h5"):
+            return ["--model", model, "--synthetic", "3", "--output", os.path.join(root, out)]
+
+        d, m = fresh("control")
+        expect("control: the undamaged model scores", score(m), [], code=0)
+
+        d, m = fresh("missing")
+        with h5py.File(os.path.join(d, "m.shard-01.h5"), "a") as f:
+            del f["layers/02/attn/qkv_weight"]
+        expect("missing dataset", score(m), ["m.shard-01.h5", "/layers/02/attn/qkv_weight",
+                                             "missing"])
+
+        d, m = fresh("shape")
+        with h5py.File(os.path.join(d, "m.shard-00.h5"), "a") as f:
+            del f["layers/01/attn/qkv_weight"]
+            f["layers/01/attn/qkv_weight"] = np.zeros((3, 4, 16, 48), np.float32)
+        expect("wrong shape", score(m), ["m.shard-00.h5", "/layers/01/attn/qkv_weight",
+                                         "[3, 4, 16, 48]", "[3, 4, 16, 64]"])
+
+        d, m = fresh("dtype")
+        with h5py.File(os.path.join(d, "m.shard-00.h5"), "a") as f:
+            del f["embed/pos_embed"]
+            f["embed/pos_embed"] = np.zeros((17, 64), np.int32)
+        expect("integer weights", score(m), ["/embed/pos_embed", "int32", "float32"])
+
+        d, m = fresh("nan")
+        with h5py.File(os.path.join(d, "m.shard-01.h5"), "a") as f:
+            f["head/bias"][3] = np.nan
+        expect("NaN weight", score(m), ["/head/bias", "non-finite"])
+
+        d, m = fresh("version")
+        with h5py.File(m, "a") as f:
+            f.attrs["format_version"] = 99
+        expect("unknown format version", score(m), ["m.h5", "format_version 99"])
+
+        d, m = fresh("trunc_index")
+        with open(m, "r+b") as f:
+            f.truncate(os.path.getsize(m) // 2)
+        expect("truncated index file", score(m), ["m.h5", "truncated"])
+
+        d, m = fresh("trunc_shard")
+        s = os.path.join(d, "m.shard-01.h5")
+        with open(s, "r+b") as f:
+            f.truncate(os.path.getsize(s) // 2)
+        expect("truncated shard file", score(m), ["m.shard-01.h5"])
+
+        d, m = fresh("gone")
+        os.remove(os.path.join(d, "m.shard-01.h5"))
+        expect("index points at a missing shard", score(m), ["m.shard-01.h5", "/layers/02",
+                                                             "cannot be opened"])
+
+        d, m = fresh("mixed")
+        d2, _ = fresh("other", seed=1)
+        shutil.copy(os.path.join(d2, "m.shard-01.h5"), os.path.join(d, "m.shard-01.h5"))
+        expect("shard of another model", score(m), ["m.shard-01.h5", "model_id"])
+
+        d, m = fresh("attr")
+        with h5py.File(m, "a") as f:
+            del f["config"].attrs["hidden_size"]
+        expect("missing config attribute", score(m), ["m.h5", "hidden_size"])
+
+        d, m = fresh("heads")
+        with h5py.File(m, "a") as f:
+            f["config"].attrs["num_heads"] = 5
+        expect("heads that do not divide the width", score(m), ["m.h5", "num_heads 5"])
+
+        d, m = fresh("nohead", shards=1)
+        with h5py.File(m, "a") as f:
+            del f["head"]
+        expect("unsharded model without /head", score(m), ["m.h5", "/head", "missing"])
+
+        text = os.path.join(root, "notes.h5")
+        with open(text, "w") as f:
+            f.write("not a model\n")
+        expect("a text file as the model", score(text), ["notes.h5", "not an HDF5 file"])
+        expect("a model that does not exist", score(os.path.join(root, "nope.h5")),
+               ["nope.h5", "No such file"])
+
+        _, m = fresh("inputs")
+        wrong = os.path.join(root, "wrong.h5")
+        with h5py.File(wrong, "w") as f:
+            f["images"] = np.zeros((2, 28, 28, 3), np.uint8)
+        expect("input images of the wrong size", ["--model", m, "--input", wrong, "--output",
+               os.path.join(root, "o.h5")], ["wrong.h5", "[2, 28, 28, 3]", "[N,32,32,3]"])
+        empty = os.path.join(root, "noimages.h5")
+        with h5py.File(empty, "w") as f:
+            f["pixels"] = np.zeros((2, 32, 32, 3), np.uint8)
+        expect("input without 'images'", ["--model", m, "--input", empty, "--output",
+               os.path.join(root, "o.h5")], ["noimages.h5", "no dataset 'images'"])
+        expect("unknown flag", score(m) + ["--fast"], ["unknown option '--fast'"])
+        expect("--batch 0", score(m) + ["--batch", "0"], ["--batch"])
+        expect("--batch abc", score(m) + ["--batch", "abc"], ["--batch", "abc"])
+        expect("no --output", ["--model", m, "--synthetic", "2"], ["--output"])
+        expect("both --input and --synthetic", score(m) + ["--input", wrong], ["exactly one"])
+    finally:
+        shutil.rmtree(root)
+    return ck.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
