@@ -39,8 +39,8 @@ void vr_cli_usage(FILE *fp)
           "                      the predicted per-stage load, without loading weights\n"
           "  --report FILE.json  per-rank time in GEMM, attention, norms, activations,\n"
           "                      send/receive/allreduce waits, idle, images, bytes sent\n"
-          "  --send full|slice   stage-to-stage transfer: full copies to every TP rank\n"
-          "                      (default) or 1/T slices plus an allgather\n"
+          "  --send slice|full   stage-to-stage transfer: 1/T slices plus an allgather\n"
+          "                      (default) or a full copy to every TP rank\n"
           "  --version           print the version and exit\n"
           "  --help              this text\n"
           "\n"
@@ -69,6 +69,7 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
     o->batch = 8;
     o->topk = 5;
     o->pp = o->tp = 1;
+    o->send_slices = 1; /* measured faster: docs/DESIGN.md */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;

@@ -23,7 +23,7 @@ typedef struct {
     const char *layers;    /* --layers 4,4,3,1: layers per stage, overriding the planner */
     int plan;              /* --plan: print the plan and exit, loading no weights */
     const char *report;    /* --report FILE.json: per-rank timing */
-    int send_slices;       /* --send slice: 1/T slices + allgather instead of full copies */
+    int send_slices;       /* --send slice (default): 1/T slices + allgather; full: copies */
     int help, version;
 } vr_options;
 

@@ -44,7 +44,7 @@ def main():
     ap.add_argument("--tp", type=int, default=1)
     ap.add_argument("--dp", type=int, default=1)
     ap.add_argument("--layers", help="override the layer split, e.g. 4,1,1,1")
-    ap.add_argument("--send", default="full")
+    ap.add_argument("--send", default="slice")
     ap.add_argument("--batch", type=int, default=3)
     a = ap.parse_args()
     np_ = a.dp * a.pp * a.tp
