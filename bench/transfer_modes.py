@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Stage-to-stage transfer: full copies to every TP rank vs 1/T slices + allgather.
+"""Stage-to-stage transfer modes: 1/T slices + allgather, one copy per TP group +
+broadcast, or a full copy per TP rank.
 
-Runs vitrun on `--np` ranks (pp x tp) alternately in both --send modes, several
+Runs vitrun on pp x tp ranks in each --send mode in turn (rotating the order), several
 rounds, on a model whose stages are thin (few layers) so that transfers weigh,
 and prints per mode the median / min / max of throughput and of the time each
 rank spent blocked in receive, send and TP collectives (from --report), and
@@ -34,7 +35,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     a = ap.parse_args()
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    res = {"full": [], "slice": []}
+    modes = ["slice", "group", "full"]
+    res = {m: [] for m in modes}
     with tempfile.TemporaryDirectory() as tmp:
         model = os.path.join(tmp, "m.h5")
         subprocess.run([PYTHON, os.path.join(HERE, "..", "scripts", "make_model.py"),
@@ -42,7 +44,7 @@ def main():
                         model], check=True, capture_output=True)
         np_ = a.pp * a.tp
         for r in range(a.rounds):
-            for mode in ("full", "slice") if r % 2 == 0 else ("slice", "full"):
+            for mode in modes[r % 3:] + modes[:r % 3]:
                 rep = os.path.join(tmp, f"{mode}.json")
                 subprocess.run([a.mpiexec, "-np", str(np_)] + a.mpi_flags.split() +
                                [a.vitrun, "--model", model, "--synthetic", str(a.images),
@@ -57,7 +59,7 @@ def main():
                                   max(len(later), 1),
                                   sum(x["bytes_sent"] for x in j["ranks"]) / 1e6))
     print(f"{a.pp} stages x {a.tp} TP ranks, ViT-B width, {a.layers} layers, {a.images} images, "
-          f"batch {a.batch}, {a.rounds} rounds (alternating order)")
+          f"batch {a.batch}, {a.rounds} rounds (rotating order)")
     for mode, rows in res.items():
         ips = [x[0] for x in rows]
         wait = [x[1] for x in rows]
@@ -65,9 +67,10 @@ def main():
               f"(min {min(ips):.2f}, max {max(ips):.2f}); later stages blocked in recv+collectives "
               f"median {statistics.median(wait):.3f} s (min {min(wait):.3f}, max {max(wait):.3f}); "
               f"sent {rows[0][2]:.1f} MB")
-    ratio = statistics.median([x[0] for x in res["slice"]]) / statistics.median(
-        [x[0] for x in res["full"]])
-    print(f"  slice/full throughput ratio of medians: {ratio:.3f}")
+    base = statistics.median([x[0] for x in res["full"]])
+    for mode in ("slice", "group"):
+        ratio = statistics.median([x[0] for x in res[mode]]) / base
+        print(f"  {mode}/full throughput ratio of medians: {ratio:.3f}")
     return 0
 
 

@@ -39,8 +39,9 @@ void vr_cli_usage(FILE *fp)
           "                      the predicted per-stage load, without loading weights\n"
           "  --report FILE.json  per-rank time in GEMM, attention, norms, activations,\n"
           "                      send/receive/allreduce waits, idle, images, bytes sent\n"
-          "  --send slice|full   stage-to-stage transfer: 1/T slices plus an allgather\n"
-          "                      (default) or a full copy to every TP rank\n"
+          "  --send MODE         stage-to-stage transfer when tp > 1: slice (default; 1/T\n"
+          "                      per TP rank, then an allgather), group (one copy to TP\n"
+          "                      rank 0, then a broadcast) or full (a copy per TP rank)\n"
           "  --version           print the version and exit\n"
           "  --help              this text\n"
           "\n"
@@ -69,7 +70,7 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
     o->batch = 8;
     o->topk = 5;
     o->pp = o->tp = 1;
-    o->send_slices = 1; /* measured faster: docs/DESIGN.md */
+    o->send = VR_SEND_SLICE; /* measured fastest: docs/DESIGN.md */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -112,7 +113,7 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
             o->threads = (int)n;
         } else if (!strcmp(a, "--pp") || !strcmp(a, "--tp") || !strcmp(a, "--dp")) {
             VALUE();
-            st = parse_size(a, v, 1, 1 << 20, &n);
+            st = parse_size(a, v, 1, 4096, &n);
             *(a[2] == 'p' ? &o->pp : a[2] == 't' ? &o->tp : &o->dp) = (int)n;
         } else if (!strcmp(a, "--layers")) {
             VALUE();
@@ -124,9 +125,14 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
             o->report = v;
         } else if (!strcmp(a, "--send")) {
             VALUE();
-            if (strcmp(v, "full") && strcmp(v, "slice"))
-                return vr_fail(VR_ERR_USAGE, "--send takes 'full' or 'slice', got '%s'", v);
-            o->send_slices = !strcmp(v, "slice");
+            if (!strcmp(v, "slice"))
+                o->send = VR_SEND_SLICE;
+            else if (!strcmp(v, "group"))
+                o->send = VR_SEND_GROUP;
+            else if (!strcmp(v, "full"))
+                o->send = VR_SEND_FULL;
+            else
+                return vr_fail(VR_ERR_USAGE, "--send takes slice, group or full; got '%s'", v);
         } else if (!strcmp(a, "--logits")) {
             o->logits = 1;
         } else if (!strcmp(a, "--embeddings")) {

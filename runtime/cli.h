@@ -7,6 +7,13 @@
 
 #include "status.h"
 
+/* How a stage hands the residual stream to a tensor-parallel next stage. */
+typedef enum {
+    VR_SEND_SLICE, /* TP rank t sends 1/T to TP rank t; the group allgathers */
+    VR_SEND_GROUP, /* TP rank 0 sends it all to TP rank 0; the group broadcasts */
+    VR_SEND_FULL   /* TP rank t sends it all to TP rank t */
+} vr_send_mode;
+
 typedef struct {
     const char *model;     /* --model: index file of a vitrun model */
     const char *input;     /* --input: HDF5 image file */
@@ -23,7 +30,7 @@ typedef struct {
     const char *layers;    /* --layers 4,4,3,1: layers per stage, overriding the planner */
     int plan;              /* --plan: print the plan and exit, loading no weights */
     const char *report;    /* --report FILE.json: per-rank timing */
-    int send_slices;       /* --send slice (default): 1/T slices + allgather; full: copies */
+    vr_send_mode send;     /* --send slice|group|full */
     int help, version;
 } vr_options;
 

@@ -77,6 +77,9 @@ vr_status vr_comm_grid(vr_grid *g, int dp, int pp, int tp)
     g->world_size = n;
     if (pp < 1 || tp < 1 || dp < 0)
         return vr_fail(VR_ERR_USAGE, "--pp and --tp must be at least 1");
+    if ((long)pp * tp > n)
+        return vr_fail(VR_ERR_USAGE, "--pp %d x --tp %d needs %ld ranks, mpirun started %d",
+                       pp, tp, (long)pp * tp, n);
     if (dp == 0) {
         if (n % (pp * tp) != 0)
             return vr_fail(VR_ERR_USAGE, "%d ranks cannot be split into pipelines of --pp %d x "

@@ -23,7 +23,7 @@ typedef struct {
 
 /* Communication counters, per rank, for --report. */
 typedef struct {
-    double allreduce;      /* seconds inside TP allreduces */
+    double allreduce;      /* seconds in TP collectives: allreduce, allgather, broadcast */
     double send_wait;      /* seconds blocked waiting for sends to complete */
     double recv_wait;      /* seconds blocked waiting for activations to arrive */
     double bytes_sent;

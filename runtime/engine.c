@@ -247,8 +247,11 @@ static vr_status write_rows(engine *e, const vr_batch_meta *meta, const float *r
 static vr_status post_recv(engine *e, int slot)
 {
     vr_status st;
-    size_t off = e->o->send_slices ? (size_t)e->g->tp_rank * e->piece : 0;
-    size_t len = e->o->send_slices ? e->piece : e->piece * (size_t)e->g->tp;
+    int slice = e->o->send == VR_SEND_SLICE;
+    if (e->o->send == VR_SEND_GROUP && e->g->tp_rank != 0)
+        return VR_OK; /* gets it from the group's broadcast */
+    size_t off = slice ? (size_t)e->g->tp_rank * e->piece : 0;
+    size_t len = slice ? e->piece : e->piece * (size_t)e->g->tp;
     if ((st = vr_comm_irecv(e->meta[slot], vr_batch_meta_bytes(e->B), e->prev, TAG_META,
                             &e->rm[slot])))
         return st;
@@ -260,7 +263,9 @@ static vr_status send_next(engine *e, int slot, size_t count)
     const vr_config *c = &e->model.cfg;
     vr_status st;
     size_t off = 0, len = count * c->tokens * c->hidden;
-    if (e->o->send_slices) {
+    if (e->o->send == VR_SEND_GROUP && e->g->tp_rank != 0)
+        return VR_OK; /* TP rank 0 sends for the group */
+    if (e->o->send == VR_SEND_SLICE) {
         off = (size_t)e->g->tp_rank * e->piece;
         len = e->piece;
     }
@@ -313,9 +318,17 @@ static vr_status step(engine *e, size_t i, size_t n_local)
         if ((st = vr_comm_wait(&e->rm[slot], &e->rep->comm.recv_wait)) ||
             (st = vr_comm_wait(&e->rx[slot], &e->rep->comm.recv_wait)))
             return st;
-        if (e->o->send_slices && g->tp > 1 &&
+        if (g->tp > 1 && e->o->send == VR_SEND_SLICE &&
             (st = vr_comm_tp_allgather(x, e->piece, &e->rep->comm)))
             return st;
+        if (g->tp > 1 && e->o->send == VR_SEND_GROUP) {
+            double t0 = vr_now();
+            if ((st = vr_comm_tp_bcast(meta, vr_batch_meta_bytes(e->B))) ||
+                (st = vr_comm_tp_bcast(x, (size_t)meta->count * c->tokens * c->hidden *
+                                              sizeof(float))))
+                return st;
+            e->rep->comm.allreduce += vr_now() - t0;
+        }
     }
     size_t count = (size_t)meta->count;
     for (size_t l = 0; l < vr_shard_layers(&e->shard); l++) {

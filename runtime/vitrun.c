@@ -59,13 +59,10 @@ int main(int argc, char **argv)
         return finish(rank, VR_OK);
     }
     vr_gemm_set_threads(o.threads);
-    vr_config cfg;
-    if ((st = vr_comm_agree(read_config(o.model, &cfg))))
-        return finish(rank, st);
-
     size_t layers[o.pp];
     if (o.layers && (st = vr_plan_parse_layers(o.layers, layers, o.pp)))
         return finish(rank, st);
+    /* the layout is checked before anything is read */
     vr_grid g;
     if (o.plan && size == 1) {
         /* one process describing a layout it is not running */
@@ -78,6 +75,9 @@ int main(int argc, char **argv)
     } else if ((st = vr_comm_grid(&g, o.dp, o.pp, o.tp))) {
         return finish(rank, st);
     }
+    vr_config cfg;
+    if ((st = vr_comm_agree(read_config(o.model, &cfg))))
+        return finish(rank, st);
     if (o.dump && size > 1)
         return finish(rank, vr_fail(VR_ERR_USAGE, "--dump-activations needs a single rank"));
     vr_plan plan;
