@@ -2,9 +2,12 @@
 #include "output.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "h5util.h"
 
@@ -54,7 +57,8 @@ vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classe
     o->file = -1;
     for (int i = 0; i < C_N; i++)
         o->ds[i] = -1;
-    snprintf(o->path, sizeof o->path, "%s", path);
+    snprintf(o->final, sizeof o->final, "%s", path);
+    snprintf(o->path, sizeof o->path, "%s.part", path);
     o->k = k;
     o->classes = classes;
     o->dim = dim;
@@ -63,6 +67,7 @@ vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classe
     o->labels = labels;
     size_t len = strlen(path);
     o->csv = len >= 4 && strcasecmp(path + len - 4, ".csv") == 0;
+    path = o->path;
     if (o->csv) {
         o->fp = fopen(path, "w");
         if (!o->fp)
@@ -239,4 +244,21 @@ vr_status vr_output_close(vr_output *o)
         o->file = -1;
     }
     return st;
+}
+
+vr_status vr_output_commit(vr_output *o)
+{
+    vr_status st = vr_output_close(o);
+    if (st)
+        return st;
+    /* the data reaches the disk before the name says the file is complete */
+    int fd = open(o->path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    if (rename(o->path, o->final) != 0)
+        return vr_fail(VR_ERR_OUTPUT, "cannot rename %s to %s: %s", o->path, o->final,
+                       strerror(errno));
+    return VR_OK;
 }

@@ -1,7 +1,8 @@
 /* output.h - the scores file: HDF5 by default, CSV when the name ends in .csv.
  *
- * One row per input, appended in input order and flushed as it goes, so a
- * crash loses only rows that were never appended. Columns (docs/OUTPUT.md):
+ * One row per input, appended in input order and flushed as it goes. Rows go
+ * to OUT.part; only a finished run renames it to OUT, so a file named OUT is
+ * always complete (io/journal.h keeps an interrupted run resumable). Columns (docs/OUTPUT.md):
  * path, ok, error, topk_index (K), topk_prob (K), topk_label (K, when the
  * model has labels), logits (C, optional), embedding (D, optional).
  */
@@ -23,7 +24,8 @@ typedef struct {
 } vr_output_row;
 
 typedef struct {
-    char path[4096];
+    char path[4096];        /* being written: final + ".part" */
+    char final[4096];       /* the name given */
     int csv;
     FILE *fp;
     long long file;         /* hid_t */
@@ -37,6 +39,9 @@ typedef struct {
 vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classes, size_t dim,
                          int logits, int embedding, char *const *labels);
 vr_status vr_output_append(vr_output *o, const vr_output_row *rows, size_t n);
+/* Closes, leaving OUT.part (an interrupted run). */
 vr_status vr_output_close(vr_output *o);
+/* Closes, syncs and renames OUT.part to OUT (the run is complete). */
+vr_status vr_output_commit(vr_output *o);
 
 #endif

@@ -8,16 +8,18 @@
 
 void vr_cli_usage(FILE *fp)
 {
-    fputs("usage: vitrun --model MODEL.h5 (--input IMAGES.h5 | --synthetic N) --output OUT\n"
+    fputs("usage: vitrun --model MODEL.h5 (--input DIR|LIST|IMAGES.h5 | --synthetic N) --output OUT\n"
           "              [--batch B] [--topk K] [--threads N] [--logits] [--embeddings]\n"
           "\n"
           "Scores images with a Vision Transformer stored in the vitrun model format\n"
           "(docs/MODEL_FORMAT.md; convert checkpoints with scripts/convert_checkpoint.py).\n"
           "\n"
           "  --model PATH        model index file (.h5); shard files sit next to it\n"
-          "  --input PATH        HDF5 file with dataset 'images': uint8 [N,H,W,C] at the\n"
-          "                      model resolution, or float32 [N,C,H,W] already normalised;\n"
-          "                      optional 'paths' (N strings) names the output rows\n"
+          "  --input PATH        a directory (walked recursively for .jpg/.jpeg in any\n"
+          "                      case, sorted by path), a text file listing image paths\n"
+          "                      (one per line, relative to the list's folder), or an HDF5\n"
+          "                      file with dataset 'images': uint8 [N,H,W,C] at the model\n"
+          "                      resolution or float32 [N,C,H,W] already normalised\n"
           "  --synthetic N       score N generated inputs instead (benchmarks)\n"
           "  --output PATH       scores: HDF5, or CSV when PATH ends in .csv\n"
           "  --batch B           images per forward pass (default 8)\n"
@@ -28,7 +30,22 @@ void vr_cli_usage(FILE *fp)
           "  --dump-activations PATH\n"
           "                      write activations after the embedding and each block\n"
           "                      (HDF5; for checking against a reference, small N only)\n"
-          "  --quiet             no summary line\n"
+          "  --quiet             no progress, no summary line\n"
+          "\n"
+          "JPEG input and long runs:\n"
+          "  --preprocess P      hf, torchvision or timm: the source library's resize, crop\n"
+          "                      and normalisation instead of the model's stored preset\n"
+          "  --decoders N        decoding threads per reading rank (default 1; 0 = inline)\n"
+          "  --max-pixels N      refuse JPEGs declaring more pixels (default 89478485)\n"
+          "  --max-file-mb N     refuse JPEG files larger than this (default 256)\n"
+          "  --dct-scale on|off  decode JPEGs >= 4x the needed size at 1/2..1/8 scale in\n"
+          "                      the DCT domain (default on; off = exactly PIL's pixels)\n"
+          "  --strict            stop at the first input that cannot be scored (exit 2);\n"
+          "                      by default such rows get ok=0 and the reason\n"
+          "  --resume            continue an interrupted run from OUT.journal; with no\n"
+          "                      journal it starts afresh (or does nothing if OUT exists)\n"
+          "  --progress MODE     bar, log or off (default: bar on a terminal, else log)\n"
+          "  --progress-every S  seconds between progress lines in log mode (default 10)\n"
           "\n"
           "Distributed (mpirun -np N vitrun ...; N = dp x pp x tp):\n"
           "  --pp P              pipeline stages: encoder layers split across P ranks\n"
@@ -45,7 +62,13 @@ void vr_cli_usage(FILE *fp)
           "  --version           print the version and exit\n"
           "  --help              this text\n"
           "\n"
-          "Exit codes: 0 success, 2 bad usage / model / input, 1 other failures.\n",
+          "Output goes to OUT.part and is renamed to OUT when the run completes; the\n"
+          "journal OUT.journal (and OUT.inputs for a directory) keep it resumable.\n"
+          "SIGTERM, SIGINT or SIGUSR1 stop the run cleanly at the next step.\n"
+          "\n"
+          "Exit codes: 0 success (including runs with unreadable images; see the 'ok'\n"
+          "column), 2 bad usage / model / input, 75 stopped by a signal (rerun with\n"
+          "--resume), 1 other failures.\n",
           fp);
 }
 
@@ -71,6 +94,11 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
     o->topk = 5;
     o->pp = o->tp = 1;
     o->send = VR_SEND_SLICE; /* measured fastest: docs/DESIGN.md */
+    o->max_pixels = 89478485;  /* Pillow's MAX_IMAGE_PIXELS */
+    o->max_file_bytes = (size_t)256 << 20;
+    o->dct_scale = 1;
+    o->decoders = 1;
+    o->progress_every = 10.0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -133,6 +161,48 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
                 o->send = VR_SEND_FULL;
             else
                 return vr_fail(VR_ERR_USAGE, "--send takes slice, group or full; got '%s'", v);
+        } else if (!strcmp(a, "--resume")) {
+            o->resume = 1;
+        } else if (!strcmp(a, "--strict")) {
+            o->strict = 1;
+        } else if (!strcmp(a, "--max-pixels")) {
+            VALUE();
+            st = parse_size(a, v, 1, (size_t)1 << 40, &o->max_pixels);
+        } else if (!strcmp(a, "--max-file-mb")) {
+            VALUE();
+            st = parse_size(a, v, 1, (size_t)1 << 20, &n);
+            o->max_file_bytes = n << 20;
+        } else if (!strcmp(a, "--decoders")) {
+            VALUE();
+            st = parse_size(a, v, 0, 256, &n);
+            o->decoders = (int)n;
+        } else if (!strcmp(a, "--dct-scale")) {
+            VALUE();
+            if (strcmp(v, "on") && strcmp(v, "off"))
+                return vr_fail(VR_ERR_USAGE, "--dct-scale takes on or off; got '%s'", v);
+            o->dct_scale = !strcmp(v, "on");
+        } else if (!strcmp(a, "--preprocess")) {
+            VALUE();
+            if (strcmp(v, "hf") && strcmp(v, "torchvision") && strcmp(v, "timm"))
+                return vr_fail(VR_ERR_USAGE, "--preprocess takes hf, torchvision or timm; got "
+                               "'%s'", v);
+            o->preprocess = v;
+        } else if (!strcmp(a, "--progress")) {
+            VALUE();
+            if (!strcmp(v, "bar"))
+                o->progress = VR_PROGRESS_BAR;
+            else if (!strcmp(v, "log"))
+                o->progress = VR_PROGRESS_LOG;
+            else if (!strcmp(v, "off"))
+                o->progress = VR_PROGRESS_OFF;
+            else
+                return vr_fail(VR_ERR_USAGE, "--progress takes bar, log or off; got '%s'", v);
+        } else if (!strcmp(a, "--progress-every")) {
+            VALUE();
+            char *end;
+            o->progress_every = strtod(v, &end);
+            if (*end || !(o->progress_every > 0) || o->progress_every > 86400)
+                return vr_fail(VR_ERR_USAGE, "--progress-every needs seconds > 0; got '%s'", v);
         } else if (!strcmp(a, "--logits")) {
             o->logits = 1;
         } else if (!strcmp(a, "--embeddings")) {
@@ -156,5 +226,7 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
         return vr_fail(VR_ERR_USAGE, "--output is required (see vitrun --help)");
     if (!o->input == !o->synthetic)
         return vr_fail(VR_ERR_USAGE, "give exactly one of --input PATH or --synthetic N");
+    if (strlen(o->output) > 4000)
+        return vr_fail(VR_ERR_USAGE, "--output path is longer than 4000 bytes");
     return VR_OK;
 }

@@ -14,9 +14,11 @@ typedef enum {
     VR_SEND_FULL   /* TP rank t sends it all to TP rank t */
 } vr_send_mode;
 
+typedef enum { VR_PROGRESS_AUTO, VR_PROGRESS_BAR, VR_PROGRESS_LOG, VR_PROGRESS_OFF } vr_progress;
+
 typedef struct {
     const char *model;     /* --model: index file of a vitrun model */
-    const char *input;     /* --input: HDF5 image file */
+    const char *input;     /* --input: JPEG directory, list file or HDF5 image file */
     size_t synthetic;      /* --synthetic N: generated inputs instead of --input */
     const char *output;    /* --output: .h5 (default) or .csv */
     size_t batch;          /* --batch: images per forward pass */
@@ -31,6 +33,15 @@ typedef struct {
     int plan;              /* --plan: print the plan and exit, loading no weights */
     const char *report;    /* --report FILE.json: per-rank timing */
     vr_send_mode send;     /* --send slice|group|full */
+    int resume;            /* --resume: continue an interrupted run from OUT.journal */
+    int strict;            /* --strict: an input that cannot be scored is fatal */
+    size_t max_pixels;     /* --max-pixels: largest width*height a JPEG may declare */
+    size_t max_file_bytes; /* --max-file-mb (in bytes): largest JPEG file */
+    int dct_scale;         /* --dct-scale on|off: decode large JPEGs at a reduced size */
+    int decoders;          /* --decoders N: JPEG decoding threads per reading rank */
+    const char *preprocess; /* --preprocess hf|torchvision|timm: override the model's preset */
+    vr_progress progress;  /* --progress bar|log|off (default: bar on a terminal, else log) */
+    double progress_every; /* --progress-every S: seconds between log lines */
     int help, version;
 } vr_options;
 

@@ -286,3 +286,74 @@ int vr_comm_tag_ub(void)
     MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &v, &flag);
     return flag && v ? *v : 32767;
 }
+
+vr_status vr_comm_tp_allgather_bytes(void *buf, size_t bytes, vr_comm_stats *st)
+{
+    if (bytes > (size_t)INT_MAX)
+        return vr_fail(VR_ERR_COMM, "allgather of %zu bytes is too large", bytes);
+    double t0 = vr_now();
+    int e = MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, (int)bytes, MPI_BYTE, g_tp);
+    if (e != MPI_SUCCESS)
+        return mpi_fail(e, "tensor-parallel MPI_Allgather");
+    if (st)
+        st->allreduce += vr_now() - t0;
+    return VR_OK;
+}
+
+vr_status vr_comm_cancel(vr_request *req)
+{
+    if (*req < 0)
+        return VR_OK;
+    MPI_Cancel(&g_pool[*req]);
+    int e = MPI_Wait(&g_pool[*req], MPI_STATUS_IGNORE);
+    g_pool_used[*req] = 0;
+    *req = -1;
+    return e == MPI_SUCCESS ? VR_OK : mpi_fail(e, "MPI_Wait after MPI_Cancel");
+}
+
+/* Stop votes: one non-blocking MAX-allreduce per step, read `lag` steps later
+ * so that no rank waits for a slower one. */
+#define VOTE_MAX 64
+static MPI_Request g_vote_req[VOTE_MAX];
+static int g_vote_in[VOTE_MAX], g_vote_out[VOTE_MAX];
+static long g_vote_started, g_vote_done;
+static int g_vote_lag;
+
+void vr_comm_vote_init(int lag)
+{
+    g_vote_lag = lag < 1 ? 1 : lag > VOTE_MAX ? VOTE_MAX : lag;
+    g_vote_started = g_vote_done = 0;
+}
+
+vr_status vr_comm_vote(int mine, int *decided)
+{
+    *decided = 0;
+    if (g_vote_started - g_vote_done == g_vote_lag) {
+        int k = (int)(g_vote_done % g_vote_lag);
+        int e = MPI_Wait(&g_vote_req[k], MPI_STATUS_IGNORE);
+        if (e != MPI_SUCCESS)
+            return mpi_fail(e, "MPI_Wait on a stop vote");
+        g_vote_done++;
+        *decided = g_vote_out[k];
+    }
+    int k = (int)(g_vote_started % g_vote_lag);
+    g_vote_in[k] = mine;
+    int e = MPI_Iallreduce(&g_vote_in[k], &g_vote_out[k], 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD,
+                           &g_vote_req[k]);
+    if (e != MPI_SUCCESS)
+        return mpi_fail(e, "MPI_Iallreduce of a stop vote");
+    g_vote_started++;
+    return VR_OK;
+}
+
+vr_status vr_comm_vote_finish(void)
+{
+    while (g_vote_done < g_vote_started) {
+        int k = (int)(g_vote_done % g_vote_lag);
+        int e = MPI_Wait(&g_vote_req[k], MPI_STATUS_IGNORE);
+        if (e != MPI_SUCCESS)
+            return mpi_fail(e, "MPI_Wait on a stop vote");
+        g_vote_done++;
+    }
+    return VR_OK;
+}

@@ -58,6 +58,9 @@ vr_status vr_comm_tp_allreduce(float *buf, size_t n, void *ctx);
  * buf + tp_rank*n (in place). */
 vr_status vr_comm_tp_allgather(float *buf, size_t n, vr_comm_stats *stats);
 
+/* The same for bytes: each rank's `bytes` at buf + tp_rank*bytes. */
+vr_status vr_comm_tp_allgather_bytes(void *buf, size_t bytes, vr_comm_stats *stats);
+
 /* Broadcast within the TP group from tp_rank 0. */
 vr_status vr_comm_tp_bcast(void *buf, size_t bytes);
 
@@ -71,6 +74,18 @@ vr_status vr_comm_irecv(void *buf, size_t bytes, int src, int tag, vr_request *r
 vr_status vr_comm_wait(vr_request *req, double *waited);
 /* 1 if req completed (or is -1). */
 int vr_comm_test(vr_request *req);
+/* Cancels a receive that will never be matched (a run stopped early). */
+vr_status vr_comm_cancel(vr_request *req);
+
+/* Stop votes, for stopping every rank at the same step after a signal.
+ * Every rank calls vr_comm_vote() once per step, the same number of times;
+ * from step `lag` on, *decided is the MAX over all ranks of the votes cast
+ * `lag` steps earlier, so all ranks see the same decision at the same step
+ * while no rank waits for one more than `lag` steps behind it. */
+void vr_comm_vote_init(int lag);
+vr_status vr_comm_vote(int mine, int *decided);
+/* Completes the votes still in flight (all ranks, before leaving). */
+vr_status vr_comm_vote_finish(void);
 
 /* Broadcast over all ranks from world rank root. */
 vr_status vr_comm_bcast(void *buf, size_t bytes, int root);

@@ -1,6 +1,9 @@
 /* config.c - checks a model configuration and derives its sizes. */
 #include "config.h"
 
+#include <math.h>
+#include <string.h>
+
 static vr_status bad(const char *where, const char *what, size_t v, const char *why)
 {
     return vr_fail(VR_ERR_MODEL, "%s: /config %s = %zu %s", where, what, v, why);
@@ -67,4 +70,34 @@ double vr_config_flops_per_image(const vr_config *c)
                    + 2.0 * T * D * D     /* proj */
                    + 2.0 * 2 * T * D * M; /* mlp */
     return embed + c->layers * layer + 2.0 * D * c->classes;
+}
+
+vr_status vr_preprocess_preset(vr_preprocess *p, const char *name, size_t image_size)
+{
+    static const double imagenet_mean[3] = {0.485, 0.456, 0.406};
+    static const double imagenet_std[3] = {0.229, 0.224, 0.225};
+    p->crop_size = image_size;
+    p->rescale = 1.0 / 255.0;
+    if (!strcmp(name, "hf")) {
+        p->resize = VR_RESIZE_EXACT;
+        p->resize_size = image_size;
+        p->interp = VR_INTERP_BILINEAR;
+        for (int c = 0; c < 3; c++)
+            p->mean[c] = p->std[c] = 0.5;
+    } else if (!strcmp(name, "torchvision")) {
+        p->resize = VR_RESIZE_SHORTER;
+        /* Python's round(): halves to even, as nearbyint in the default mode */
+        p->resize_size = (size_t)nearbyint((double)image_size * 256.0 / 224.0);
+        p->interp = VR_INTERP_BILINEAR;
+        memcpy(p->mean, imagenet_mean, sizeof p->mean);
+        memcpy(p->std, imagenet_std, sizeof p->std);
+    } else if (!strcmp(name, "timm")) {
+        p->resize = VR_RESIZE_SHORTER;
+        p->resize_size = (size_t)floor((double)image_size / 0.9);
+        p->interp = VR_INTERP_BICUBIC;
+    } else {
+        return vr_fail(VR_ERR_USAGE, "unknown preprocessing preset '%s' (hf, torchvision, timm)",
+                       name);
+    }
+    return VR_OK;
 }

@@ -49,6 +49,13 @@ typedef struct {
 /* Checks consistency and fills the derived fields. `where` names the file. */
 vr_status vr_config_check(vr_config *c, const char *where);
 
+/* The preprocessing of a source library for a model of `image_size`:
+ * hf (resize straight to the size, bilinear, mean = std = 0.5), torchvision
+ * (shorter side to size*256/224, bilinear, centre crop, ImageNet mean/std),
+ * timm (shorter side to size/0.9, bicubic, centre crop; p's mean/std kept).
+ * The same presets as scripts/vitrun_model.py writes. */
+vr_status vr_preprocess_preset(vr_preprocess *p, const char *name, size_t image_size);
+
 /* Parameter count of the full model (fits: checked by vr_config_check). */
 size_t vr_config_param_count(const vr_config *c);
 

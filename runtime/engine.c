@@ -1,6 +1,8 @@
 /* engine.c - one rank's stage of a pipeline replica.
  *
- * Micro-batch m (images [m*B, m*B+B)) belongs to replica m mod dp. Within a
+ * Micro-batch m (images [m*B, m*B+B)) belongs to replica (m - m0) mod dp,
+ * where m0 is the first micro-batch of this run (0, or where --resume
+ * continues). Within a
  * replica, stage 0 reads and embeds it, every stage runs its layers (the TP
  * ranks of a stage each on their own heads and MLP columns, joined by an
  * allreduce), and the last stage's TP rank 0 computes the head and hands the
@@ -17,13 +19,12 @@
 #include <string.h>
 
 #include "../io/dump.h"
-#include "../io/input_h5.h"
 #include "../io/model_io.h"
-#include "../io/output.h"
 #include "batch.h"
+#include "feed.h"
 #include "forward.h"
-#include "kernels.h"
-#include "preprocess.h"
+#include "signals.h"
+#include "sink.h"
 
 enum { TAG_META = 11, TAG_X = 12, TAG_RES_META = 13, TAG_RES = 14 };
 #define RING 3
@@ -37,26 +38,27 @@ typedef struct {
     vr_model_file model;
     vr_weights w;
     vr_run_state st;
-    vr_input_h5 in;
-    int have_input;
-    vr_output out;
-    int have_output;
+    vr_preprocess pre;        /* the model's preset, or --preprocess */
+    vr_input_info info;       /* what the input is (same on every rank) */
+    vr_feed feed;             /* first stage: the input */
+    int have_feed;
+    vr_sink sink;             /* writer: rows, journal, output */
+    int have_sink;
+    size_t m0;                /* first micro-batch of this run */
+    int complete;             /* --resume found the output finished */
     vr_dump dump;
     int have_dump;
     size_t n, B, k, n_mb;     /* images, batch, top-k, micro-batches in all */
+    size_t n_local, n_steps;  /* micro-batches of this replica; steps every rank takes */
     size_t piece;             /* floats per TP rank in slice mode */
     int first, last, writer;  /* roles of this rank */
     int prev, next, writer_rank; /* world ranks */
     float *x[RING];           /* (B*T*D, padded to tp*piece) residual streams */
     vr_batch_meta *meta[RING]; /* (B rows) */
     vr_request rx[RING], rm[RING], sx[RING], sm[RING];
-    uint8_t *u8;              /* (B, H, W, C) */
     float *pixels;            /* (B, C, H, W) */
     float *res[RING];         /* (B*C logits, then B*D embeddings) */
     vr_request sres[RING], srm[RING];
-    float *prob;              /* (B, K) */
-    int *idx;                 /* (B, K) */
-    vr_output_row *rows;      /* (B) */
     vr_batch_meta *wmeta;     /* writer: another replica's metadata (B rows) */
     float *wres;              /* writer: another replica's results */
 } engine;
@@ -87,19 +89,49 @@ static vr_status setup(engine *e)
     if ((st = vr_model_open(&e->model, o->model)))
         return st;
     const vr_config *c = &e->model.cfg;
+    e->pre = e->model.pre;
+    if (o->preprocess && (st = vr_preprocess_preset(&e->pre, o->preprocess, c->image_size)))
+        return st;
     e->shard = vr_plan_shard(e->plan, g->stage, g->tp_rank);
     if ((st = vr_model_load(&e->model, &e->w, &e->shard)))
         return st;
     e->rep->weight_bytes = (double)e->model.bytes_read;
-    if (e->first && o->input) {
-        if ((st = vr_input_h5_open(&e->in, o->input, c)))
-            return st;
-        e->have_input = 1;
-        e->n = e->in.n;
-    } else {
-        e->n = o->synthetic;
-    }
+    /* one rank looks at the input (and walks a directory once) */
+    if (g->world_rank == vr_comm_world_of(g, 0, 0, 0))
+        return vr_feed_describe(o, c, &e->info);
     return VR_OK;
+}
+
+/* What a journal must match for --resume to continue it: everything that
+ * decides which rows exist and what numbers they hold. */
+static void fingerprint(const engine *e, char *out, size_t cap)
+{
+    const vr_options *o = e->o;
+    const vr_preprocess *p = &e->pre;
+    snprintf(out, cap,
+             "model_id=%s\ninput=%s\ninput_kind=%d\nimages=%llu\nlisting=%016llx\n"
+             "batch=%zu\ntopk=%zu\nlogits=%d\nembeddings=%d\npp=%d\ntp=%d\n"
+             "preprocess=%d,%zu,%zu,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n"
+             "dct_scale=%d\nmax_pixels=%zu\nmax_file_bytes=%zu\n",
+             e->model.model_id, o->input ? o->input : "(synthetic)", (int)e->info.kind,
+             (unsigned long long)e->info.n, (unsigned long long)e->info.hash, o->batch, e->k,
+             o->logits, o->embeddings, e->g->pp, e->g->tp, (int)p->resize, p->resize_size,
+             p->crop_size, (int)p->interp, p->rescale, p->mean[0], p->mean[1], p->mean[2],
+             p->std[0], p->std[1], p->std[2], o->dct_scale, o->max_pixels, o->max_file_bytes);
+}
+
+/* Writer: the output and journal, or with --resume the interrupted run's. */
+static vr_status open_sink(engine *e)
+{
+    const vr_config *c = &e->model.cfg;
+    char fp[8192];
+    if (!e->writer)
+        return VR_OK;
+    fingerprint(e, fp, sizeof fp);
+    vr_status st = vr_sink_open(&e->sink, e->o, fp, e->n, e->B, e->k, c->classes, c->hidden,
+                                e->model.labels, &e->complete);
+    e->have_sink = !st && !e->complete;
+    return st;
 }
 
 /* After every rank agreed on setup: the sizes everyone needs, then buffers. */
@@ -108,9 +140,6 @@ static vr_status allocate(engine *e)
     const vr_options *o = e->o;
     const vr_config *c = &e->model.cfg;
     vr_status st;
-    e->B = o->batch < e->n ? o->batch : (e->n ? e->n : 1);
-    e->k = o->topk < c->classes ? o->topk : c->classes;
-    e->n_mb = ceil_div(e->n, e->B);
     size_t btd = e->B * c->tokens * c->hidden, img = c->channels * c->image_size * c->image_size;
     e->piece = ceil_div(btd, (size_t)e->g->tp);
     if ((st = vr_state_build(&e->st, &e->w, e->B)))
@@ -124,20 +153,17 @@ static vr_status allocate(engine *e)
             !(e->res[i] = vr_alloc(e->B * (c->classes + c->hidden), sizeof(float), "results")))
             return VR_ERR_NOMEM;
     }
-    if (e->first && (!(e->u8 = vr_alloc(e->B, img, "input pixels")) ||
-                     !(e->pixels = vr_alloc(e->B * img, sizeof(float), "input tensor"))))
-        return VR_ERR_NOMEM;
+    if (e->first) {
+        if (!(e->pixels = vr_alloc(e->B * img, sizeof(float), "input tensor")))
+            return VR_ERR_NOMEM;
+        if ((st = vr_feed_open(&e->feed, o, e->g, c, &e->pre, &e->info, e->B, e->m0)))
+            return st;
+        e->have_feed = 1;
+    }
     if (e->writer) {
         if (!(e->wmeta = vr_alloc(vr_batch_meta_bytes(e->B), 1, "batch metadata")) ||
-            !(e->wres = vr_alloc(e->B * (c->classes + c->hidden), sizeof(float), "results")) ||
-            !(e->prob = vr_alloc(e->B * e->k, sizeof(float), "probabilities")) ||
-            !(e->idx = vr_alloc(e->B * e->k, sizeof(int), "top-k")) ||
-            !(e->rows = vr_alloc(e->B, sizeof(vr_output_row), "output rows")))
+            !(e->wres = vr_alloc(e->B * (c->classes + c->hidden), sizeof(float), "results")))
             return VR_ERR_NOMEM;
-        if ((st = vr_output_open(&e->out, o->output, e->k, c->classes, c->hidden, o->logits,
-                                 o->embeddings, e->model.labels)))
-            return st;
-        e->have_output = 1;
         if (o->dump) {
             if ((st = vr_dump_open(&e->dump, o->dump, e->n)))
                 return st;
@@ -160,81 +186,26 @@ static void teardown(engine *e)
     }
     if (e->have_dump)
         vr_dump_close(&e->dump);
-    if (e->have_output)
-        vr_output_close(&e->out);
-    if (e->have_input)
-        vr_input_h5_close(&e->in);
+    if (e->have_sink)
+        vr_sink_close(&e->sink, 0);
+    if (e->have_feed)
+        vr_feed_close(&e->feed);
     vr_state_free(&e->st);
     vr_weights_free(&e->w);
     vr_model_close(&e->model);
-    free(e->u8);
     free(e->pixels);
-    free(e->prob);
-    free(e->idx);
-    free(e->rows);
     free(e->wmeta);
     free(e->wres);
 }
 
-/* Stage 0: images of micro-batch m into pixels, their metadata into meta. */
-static vr_status read_batch(engine *e, size_t m, vr_batch_meta *meta)
-{
-    const vr_config *c = &e->model.cfg;
-    size_t first, count, img = c->channels * c->image_size * c->image_size;
-    vr_plan_microbatch(m, e->B, e->n, &first, &count);
-    double t0 = vr_now();
-    memset(meta, 0, vr_batch_meta_bytes(count));
-    meta->mb = (int64_t)m;
-    meta->first = (int64_t)first;
-    meta->count = (int64_t)count;
-    if (e->have_input) {
-        vr_status st = vr_input_h5_read(&e->in, first, count, e->u8, e->pixels);
-        if (st)
-            return st;
-        if (e->in.is_uint8)
-            vr_normalize_u8(e->pixels, e->u8, count, c->image_size, c->image_size, c->channels,
-                            &e->model.pre);
-    } else {
-        vr_synthetic(e->pixels, first, count, c->channels, c->image_size, c->image_size);
-    }
-    for (size_t b = 0; b < count; b++) {
-        vr_row_meta *r = &meta->rows[b];
-        r->ok = !vr_has_nonfinite(e->pixels + b * img, img);
-        if (!r->ok)
-            snprintf(r->error, sizeof r->error, "input holds NaN or Inf");
-        if (e->have_input)
-            vr_input_h5_name(&e->in, first + b, r->name, sizeof r->name);
-        else
-            snprintf(r->name, sizeof r->name, "%zu", first + b);
-    }
-    e->rep->read += vr_now() - t0;
-    return VR_OK;
-}
-
-/* Writer: top-k and one output row per image of a finished micro-batch. */
+/* Writer: a finished micro-batch to the sink (and the dump). */
 static vr_status write_rows(engine *e, const vr_batch_meta *meta, const float *res)
 {
     const vr_config *c = &e->model.cfg;
-    size_t C = c->classes, K = e->k, count = (size_t)meta->count;
+    size_t C = c->classes, count = (size_t)meta->count;
     const float *logits = res, *emb = res + e->B * C;
     double t0 = vr_now();
-    for (size_t b = 0; b < count; b++) {
-        const float *l = logits + b * C;
-        vr_topk(e->idx + b * K, l, C, K);
-        double mx = l[e->idx[b * K]], s = 0.0;
-        for (size_t j = 0; j < C; j++)
-            s += exp((double)l[j] - mx);
-        for (size_t t = 0; t < K; t++)
-            e->prob[b * K + t] = (float)(exp((double)l[e->idx[b * K + t]] - mx) / s);
-        const vr_row_meta *r = &meta->rows[b];
-        int ok = r->ok && !vr_has_nonfinite(l, C);
-        e->rows[b] = (vr_output_row){r->name, ok, r->ok ? (ok ? "" : "non-finite logits")
-                                                         : r->error,
-                                     e->idx + b * K, e->prob + b * K, l, emb + b * c->hidden};
-        if (!ok)
-            e->rep->failed++;
-    }
-    vr_status st = vr_output_append(&e->out, e->rows, count);
+    vr_status st = vr_sink_write(&e->sink, meta, logits, emb);
     if (!st && e->have_dump)
         st = vr_dump_write(&e->dump, "embedding", (size_t)meta->first, count, c->hidden, 0,
                            emb);
@@ -280,7 +251,7 @@ static vr_status send_next(engine *e, int slot, size_t count)
 static vr_status collect(engine *e, size_t m)
 {
     const vr_config *c = &e->model.cfg;
-    int src = vr_comm_world_of(e->g, vr_plan_replica_of(e->plan, m), e->g->pp - 1, 0);
+    int src = vr_comm_world_of(e->g, vr_plan_replica_of(e->plan, m - e->m0), e->g->pp - 1, 0);
     vr_batch_meta *meta = e->wmeta;
     float *res = e->wres;
     vr_request rm = -1, rr = -1;
@@ -299,7 +270,7 @@ static vr_status step(engine *e, size_t i, size_t n_local)
     const vr_grid *g = e->g;
     const vr_config *c = &e->model.cfg;
     int slot = (int)(i % RING);
-    size_t m = (size_t)g->replica + i * (size_t)g->dp;
+    size_t m = e->m0 + (size_t)g->replica + i * (size_t)g->dp;
     float *x = e->x[slot];
     vr_batch_meta *meta = e->meta[slot];
     vr_status st;
@@ -307,9 +278,15 @@ static vr_status step(engine *e, size_t i, size_t n_local)
         /* this slot's previous send must be done before it is overwritten */
         if ((st = vr_comm_wait(&e->sm[slot], &e->rep->comm.send_wait)) ||
             (st = vr_comm_wait(&e->sx[slot], &e->rep->comm.send_wait)) ||
-            (st = vr_comm_wait(&e->srm[slot], &e->rep->comm.send_wait)) ||
-            (st = read_batch(e, m, meta)))
+            (st = vr_comm_wait(&e->srm[slot], &e->rep->comm.send_wait)))
             return st;
+        double t0 = vr_now();
+        if ((st = vr_feed_next(&e->feed, e->pixels, meta, &e->rep->comm)))
+            return st;
+        e->rep->read += vr_now() - t0;
+        if ((size_t)meta->mb != m)
+            return vr_fail(VR_ERR_INTERNAL, "feed gave micro-batch %lld, expected %zu",
+                           (long long)meta->mb, m);
         vr_forward_embed(&e->st, &e->w, e->pixels, (size_t)meta->count, x);
         if (e->have_dump && (st = vr_dump_write(&e->dump, "embed", (size_t)meta->first,
                                                 (size_t)meta->count, c->tokens, c->hidden, x)))
@@ -380,6 +357,15 @@ static vr_status step(engine *e, size_t i, size_t n_local)
     return VR_OK;
 }
 
+/* Receives posted for steps that a stop means will never come. */
+static void cancel_receives(engine *e)
+{
+    for (int i = 0; i < RING; i++) {
+        vr_comm_cancel(&e->rx[i]);
+        vr_comm_cancel(&e->rm[i]);
+    }
+}
+
 vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *plan,
                         vr_rank_report *rep)
 {
@@ -395,11 +381,31 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
     rep->stage = g->stage;
     rep->tp_rank = g->tp_rank;
     vr_status st = vr_comm_agree(setup(e));
+    /* everyone learns what the input is from the rank that looked */
+    if (!st)
+        st = vr_comm_bcast(&e->info, sizeof e->info, vr_comm_world_of(g, 0, 0, 0));
     if (!st) {
-        /* everyone learns the image count from the first reader */
-        unsigned long long n = e->n;
-        st = vr_comm_bcast(&n, sizeof n, vr_comm_world_of(g, 0, 0, 0));
-        e->n = (size_t)n;
+        const vr_config *c = &e->model.cfg;
+        e->n = (size_t)e->info.n;
+        e->B = o->batch < e->n ? o->batch : (e->n ? e->n : 1);
+        e->k = o->topk < c->classes ? o->topk : c->classes;
+        e->n_mb = ceil_div(e->n, e->B);
+        st = vr_comm_agree(open_sink(e));
+    }
+    if (!st) {
+        /* the writer says where the run starts: 0, or where the journal ends */
+        unsigned long long w[2] = {e->sink.done, (unsigned long long)e->complete};
+        st = vr_comm_bcast(w, sizeof w, e->writer_rank);
+        e->m0 = (size_t)w[0] / e->B;
+        e->complete = (int)w[1];
+        rep->resumed = (size_t)w[0];
+    }
+    if (!st && e->complete) {
+        if (g->world_rank == 0 && !o->quiet)
+            fprintf(stderr, "vitrun: %s is complete and no journal is left: nothing to "
+                    "resume\n", o->output);
+        teardown(e);
+        return VR_OK;
     }
     if (!st)
         st = vr_comm_agree(allocate(e));
@@ -407,28 +413,64 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
         teardown(e);
         return st;
     }
-    size_t n_local = e->n_mb > (size_t)g->replica
-                         ? ceil_div(e->n_mb - (size_t)g->replica, (size_t)g->dp) : 0;
+    /* every rank takes the same number of steps (some empty) so that the stop
+     * votes line up; a replica's i-th micro-batch is m0 + replica + i*dp */
+    size_t todo = e->n_mb - e->m0;
+    e->n_steps = ceil_div(todo, (size_t)g->dp);
+    e->n_local = todo > (size_t)g->replica ? ceil_div(todo - (size_t)g->replica, (size_t)g->dp)
+                                           : 0;
+    size_t n_local = e->n_local;
+    vr_signals_install();
+    /* a vote is read this many steps after it is cast: more than the steps
+     * the first stage can run ahead of the last (two per stage with a ring
+     * of three buffers), so reading it never waits for a slower rank */
+    vr_comm_vote_init(2 * g->pp + 4);
     double t0 = vr_now();
     for (size_t i = 0; !e->first && i + 1 < RING && i < n_local; i++)
         if ((st = post_recv(e, (int)i)))
             DIE(st);
-    for (size_t i = 0; i < n_local; i++)
-        if ((st = step(e, i, n_local)))
+    int stopped = 0;
+    for (size_t i = 0; i < e->n_steps; i++) {
+        if ((st = vr_comm_vote(vr_stop_requested() != 0, &stopped)))
             DIE(st);
+        if (stopped)
+            break;
+        if (i < n_local && (st = step(e, i, n_local)))
+            DIE(st);
+    }
+    if (stopped)
+        cancel_receives(e);
     for (int i = 0; i < RING; i++)
         if ((st = vr_comm_wait(&e->sx[i], &rep->comm.send_wait)) ||
             (st = vr_comm_wait(&e->sm[i], &rep->comm.send_wait)) ||
             (st = vr_comm_wait(&e->sres[i], &rep->comm.send_wait)) ||
             (st = vr_comm_wait(&e->srm[i], &rep->comm.send_wait)))
             DIE(st);
-    if (e->have_output) {
-        e->have_output = 0;
-        if ((st = vr_output_close(&e->out)))
-            DIE(st);
-    }
+    if ((st = vr_comm_vote_finish()))
+        DIE(st);
     rep->wall = vr_now() - t0;
     rep->compute = e->st.t;
+    if (e->have_feed)
+        rep->decode_wait = e->feed.decode_wait;
+    if (e->have_sink) {
+        e->have_sink = 0;
+        rep->failed = e->sink.failed;
+        rep->done = e->sink.done;
+        st = vr_sink_close(&e->sink, !stopped);
+    }
     teardown(e);
-    return VR_OK;
+    /* all ranks leave with the writer's verdict on the output */
+    st = vr_comm_agree(st);
+    if (!st && !stopped && g->world_rank == vr_comm_world_of(g, 0, 0, 0) &&
+        e->info.kind == VR_INPUT_DIR)
+        remove(e->info.listing); /* the manifest: the run it served is complete */
+    if (!st && stopped) {
+        unsigned long long done = rep->done;
+        vr_comm_bcast(&done, sizeof done, e->writer_rank);
+        return vr_fail(VR_STOPPED, "stopped by signal %d after %llu of %zu images; %s.part "
+                       "and %s.journal hold them: rerun the same command with --resume",
+                       vr_stop_requested() ? vr_stop_requested() : 15, done, e->n, o->output,
+                       o->output);
+    }
+    return st;
 }

@@ -15,13 +15,16 @@ typedef struct {
     int world_rank, replica, stage, tp_rank;
     vr_timers compute;     /* GEMM, attention, norms, activations */
     vr_comm_stats comm;    /* waits and bytes */
-    double read;           /* seconds reading and normalising input */
+    double read;           /* seconds reading and normalising input (first stage) */
+    double decode_wait;    /* of which waiting for the JPEG decoding threads */
     double write;          /* seconds writing output (writer only) */
     double wall;           /* seconds in the scoring loop */
     double images;         /* images this rank processed */
     double micro_batches;
     double weight_bytes;   /* tensor bytes read from the model */
-    size_t failed;         /* rows written with ok = 0 (writer only) */
+    size_t failed;         /* rows in the output with ok = 0 (writer only) */
+    size_t done;           /* rows in the output (writer only) */
+    size_t resumed;        /* of which taken over from an interrupted run */
 } vr_rank_report;
 
 /* Runs this rank's part. Collective: every rank calls it with the same

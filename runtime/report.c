@@ -41,13 +41,14 @@ static void write_json(FILE *f, const vr_rank_report *all, const vr_grid *g, con
         fprintf(f, "    {\"rank\": %d, \"replica\": %d, \"stage\": %d, \"tp\": %d, "
                 "\"gemm_s\": %.6f, \"attention_s\": %.6f, \"norm_s\": %.6f, "
                 "\"activation_s\": %.6f, \"allreduce_s\": %.6f, \"send_wait_s\": %.6f, "
-                "\"recv_wait_s\": %.6f, \"read_s\": %.6f, \"write_s\": %.6f, \"idle_s\": %.6f, "
+                "\"recv_wait_s\": %.6f, \"read_s\": %.6f, \"decode_wait_s\": %.6f, "
+                "\"write_s\": %.6f, \"idle_s\": %.6f, "
                 "\"wall_s\": %.6f, \"busy_fraction\": %.4f, \"images\": %.0f, "
                 "\"micro_batches\": %.0f, \"bytes_sent\": %.0f, \"bytes_allreduced\": %.0f, "
                 "\"weight_bytes_read\": %.0f}%s\n",
                 x->world_rank, x->replica, x->stage, x->tp_rank, x->compute.gemm,
                 x->compute.attention, x->compute.norm, x->compute.activation, x->comm.allreduce,
-                x->comm.send_wait, x->comm.recv_wait, x->read, x->write, idle(x), x->wall,
+                x->comm.send_wait, x->comm.recv_wait, x->read, x->decode_wait, x->write, idle(x), x->wall,
                 x->wall > 0 ? busy(x) / x->wall : 0, x->images, x->micro_batches,
                 x->comm.bytes_sent, x->comm.bytes_allreduced, x->weight_bytes,
                 r + 1 < g->world_size ? "," : "");
@@ -68,7 +69,7 @@ vr_status vr_report_finish(const vr_rank_report *mine, const vr_grid *g, const v
         return st;
     }
     double images = 0, wall = 0, weights = 0;
-    size_t failed = 0;
+    size_t failed = 0, done = 0, resumed = 0;
     double stage_busy[plan->pp];
     int stage_n[plan->pp];
     memset(stage_busy, 0, sizeof stage_busy);
@@ -78,6 +79,8 @@ vr_status vr_report_finish(const vr_rank_report *mine, const vr_grid *g, const v
         if (x->stage == plan->pp - 1 && x->tp_rank == 0)
             images += x->images;
         failed += x->failed;
+        done += x->done;
+        resumed += x->resumed;
         wall = x->wall > wall ? x->wall : wall;
         weights = x->weight_bytes > weights ? x->weight_bytes : weights;
         stage_busy[x->stage] += x->wall > 0 ? busy(x) / x->wall : 0;
@@ -105,7 +108,9 @@ vr_status vr_report_finish(const vr_rank_report *mine, const vr_grid *g, const v
                 weights / 1e6);
         for (int s = 0; s < plan->pp; s++)
             fprintf(stderr, " %.2f", stage_n[s] ? stage_busy[s] / stage_n[s] : 0);
-        fprintf(stderr, " -> %s\n", output);
+        if (resumed)
+            fprintf(stderr, "; %zu rows resumed from the journal", resumed);
+        fprintf(stderr, " -> %s (%zu rows)\n", output, done);
     }
     free(all);
     return VR_OK;

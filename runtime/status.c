@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static char g_msg[2048];
+/* per thread: decoding threads record their own reasons */
+static _Thread_local char g_msg[2048];
 
 const char *vr_status_str(vr_status s)
 {
@@ -18,6 +19,7 @@ const char *vr_status_str(vr_status s)
     case VR_ERR_NOMEM: return "out of memory";
     case VR_ERR_COMM: return "communication error";
     case VR_ERR_INTERNAL: return "internal error";
+    case VR_STOPPED: return "stopped by a signal";
     }
     return "unknown error";
 }
@@ -42,6 +44,7 @@ int vr_exit_code(vr_status s)
     case VR_ERR_USAGE:
     case VR_ERR_MODEL:
     case VR_ERR_INPUT: return 2;
+    case VR_STOPPED: return VR_EXIT_STOPPED;
     default: return 1;
     }
 }

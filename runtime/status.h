@@ -18,8 +18,13 @@ typedef enum {
     VR_ERR_OUTPUT,  /* cannot write the output */
     VR_ERR_NOMEM,   /* allocation failed */
     VR_ERR_COMM,    /* communication failure (MPI) */
-    VR_ERR_INTERNAL /* a bug */
+    VR_ERR_INTERNAL, /* a bug */
+    VR_STOPPED       /* SIGTERM/SIGINT/SIGUSR1: stopped cleanly, resumable */
 } vr_status;
+
+/* Exit code of a run stopped by a signal after flushing its output: the
+ * job can be continued with --resume (sysexits' EX_TEMPFAIL). */
+#define VR_EXIT_STOPPED 75
 
 const char *vr_status_str(vr_status s);
 
@@ -30,7 +35,7 @@ const char *vr_last_error(void);
 void vr_clear_error(void);
 
 /* Process exit code for a status: 0 ok, 2 for usage/model/input errors
- * (the user can fix them), 1 for everything else. */
+ * (the user can fix them), 75 when stopped by a signal, 1 for everything else. */
 int vr_exit_code(vr_status s);
 
 /* *out = a*b; returns 0 on overflow. */

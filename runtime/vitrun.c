@@ -95,9 +95,17 @@ int main(int argc, char **argv)
     }
     vr_rank_report rep;
     st = vr_engine_run(&o, &g, &plan, &rep);
-    if (!st)
-        st = vr_comm_agree(vr_report_finish(&rep, &g, &plan, o.batch, o.report, o.output,
-                                            o.quiet));
+    if (!st || st == VR_STOPPED) {
+        /* a stopped run still reports what it did; keep the stop message */
+        char stop_msg[2048];
+        snprintf(stop_msg, sizeof stop_msg, "%s", vr_last_error());
+        vr_status st2 = vr_comm_agree(vr_report_finish(&rep, &g, &plan, o.batch, o.report,
+                                                       o.output, o.quiet));
+        if (st2)
+            st = st2;
+        else if (st)
+            vr_fail(st, "%s", stop_msg);
+    }
     vr_plan_free(&plan);
     return finish(rank, st);
 }

@@ -1,0 +1,215 @@
+/* jpeg.c - JPEG files to preprocessed RGB with TurboJPEG, the way Pillow
+ * decodes them (same libjpeg-turbo, accurate IDCT, fancy upsampling). */
+#include "jpeg.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <turbojpeg.h>
+#include <unistd.h>
+
+/* DCT scaling is used only when the scaled image is still this many times
+ * the resize target on both sides, so the antialiasing resize that follows
+ * still averages several source pixels per output pixel. */
+#define DCT_MARGIN 4
+
+int vr_jpeg_init(vr_jpeg_decoder *d)
+{
+    memset(d, 0, sizeof *d);
+    d->tj = tjInitDecompress();
+    return d->tj ? 0 : -1;
+}
+
+void vr_jpeg_free(vr_jpeg_decoder *d)
+{
+    if (d->tj)
+        tjDestroy(d->tj);
+    free(d->file);
+    free(d->pix);
+    free(d->work);
+    vr_resampler_free(&d->rs);
+    memset(d, 0, sizeof *d);
+}
+
+static int reason(char *err, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int reason(char *err, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, cap, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int grow(uint8_t **p, size_t *cap, size_t n)
+{
+    if (n <= *cap)
+        return 1;
+    uint8_t *q = realloc(*p, n);
+    if (!q)
+        return 0;
+    *p = q;
+    *cap = n;
+    return 1;
+}
+
+int vr_jpeg_load(vr_jpeg_decoder *d, const char *path, const vr_preprocess *p,
+                 const vr_jpeg_limits *lim, uint8_t *out, char *err, size_t errcap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return reason(err, errcap, "cannot open: %s", strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return reason(err, errcap, "not a regular file");
+    }
+    size_t size = (size_t)sb.st_size;
+    if (size == 0) {
+        close(fd);
+        return reason(err, errcap, "empty file");
+    }
+    if (size > lim->max_bytes) {
+        close(fd);
+        return reason(err, errcap, "file is %zu bytes, over the %zu-byte limit for one image",
+                      size, lim->max_bytes);
+    }
+    if (!grow(&d->file, &d->file_cap, size)) {
+        close(fd);
+        return reason(err, errcap, "out of memory reading %zu bytes", size);
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t r = read(fd, d->file + got, size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = errno;
+            close(fd);
+            return reason(err, errcap, "read failed after %zu of %zu bytes: %s", got, size,
+                          r < 0 ? strerror(e) : "file shrank");
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    return vr_jpeg_decode(d, d->file, size, p, lim, out, err, errcap);
+}
+
+/* Whether the JPEG carries an Adobe APP14 marker: Pillow then reads CMYK
+ * as inverted ("CMYK;I"), which is how Adobe and libjpeg write it. */
+static int has_adobe_marker(const uint8_t *b, size_t n)
+{
+    size_t i = 2;
+    while (i + 4 <= n && b[i] == 0xFF) {
+        uint8_t m = b[i + 1];
+        if (m == 0xDA || m == 0xD9) /* start of scan / end: no more headers */
+            break;
+        size_t len = ((size_t)b[i + 2] << 8) | b[i + 3];
+        if (m == 0xEE && len >= 7 && i + 9 <= n && !memcmp(b + i + 4, "Adobe", 5))
+            return 1;
+        i += 2 + len;
+    }
+    return 0;
+}
+
+static const char *kind_of(const uint8_t *b, size_t n)
+{
+    if (n >= 8 && !memcmp(b, "\x89PNG\r\n\x1a\n", 8))
+        return "a PNG image";
+    if (n >= 6 && (!memcmp(b, "GIF87a", 6) || !memcmp(b, "GIF89a", 6)))
+        return "a GIF image";
+    if (n >= 12 && !memcmp(b, "RIFF", 4) && !memcmp(b + 8, "WEBP", 4))
+        return "a WebP image";
+    if (n >= 2 && b[0] == 'B' && b[1] == 'M')
+        return "a BMP image";
+    if (n >= 4 && (!memcmp(b, "II*\0", 4) || !memcmp(b, "MM\0*", 4)))
+        return "a TIFF image";
+    return NULL;
+}
+
+/* Pillow's cmyk2rgb on inverted-or-not CMYK. */
+static void cmyk_to_rgb(uint8_t *rgb, const uint8_t *cmyk, size_t n, int inverted)
+{
+    for (size_t i = 0; i < n; i++) {
+        int v[4];
+        for (int c = 0; c < 4; c++)
+            v[c] = inverted ? 255 - cmyk[i * 4 + c] : cmyk[i * 4 + c];
+        int nk = 255 - v[3];
+        for (int c = 0; c < 3; c++) {
+            int t = v[c] * nk + 128;
+            int r = nk - (((t >> 8) + t) >> 8);
+            rgb[i * 3 + c] = (uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r);
+        }
+    }
+}
+
+int vr_jpeg_decode(vr_jpeg_decoder *d, const uint8_t *buf, size_t len, const vr_preprocess *p,
+                   const vr_jpeg_limits *lim, uint8_t *out, char *err, size_t errcap)
+{
+    if (len < 2 || buf[0] != 0xFF || buf[1] != 0xD8) {
+        const char *k = kind_of(buf, len);
+        if (k)
+            return reason(err, errcap, "not a JPEG file: it is %s", k);
+        return reason(err, errcap, "not a JPEG file (starts with %02x %02x, expected ff d8)",
+                      len > 0 ? buf[0] : 0, len > 1 ? buf[1] : 0);
+    }
+    int w, h, subsamp, cs;
+    if (tjDecompressHeader3(d->tj, buf, (unsigned long)len, &w, &h, &subsamp, &cs) != 0)
+        return reason(err, errcap, "corrupt JPEG header: %s", tjGetErrorStr2(d->tj));
+    if (w <= 0 || h <= 0)
+        return reason(err, errcap, "JPEG header gives a %dx%d image", w, h);
+    if ((size_t)w * (size_t)h > lim->max_pixels)
+        return reason(err, errcap, "image is %dx%d = %zu pixels, over the limit of %zu "
+                      "(--max-pixels)", w, h, (size_t)w * (size_t)h, lim->max_pixels);
+    /* Scale in the DCT domain when the picture is far larger than needed. */
+    tjscalingfactor sf = {1, 1};
+    if (lim->dct_scale) {
+        size_t th, tw;
+        vr_resize_target(p, (size_t)h, (size_t)w, &th, &tw);
+        int nsf;
+        tjscalingfactor *all = tjGetScalingFactors(&nsf);
+        for (int i = 0; all && i < nsf; i++) {
+            tjscalingfactor f = all[i];
+            if (f.num >= f.denom)
+                continue;
+            size_t sw = (size_t)TJSCALED(w, f), sh = (size_t)TJSCALED(h, f);
+            if (sw >= DCT_MARGIN * tw && sh >= DCT_MARGIN * th &&
+                (double)f.num / f.denom < (double)sf.num / sf.denom)
+                sf = f;
+        }
+    }
+    d->last_scale_num = sf.num;
+    d->last_scale_den = sf.denom;
+    int sw = TJSCALED(w, sf), sh = TJSCALED(h, sf);
+    int cmyk = cs == TJCS_CMYK || cs == TJCS_YCCK;
+    int pf = cmyk ? TJPF_CMYK : TJPF_RGB, bpp = cmyk ? 4 : 3;
+    size_t npix = (size_t)sw * (size_t)sh;
+    /* CMYK is decoded to 4 channels, then converted in place into the first
+     * 3*npix bytes. */
+    if (!grow(&d->pix, &d->pix_cap, npix * (size_t)bpp))
+        return reason(err, errcap, "out of memory decoding a %dx%d image", w, h);
+    if (tjDecompress2(d->tj, buf, (unsigned long)len, d->pix, sw, 0, sh, pf,
+                      TJFLAG_ACCURATEDCT | TJFLAG_LIMITSCANS) != 0) {
+        const char *msg = tjGetErrorStr2(d->tj);
+        /* Pillow fails on truncated data and accepts the other warnings
+         * (e.g. extraneous bytes before a marker). */
+        if (tjGetErrorCode(d->tj) != TJERR_WARNING || strstr(msg, "Premature end"))
+            return reason(err, errcap, "%s JPEG data: %s",
+                          strstr(msg, "Premature end") ? "truncated" : "corrupt", msg);
+    }
+    if (cmyk)
+        cmyk_to_rgb(d->pix, d->pix, npix, has_adobe_marker(buf, len));
+    char rerr[160];
+    vr_clear_error();
+    if (vr_preprocess_rgb(&d->rs, out, d->pix, (size_t)sh, (size_t)sw, p, &d->work,
+                          &d->work_cap) != VR_OK) {
+        snprintf(rerr, sizeof rerr, "%s", vr_last_error());
+        return reason(err, errcap, "%s", rerr);
+    }
+    return 0;
+}

@@ -1,0 +1,213 @@
+/* resample.c - Pillow-exact resize and centre crop of 8-bit images. */
+#include "resample.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Pillow: 32 bits of accumulator minus 8 for the pixel and 2 for the sign
+ * and headroom. */
+#define PRECISION_BITS (32 - 8 - 2)
+
+static double filter_bilinear(double x)
+{
+    if (x < 0.0)
+        x = -x;
+    return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+static double filter_bicubic(double x)
+{
+    const double a = -0.5; /* Pillow's (and Catmull-Rom's) bicubic */
+    if (x < 0.0)
+        x = -x;
+    if (x < 1.0)
+        return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+    if (x < 2.0)
+        return (((x - 5) * x + 8) * x - 4) * a;
+    return 0.0;
+}
+
+void vr_resampler_free(vr_resampler *r)
+{
+    free(r->kx);
+    free(r->ky);
+    free(r->bx);
+    free(r->by);
+    free(r->tmp);
+    memset(r, 0, sizeof *r);
+}
+
+static int grow(void **p, size_t *cap, size_t n, size_t elem)
+{
+    if (n <= *cap)
+        return 1;
+    void *q = realloc(*p, n * elem);
+    if (!q)
+        return 0;
+    *p = q;
+    *cap = n;
+    return 1;
+}
+
+/* Weights of each output pixel over the input, as Pillow's precompute_coeffs
+ * and normalize_coeffs_8bpc make them. Returns the kernel size, 0 on OOM. */
+static size_t coeffs(vr_resampler *r, int horiz, size_t in_size, size_t out_size, vr_interp it)
+{
+    double (*filter)(double) = it == VR_INTERP_BICUBIC ? filter_bicubic : filter_bilinear;
+    double support_base = it == VR_INTERP_BICUBIC ? 2.0 : 1.0;
+    double scale = (double)in_size / (double)out_size;
+    double filterscale = scale < 1.0 ? 1.0 : scale;
+    double support = support_base * filterscale;
+    size_t ksize = (size_t)ceil(support) * 2 + 1;
+    int32_t **kk = horiz ? &r->kx : &r->ky;
+    int **bb = horiz ? &r->bx : &r->by;
+    size_t nk;
+    if (!vr_mul(out_size, ksize, &nk) ||
+        !grow((void **)kk, horiz ? &r->cap_kx : &r->cap_ky, nk, sizeof(int32_t)) ||
+        !grow((void **)bb, horiz ? &r->cap_bx : &r->cap_by, out_size * 2, sizeof(int)))
+        return 0;
+    double *pre = malloc(ksize * sizeof(double));
+    if (!pre)
+        return 0;
+    for (size_t xx = 0; xx < out_size; xx++) {
+        double center = ((double)xx + 0.5) * scale;
+        double ww = 0.0, ss = 1.0 / filterscale;
+        int xmin = (int)(center - support + 0.5), xmax = (int)(center + support + 0.5);
+        if (xmin < 0)
+            xmin = 0;
+        if (xmax > (int)in_size)
+            xmax = (int)in_size;
+        xmax -= xmin;
+        for (int x = 0; x < xmax; x++) {
+            double w = filter(((double)(x + xmin) - center + 0.5) * ss);
+            pre[x] = w;
+            ww += w;
+        }
+        int32_t *k = *kk + xx * ksize;
+        for (int x = 0; x < (int)ksize; x++) {
+            double w = x < xmax ? (ww != 0.0 ? pre[x] / ww : pre[x]) : 0.0;
+            k[x] = (int32_t)(w < 0 ? -0.5 + w * (1 << PRECISION_BITS)
+                                   : 0.5 + w * (1 << PRECISION_BITS));
+        }
+        (*bb)[xx * 2] = xmin;
+        (*bb)[xx * 2 + 1] = xmax;
+    }
+    free(pre);
+    return ksize;
+}
+
+static inline uint8_t clip8(int32_t v)
+{
+    if (v >= (1 << PRECISION_BITS << 8))
+        return 255;
+    if (v <= 0)
+        return 0;
+    return (uint8_t)(v >> PRECISION_BITS);
+}
+
+vr_status vr_resize_u8(vr_resampler *r, uint8_t *out, size_t oh, size_t ow, const uint8_t *in,
+                       size_t ih, size_t iw, size_t C, vr_interp interp)
+{
+    if (!oh || !ow || !ih || !iw || ih > INT32_MAX / 4 || iw > INT32_MAX / 4)
+        return vr_fail(VR_ERR_INPUT, "cannot resize a %zux%zu image to %zux%zu", iw, ih, ow, oh);
+    int need_h = ow != iw, need_v = oh != ih;
+    size_t kxs = 0, kys = 0;
+    if ((need_h && !(kxs = coeffs(r, 1, iw, ow, interp))) ||
+        (need_v && !(kys = coeffs(r, 0, ih, oh, interp))))
+        return vr_fail(VR_ERR_NOMEM, "out of memory for resize coefficients (%zux%zu to %zux%zu)",
+                       iw, ih, ow, oh);
+    /* Source rows the vertical pass reads: only those get a horizontal pass. */
+    size_t y0 = 0, y1 = ih;
+    if (need_v) {
+        y0 = (size_t)r->by[0];
+        y1 = (size_t)r->by[(oh - 1) * 2] + (size_t)r->by[(oh - 1) * 2 + 1];
+    }
+    const uint8_t *src = in;
+    size_t src_w = iw;
+    if (need_h) {
+        uint8_t *dst = need_v ? NULL : out;
+        if (need_v) {
+            size_t n;
+            if (!vr_mul(y1 - y0, ow * C, &n) || !grow((void **)&r->tmp, &r->cap_tmp, n, 1))
+                return vr_fail(VR_ERR_NOMEM, "out of memory resizing a %zux%zu image", iw, ih);
+            dst = r->tmp;
+        }
+        for (size_t y = y0; y < y1; y++) {
+            const uint8_t *row = in + y * iw * C;
+            uint8_t *o = dst + (y - y0) * ow * C;
+            for (size_t xx = 0; xx < ow; xx++) {
+                const int32_t *k = r->kx + xx * kxs;
+                int xmin = r->bx[xx * 2], xmax = r->bx[xx * 2 + 1];
+                for (size_t c = 0; c < C; c++) {
+                    int32_t ss = 1 << (PRECISION_BITS - 1);
+                    for (int x = 0; x < xmax; x++)
+                        ss += (int32_t)row[(size_t)(x + xmin) * C + c] * k[x];
+                    o[xx * C + c] = clip8(ss);
+                }
+            }
+        }
+        if (!need_v)
+            return VR_OK;
+        src = r->tmp;
+        src_w = ow;
+    } else if (!need_v) {
+        memcpy(out, in, ih * iw * C);
+        return VR_OK;
+    }
+    /* vertical pass over rows y0..y1-1 of src (already offset when tmp) */
+    size_t base = need_h ? y0 : 0;
+    for (size_t yy = 0; yy < oh; yy++) {
+        const int32_t *k = r->ky + yy * kys;
+        int ymin = r->by[yy * 2] - (int)base, ymax = r->by[yy * 2 + 1];
+        uint8_t *o = out + yy * src_w * C;
+        for (size_t x = 0; x < src_w * C; x++) {
+            int32_t ss = 1 << (PRECISION_BITS - 1);
+            for (int y = 0; y < ymax; y++)
+                ss += (int32_t)src[(size_t)(y + ymin) * src_w * C + x] * k[y];
+            o[x] = clip8(ss);
+        }
+    }
+    return VR_OK;
+}
+
+void vr_resize_target(const vr_preprocess *p, size_t h, size_t w, size_t *oh, size_t *ow)
+{
+    if (p->resize == VR_RESIZE_EXACT) {
+        *oh = *ow = p->resize_size;
+        return;
+    }
+    size_t s = w <= h ? w : h, l = w <= h ? h : w;
+    size_t nl = (size_t)((double)(p->resize_size * l) / (double)s);
+    *ow = w <= h ? p->resize_size : nl;
+    *oh = w <= h ? nl : p->resize_size;
+}
+
+size_t vr_crop_offset(size_t size, size_t crop)
+{
+    size_t d = size - crop;
+    /* round(d / 2.0), halves to even */
+    size_t q = d / 2;
+    if (d % 2 && q % 2)
+        q++;
+    return q;
+}
+
+vr_status vr_preprocess_rgb(vr_resampler *r, uint8_t *out, const uint8_t *rgb, size_t h,
+                            size_t w, const vr_preprocess *p, uint8_t **work, size_t *work_cap)
+{
+    size_t oh, ow, n, cs = p->crop_size;
+    vr_resize_target(p, h, w, &oh, &ow);
+    if (oh < cs || ow < cs)
+        return vr_fail(VR_ERR_INPUT, "the preset resizes %zux%zu to %zux%zu, smaller than the "
+                       "%zux%zu crop", w, h, ow, oh, cs, cs);
+    if (!vr_mul(oh, ow, &n) || !vr_mul(n, 3, &n) || !grow((void **)work, work_cap, n, 1))
+        return vr_fail(VR_ERR_NOMEM, "out of memory resizing a %zux%zu image", w, h);
+    vr_status st = vr_resize_u8(r, *work, oh, ow, rgb, h, w, 3, p->interp);
+    if (st)
+        return st;
+    size_t top = vr_crop_offset(oh, cs), left = vr_crop_offset(ow, cs);
+    for (size_t y = 0; y < cs; y++)
+        memcpy(out + y * cs * 3, *work + ((top + y) * ow + left) * 3, cs * 3);
+    return VR_OK;
+}

@@ -1,0 +1,173 @@
+/* sink.c - rows out: top-k, journal, output file, progress. */
+#include "sink.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kernels.h"
+#include "preprocess.h"
+#include "timer.h"
+
+static vr_status replay(void *ctx, const vr_output_row *rows, size_t n)
+{
+    vr_sink *s = ctx;
+    for (size_t i = 0; i < n; i++)
+        s->failed += !rows[i].ok;
+    s->resumed += n;
+    return vr_output_append(&s->out, rows, n);
+}
+
+static int file_exists(const char *p) { return access(p, F_OK) == 0; }
+
+vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint, size_t n,
+                       size_t B, size_t k, size_t C, size_t D, char *const *labels,
+                       int *complete)
+{
+    memset(s, 0, sizeof *s);
+    s->o = o;
+    s->n = n;
+    s->B = B;
+    s->k = k;
+    s->C = C;
+    s->D = D;
+    s->labels = labels;
+    *complete = 0;
+    snprintf(s->journal_path, sizeof s->journal_path, "%s.journal", o->output);
+    int have_journal = file_exists(s->journal_path);
+    if (!o->resume && have_journal)
+        return vr_fail(VR_ERR_USAGE, "%s holds the scores of an interrupted run: add --resume "
+                       "to continue it, or delete it to start over", s->journal_path);
+    if (o->resume && !have_journal && file_exists(o->output)) {
+        *complete = 1;
+        return VR_OK;
+    }
+    if (!(s->prob = vr_alloc(B * k, sizeof(float), "probabilities")) ||
+        !(s->idx = vr_alloc(B * k, sizeof(int), "top-k")) ||
+        !(s->rows = vr_alloc(B, sizeof(vr_output_row), "output rows")))
+        return VR_ERR_NOMEM;
+    vr_status st = vr_output_open(&s->out, o->output, k, C, D, o->logits, o->embeddings, labels);
+    if (st)
+        return st;
+    s->have_out = 1;
+    if (o->resume && have_journal) {
+        st = vr_journal_resume(&s->journal, s->journal_path, fingerprint, k, C, D, o->logits,
+                               o->embeddings, replay, s);
+        s->done = s->journal.rows;
+    } else {
+        st = vr_journal_create(&s->journal, s->journal_path, fingerprint, k, C, D, o->logits,
+                               o->embeddings);
+    }
+    if (st)
+        return st;
+    s->have_journal = 1;
+    if (s->done > n || (s->done % B && s->done != n))
+        return vr_fail(VR_ERR_INPUT, "%s records %zu rows, which does not fit a run of %zu "
+                       "images in batches of %zu; delete it to start over", s->journal_path,
+                       s->done, n, B);
+    if (o->resume && !o->quiet)
+        fprintf(stderr, "vitrun: resuming: %zu of %zu rows were done (%zu failed); scoring the "
+                "remaining %zu\n", s->done, n, s->failed, n - s->done);
+    s->bar = o->quiet || o->progress == VR_PROGRESS_OFF ? -1
+             : o->progress == VR_PROGRESS_BAR           ? 1
+             : o->progress == VR_PROGRESS_LOG           ? 0
+                                                        : isatty(STDERR_FILENO);
+    s->t0 = s->last_print = vr_now();
+    return VR_OK;
+}
+
+static void progress(vr_sink *s, int final)
+{
+    double t = vr_now();
+    double every = s->bar == 1 ? 0.2 : s->o->progress_every;
+    if (s->bar < 0 || (!final && t - s->last_print < every))
+        return;
+    /* a run shorter than one log interval needs no progress line */
+    if (final && s->bar == 0 && !s->printed)
+        return;
+    s->printed = 1;
+    s->last_print = t;
+    size_t now_done = s->done - s->resumed, left = s->n - s->done;
+    double rate = t > s->t0 ? (double)now_done / (t - s->t0) : 0.0;
+    double eta = rate > 0 ? (double)left / rate : 0.0;
+    char eta_s[32];
+    snprintf(eta_s, sizeof eta_s, "%d:%02d:%02d", (int)(eta / 3600), (int)fmod(eta / 60, 60),
+             (int)fmod(eta, 60));
+    if (s->bar == 1) {
+        int width = 30, fill = s->n ? (int)((double)width * (double)s->done / (double)s->n) : 0;
+        char bar[64];
+        for (int i = 0; i < width; i++)
+            bar[i] = i < fill ? '#' : '.';
+        bar[width] = '\0';
+        fprintf(stderr, "\r[%s] %zu/%zu  %.1f img/s  ETA %s  failed %zu%s", bar, s->done, s->n,
+                rate, eta_s, s->failed, final ? "\n" : "");
+    } else {
+        fprintf(stderr, "vitrun: progress %zu/%zu (%.1f%%)  %.1f img/s  ETA %s  failed %zu\n",
+                s->done, s->n, s->n ? 100.0 * (double)s->done / (double)s->n : 100.0, rate,
+                eta_s, s->failed);
+    }
+    fflush(stderr);
+}
+
+vr_status vr_sink_write(vr_sink *s, const vr_batch_meta *meta, const float *logits,
+                        const float *emb)
+{
+    size_t C = s->C, K = s->k, count = (size_t)meta->count;
+    if ((size_t)meta->first != s->done)
+        return vr_fail(VR_ERR_INTERNAL, "writer got rows from %lld, expected %zu",
+                       (long long)meta->first, s->done);
+    for (size_t b = 0; b < count; b++) {
+        const float *l = logits + b * C;
+        vr_topk(s->idx + b * K, l, C, K);
+        double mx = l[s->idx[b * K]], sum = 0.0;
+        for (size_t j = 0; j < C; j++)
+            sum += exp((double)l[j] - mx);
+        for (size_t t = 0; t < K; t++)
+            s->prob[b * K + t] = (float)(exp((double)l[s->idx[b * K + t]] - mx) / sum);
+        const vr_row_meta *r = &meta->rows[b];
+        int ok = r->ok && !vr_has_nonfinite(l, C);
+        s->rows[b] = (vr_output_row){r->name, ok, r->ok ? (ok ? "" : "non-finite logits")
+                                                         : r->error,
+                                     s->idx + b * K, s->prob + b * K, l, emb + b * s->D};
+        if (!ok && s->o->strict)
+            return vr_fail(VR_ERR_INPUT, "%s: %s (--strict stops at the first input that "
+                           "cannot be scored; rows before it are kept for --resume)",
+                           r->name, s->rows[b].error);
+        s->failed += !ok;
+    }
+    /* journal first: it is what --resume trusts */
+    vr_status st = vr_journal_append(&s->journal, s->rows, count);
+    if (!st)
+        st = vr_output_append(&s->out, s->rows, count);
+    if (st)
+        return st;
+    s->done += count;
+    progress(s, 0);
+    return VR_OK;
+}
+
+vr_status vr_sink_close(vr_sink *s, int complete)
+{
+    vr_status st = VR_OK, st2;
+    if (s->have_out || s->have_journal)
+        progress(s, 1);
+    if (s->have_out) {
+        st = complete ? vr_output_commit(&s->out) : vr_output_close(&s->out);
+        s->have_out = 0;
+    }
+    if (s->have_journal) {
+        /* the journal goes only once the output carries its final name */
+        st2 = vr_journal_close(&s->journal, complete && !st);
+        st = st ? st : st2;
+        s->have_journal = 0;
+    }
+    free(s->prob);
+    free(s->idx);
+    free(s->rows);
+    s->prob = NULL;
+    s->idx = NULL;
+    s->rows = NULL;
+    return st;
+}

@@ -1,0 +1,51 @@
+/* sink.h - the writer's side of a run: scores to rows, rows to the journal
+ * and the output, progress to the terminal or the log, and --resume.
+ *
+ * Exactly one rank (the last stage's TP rank 0 of replica 0) has a sink.
+ */
+#ifndef VR_SINK_H
+#define VR_SINK_H
+
+#include <stddef.h>
+
+#include "../io/journal.h"
+#include "../io/output.h"
+#include "batch.h"
+#include "cli.h"
+
+typedef struct {
+    const vr_options *o;
+    size_t n, B, k, C, D;  /* images, batch, top-k, classes, width */
+    char *const *labels;
+    vr_output out;
+    int have_out;
+    vr_journal journal;
+    int have_journal;
+    char journal_path[4096 + 16];
+    float *prob;           /* (B, K) */
+    int *idx;              /* (B, K) */
+    vr_output_row *rows;   /* (B) */
+    size_t done;           /* rows in the output, resumed ones included */
+    size_t resumed;        /* rows taken over from an interrupted run */
+    size_t failed;         /* rows with ok = 0 (this run and resumed) */
+    int bar;               /* progress: 1 live bar, 0 log lines, -1 none */
+    int printed;           /* a progress line has been shown */
+    double t0, last_print;
+} vr_sink;
+
+/* Opens the output and the journal; with --resume replays an interrupted
+ * run's journal and sets s->done. *complete = 1 when --resume finds OUT
+ * already finished (nothing to do). */
+vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint, size_t n,
+                       size_t B, size_t k, size_t C, size_t D, char *const *labels,
+                       int *complete);
+
+/* One finished micro-batch: logits (count, C) and embeddings (count, D). */
+vr_status vr_sink_write(vr_sink *s, const vr_batch_meta *meta, const float *logits,
+                        const float *emb);
+
+/* Ends the run: complete -> OUT.part becomes OUT and the journal goes;
+ * otherwise both stay for --resume. Frees everything. */
+vr_status vr_sink_close(vr_sink *s, int complete);
+
+#endif
