@@ -1,6 +1,7 @@
 /* dump.h - writes intermediate activations for the reference tests.
  *
- * Datasets: embed (N, T, D) after the embedding, block_LL (N, T, D) after
+ * Datasets: pixels (N, C, H*W) the preprocessed input, embed (N, T, D) after
+ * the embedding, block_LL (N, T, D) after
  * encoder block LL, embedding (N, D) and logits (N, C). Rows are input indices.
  */
 #ifndef VR_DUMP_H

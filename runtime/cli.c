@@ -38,8 +38,9 @@ void vr_cli_usage(FILE *fp)
           "  --decoders N        decoding threads per reading rank (default 1; 0 = inline)\n"
           "  --max-pixels N      refuse JPEGs declaring more pixels (default 89478485)\n"
           "  --max-file-mb N     refuse JPEG files larger than this (default 256)\n"
-          "  --dct-scale on|off  decode JPEGs >= 4x the needed size at 1/2..1/8 scale in\n"
-          "                      the DCT domain (default on; off = exactly PIL's pixels)\n"
+          "  --dct-scale on|off  decode JPEGs >= 4x the needed size at a 1/8..7/8 scale in\n"
+          "                      the DCT domain: faster on camera-size photos, but pixels\n"
+          "                      then differ slightly from PIL's (default off: exact)\n"
           "  --strict            stop at the first input that cannot be scored (exit 2);\n"
           "                      by default such rows get ok=0 and the reason\n"
           "  --resume            continue an interrupted run from OUT.journal; with no\n"
@@ -96,7 +97,7 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
     o->send = VR_SEND_SLICE; /* measured fastest: docs/DESIGN.md */
     o->max_pixels = 89478485;  /* Pillow's MAX_IMAGE_PIXELS */
     o->max_file_bytes = (size_t)256 << 20;
-    o->dct_scale = 1;
+    o->dct_scale = 0; /* exact pixels by default: docs/DESIGN.md, "JPEG input" */
     o->decoders = 1;
     o->progress_every = 10.0;
     for (int i = 1; i < argc; i++) {

@@ -288,6 +288,10 @@ static vr_status step(engine *e, size_t i, size_t n_local)
             return vr_fail(VR_ERR_INTERNAL, "feed gave micro-batch %lld, expected %zu",
                            (long long)meta->mb, m);
         vr_forward_embed(&e->st, &e->w, e->pixels, (size_t)meta->count, x);
+        if (e->have_dump && (st = vr_dump_write(&e->dump, "pixels", (size_t)meta->first,
+                                                (size_t)meta->count, c->channels,
+                                                c->image_size * c->image_size, e->pixels)))
+            return st;
         if (e->have_dump && (st = vr_dump_write(&e->dump, "embed", (size_t)meta->first,
                                                 (size_t)meta->count, c->tokens, c->hidden, x)))
             return st;
@@ -422,9 +426,10 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
     size_t n_local = e->n_local;
     vr_signals_install();
     /* a vote is read this many steps after it is cast: more than the steps
-     * the first stage can run ahead of the last (two per stage with a ring
-     * of three buffers), so reading it never waits for a slower rank */
-    vr_comm_vote_init(2 * g->pp + 4);
+     * a pipeline's first stage runs ahead of its last (pp - 1 when it
+     * flows), so reading it does not throttle the pipeline; a stop then
+     * takes about (pp + 2) / pp micro-batch times */
+    vr_comm_vote_init(g->world_size == 1 ? 1 : g->pp + 2);
     double t0 = vr_now();
     for (size_t i = 0; !e->first && i + 1 < RING && i < n_local; i++)
         if ((st = post_recv(e, (int)i)))
@@ -467,9 +472,8 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
     if (!st && stopped) {
         unsigned long long done = rep->done;
         vr_comm_bcast(&done, sizeof done, e->writer_rank);
-        return vr_fail(VR_STOPPED, "stopped by signal %d after %llu of %zu images; %s.part "
-                       "and %s.journal hold them: rerun the same command with --resume",
-                       vr_stop_requested() ? vr_stop_requested() : 15, done, e->n, o->output,
+        return vr_fail(VR_STOPPED, "%llu of %zu images are scored in %s.part and %s.journal; "
+                       "rerun the same command with --resume to finish", done, e->n, o->output,
                        o->output);
     }
     return st;

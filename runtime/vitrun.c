@@ -97,10 +97,11 @@ int main(int argc, char **argv)
     st = vr_engine_run(&o, &g, &plan, &rep);
     if (!st || st == VR_STOPPED) {
         /* a stopped run still reports what it did; keep the stop message */
-        char stop_msg[2048];
+        char stop_msg[2048], where[4200];
         snprintf(stop_msg, sizeof stop_msg, "%s", vr_last_error());
+        snprintf(where, sizeof where, "%s%s", o.output, st ? ".part" : "");
         vr_status st2 = vr_comm_agree(vr_report_finish(&rep, &g, &plan, o.batch, o.report,
-                                                       o.output, o.quiet));
+                                                       where, o.quiet));
         if (st2)
             st = st2;
         else if (st)

@@ -9,6 +9,7 @@ PACKAGES=(
   libopenblas-dev libhdf5-dev libturbojpeg0-dev
   python3 python3-numpy python3-h5py
   python3-torch python3-torchvision
+  python3-pil python-matplotlib-data python3-sklearn   # photographs for the JPEG tests
 )
 
 missing=()

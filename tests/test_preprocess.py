@@ -1,0 +1,168 @@
+"""vitrun's JPEG decoding and preprocessing against Pillow + torchvision.
+
+Real photographs shipped by Debian (matplotlib's grace_hopper.jpg,
+scikit-learn's china.jpg and flower.jpg) are re-encoded with Pillow as
+baseline, progressive, 4:4:4, grayscale and CMYK JPEGs and resized to several
+sizes and aspect ratios (smaller than the model input too, so the upscaling
+path is covered). vitrun scores them with --dump-activations, which records
+the preprocessed input tensor, and each preset is compared with what the
+source library computes:
+
+  torchvision  Resize(256) + CenterCrop(224) + ToTensor + Normalize(ImageNet)
+  timm         Resize(248, bicubic) + CenterCrop(224) + ToTensor + Normalize
+  hf           ViTImageProcessor: PIL resize to 224x224 bilinear, x/255, (x-0.5)/0.5
+
+Bound: the same 8-bit pixels as Pillow (0 levels of difference) and the
+normalised float32 within 1e-6. With --dct-scale on, a large photo decoded at
+a reduced DCT scale is checked against a looser bound and the difference is
+printed.
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testlib import PYTHON, SKIP, Checker, run  # noqa: E402
+
+PHOTOS = [
+    "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg",
+    "/usr/lib/python3/dist-packages/sklearn/datasets/images/china.jpg",
+    "/usr/lib/python3/dist-packages/sklearn/datasets/images/flower.jpg",
+]
+IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+
+
+def make_corpus(out):
+    """Writes the JPEG variants; returns their paths (relative to out)."""
+    from PIL import Image
+    os.makedirs(out, exist_ok=True)
+    names = []
+
+    def save(im, name, **kw):
+        im.save(os.path.join(out, name), "JPEG", **kw)
+        names.append(name)
+
+    for i, src in enumerate(PHOTOS):
+        im = Image.open(src).convert("RGB")
+        save(im, f"p{i}_baseline.jpg", quality=90)
+        save(im, f"p{i}_progressive.jpg", quality=85, progressive=True)
+        save(im, f"p{i}_444.jpg", quality=95, subsampling=0)
+        save(im.convert("L"), f"p{i}_gray.jpg", quality=90)
+        save(im.convert("CMYK"), f"p{i}_cmyk.jpg", quality=90)
+        for (w, h) in [(97, 61), (300, 500), (1024, 683), (257, 256), (224, 224), (640, 230)]:
+            save(im.resize((w, h), Image.LANCZOS), f"p{i}_{w}x{h}.jpg", quality=90)
+    return names
+
+
+def reference(path, preset, size):
+    """The source library's preprocessing of one file: (C, H, W) float32 and
+    the 8-bit pixels before normalisation (H, W, C)."""
+    import torch
+    from PIL import Image
+    from torchvision import transforms as T
+    im = Image.open(path).convert("RGB")
+    if preset == "hf":
+        px = np.asarray(im.resize((size, size), Image.BILINEAR))
+        x = px.astype(np.float32) * np.float32(1 / 255)
+        x = (x - np.float32(0.5)) / np.float32(0.5)
+        return x.transpose(2, 0, 1), px
+    if preset == "torchvision":
+        geo = T.Compose([T.Resize(round(size * 256 / 224)), T.CenterCrop(size)])
+        mean, std = IMAGENET
+    else:  # timm, crop_pct 0.9, bicubic, mean = std = 0.5 (make_model's default)
+        geo = T.Compose([T.Resize(int(size / 0.9), interpolation=T.InterpolationMode.BICUBIC),
+                         T.CenterCrop(size)])
+        mean, std = (0.5,) * 3, (0.5,) * 3
+    g = geo(im)
+    with torch.no_grad():
+        x = T.Normalize(mean, std)(T.ToTensor()(g)).numpy()
+    return x, np.asarray(g)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vitrun", required=True)
+    ap.add_argument("--scripts", required=True)
+    ap.add_argument("--workdir", default=None)
+    a = ap.parse_args()
+    if a.workdir is None:
+        import tempfile
+        a.workdir = tempfile.mkdtemp(prefix="vitrun_pre_")
+    missing = [p for p in PHOTOS if not os.path.exists(p)]
+    try:
+        import h5py
+        import torchvision  # noqa: F401
+        from PIL import Image  # noqa: F401
+    except ImportError as e:
+        print(f"SKIPPED: {e} (install python3-pil, python3-torchvision)")
+        return SKIP
+    if missing:
+        print(f"SKIPPED: photographs missing: {missing} (install python-matplotlib-data and "
+              "python3-sklearn; scripts/install_deps.sh does)")
+        return SKIP
+    os.makedirs(a.workdir, exist_ok=True)
+    c = Checker("JPEG decoding and preprocessing vs Pillow/torchvision")
+    img_dir = os.path.join(a.workdir, "photos")
+    names = make_corpus(img_dir)
+    listing = os.path.join(img_dir, "list.txt")
+    with open(listing, "w") as f:
+        f.write("\n".join(names) + "\n")
+    size = 224
+    model = os.path.join(a.workdir, "m.h5")
+    run([PYTHON, os.path.join(a.scripts, "make_model.py"), "--image-size", size,
+         "--patch-size", 16, "--hidden", 32, "--layers", 1, "--heads", 2, "--mlp-dim", 64,
+         "--classes", 10, "--preprocess", "timm", model])
+    for preset in ["hf", "torchvision", "timm"]:
+        dump = os.path.join(a.workdir, f"dump_{preset}.h5")
+        out = os.path.join(a.workdir, f"out_{preset}.h5")
+        cmd = [a.vitrun, "--model", model, "--input", listing, "--output", out,
+               "--dump-activations", dump, "--dct-scale", "off", "--batch", 7, "--quiet"]
+        if preset != "timm":  # timm comes from the model file's stored preset
+            cmd += ["--preprocess", preset]
+        run(cmd)
+        with h5py.File(dump, "r") as d, h5py.File(out, "r") as o:
+            got = d["pixels"][...].reshape(len(names), 3, size, size)
+            ok = o["ok"][...]
+        c.check(f"{preset}: every variant decoded", bool(ok.all()),
+                f"{int((ok == 0).sum())} failed")
+        worst_f, worst_px, where = 0.0, 0.0, ""
+        std = np.array(IMAGENET[1] if preset == "torchvision" else (0.5,) * 3)
+        for i, name in enumerate(names):
+            ref, _ = reference(os.path.join(img_dir, name), preset, size)
+            d = np.abs(got[i].astype(np.float64) - ref)
+            px = float((d.max(axis=(1, 2)) * std * 255).max())
+            if d.max() > worst_f:
+                worst_f, worst_px, where = float(d.max()), px, name
+        c.check(f"{preset}: normalised tensor vs {'HF' if preset == 'hf' else preset} on "
+                f"{len(names)} JPEGs", worst_f <= 1e-6,
+                f"worst |diff| {worst_f:.3e} = {worst_px:.4f} 8-bit levels ({where or 'all equal'})"
+                f" (bound 1e-6)")
+    # DCT-domain scaling: a large photo decoded at a reduced scale
+    from PIL import Image
+    big = os.path.join(a.workdir, "big")
+    os.makedirs(big, exist_ok=True)
+    Image.open(PHOTOS[1]).convert("RGB").resize((2560, 1708), Image.LANCZOS).save(
+        os.path.join(big, "large.jpg"), quality=92)
+    for mode in ["off", "on"]:
+        dump = os.path.join(a.workdir, f"dump_dct_{mode}.h5")
+        run([a.vitrun, "--model", model, "--input", big, "--output",
+             os.path.join(a.workdir, f"dct_{mode}.h5"), "--dump-activations", dump,
+             "--preprocess", "torchvision", "--dct-scale", mode, "--quiet"])
+        with h5py.File(dump, "r") as d:
+            got = d["pixels"][...].reshape(3, size, size)
+        ref, _ = reference(os.path.join(big, "large.jpg"), "torchvision", size)
+        diff = np.abs(got - ref)
+        lv = diff.max(axis=(1, 2)) * np.array(IMAGENET[1]) * 255
+        mean_lv = float((diff.mean(axis=(1, 2)) * np.array(IMAGENET[1]) * 255).mean())
+        bound = 1e-6 if mode == "off" else 2.0  # mean levels for the scaled decode
+        measure = float(diff.max()) if mode == "off" else mean_lv
+        c.check(f"2560x1708 photo, --dct-scale {mode}", measure <= bound,
+                f"max {lv.max():.2f} 8-bit levels, mean {mean_lv:.3f} levels "
+                f"(bound: {'1e-6 max' if mode == 'off' else '2 mean levels'})")
+    return c.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
