@@ -100,6 +100,15 @@ int vr_jpeg_load(vr_jpeg_decoder *d, const char *path, const vr_preprocess *p,
     return vr_jpeg_decode(d, d->file, size, p, lim, out, err, errcap);
 }
 
+/* A TurboJPEG handle that failed mid-header can hand stale dimensions to
+ * the next image (seen with libjpeg-turbo 2.1.5): start over with a new one. */
+static int fresh_handle(vr_jpeg_decoder *d)
+{
+    tjDestroy(d->tj);
+    d->tj = tjInitDecompress();
+    return -1;
+}
+
 /* Whether the JPEG carries an Adobe APP14 marker: Pillow then reads CMYK
  * as inverted ("CMYK;I"), which is how Adobe and libjpeg write it. */
 static int has_adobe_marker(const uint8_t *b, size_t n)
@@ -151,6 +160,8 @@ static void cmyk_to_rgb(uint8_t *rgb, const uint8_t *cmyk, size_t n, int inverte
 int vr_jpeg_decode(vr_jpeg_decoder *d, const uint8_t *buf, size_t len, const vr_preprocess *p,
                    const vr_jpeg_limits *lim, uint8_t *out, char *err, size_t errcap)
 {
+    if (!d->tj && !(d->tj = tjInitDecompress()))
+        return reason(err, errcap, "TurboJPEG failed to start");
     if (len < 2 || buf[0] != 0xFF || buf[1] != 0xD8) {
         const char *k = kind_of(buf, len);
         if (k)
@@ -159,8 +170,10 @@ int vr_jpeg_decode(vr_jpeg_decoder *d, const uint8_t *buf, size_t len, const vr_
                       len > 0 ? buf[0] : 0, len > 1 ? buf[1] : 0);
     }
     int w, h, subsamp, cs;
-    if (tjDecompressHeader3(d->tj, buf, (unsigned long)len, &w, &h, &subsamp, &cs) != 0)
-        return reason(err, errcap, "corrupt JPEG header: %s", tjGetErrorStr2(d->tj));
+    if (tjDecompressHeader3(d->tj, buf, (unsigned long)len, &w, &h, &subsamp, &cs) != 0) {
+        reason(err, errcap, "corrupt JPEG header: %s", tjGetErrorStr2(d->tj));
+        return fresh_handle(d);
+    }
     if (w <= 0 || h <= 0)
         return reason(err, errcap, "JPEG header gives a %dx%d image", w, h);
     if ((size_t)w * (size_t)h > lim->max_pixels)
@@ -198,9 +211,11 @@ int vr_jpeg_decode(vr_jpeg_decoder *d, const uint8_t *buf, size_t len, const vr_
         const char *msg = tjGetErrorStr2(d->tj);
         /* Pillow fails on truncated data and accepts the other warnings
          * (e.g. extraneous bytes before a marker). */
-        if (tjGetErrorCode(d->tj) != TJERR_WARNING || strstr(msg, "Premature end"))
-            return reason(err, errcap, "%s JPEG data: %s",
-                          strstr(msg, "Premature end") ? "truncated" : "corrupt", msg);
+        if (tjGetErrorCode(d->tj) != TJERR_WARNING || strstr(msg, "Premature end")) {
+            reason(err, errcap, "%s JPEG data: %s",
+                   strstr(msg, "Premature end") ? "truncated" : "corrupt", msg);
+            return fresh_handle(d);
+        }
     }
     if (cmyk)
         cmyk_to_rgb(d->pix, d->pix, npix, has_adobe_marker(buf, len));
