@@ -1,0 +1,274 @@
+"""Interrupted runs resumed with --resume end with exactly the uninterrupted output.
+
+A directory of a few hundred real-photo JPEGs (plus broken files) is scored
+once without interruption. Then runs are killed and resumed:
+
+  - SIGKILL at start-up, at ~30 % and at ~70 %, each time resuming the last;
+  - SIGTERM: a clean stop with exit code 75, OUT.part and OUT.journal kept;
+  - a torn journal tail (bytes of a half-written record) is cut off;
+  - CSV output, killed and resumed, byte-identical to the uninterrupted CSV;
+  - with --mpiexec, a pp=2 job: one rank SIGKILLed (mpirun aborts), SIGUSR1
+    to mpirun (forwarded: exit 75), SIGTERM to every rank (as Slurm does);
+  - refusals: a journal without --resume, a resume with another --batch;
+  - --resume on a finished output does nothing.
+
+Every finished output is compared dataset by dataset, bit for bit, with the
+uninterrupted run of the same layout. Kill points are chosen by reading the
+journal's record headers while the run goes (format: docs/DESIGN.md).
+"""
+import argparse
+import os
+import shlex
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+import h5py
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from testlib import PYTHON, SKIP, Checker, run  # noqa: E402
+
+PHOTOS = [
+    "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg",
+    "/usr/lib/python3/dist-packages/sklearn/datasets/images/china.jpg",
+    "/usr/lib/python3/dist-packages/sklearn/datasets/images/flower.jpg",
+]
+N_GOOD = 240
+
+
+def make_corpus(root):
+    from PIL import Image
+    rng = np.random.default_rng(1)
+    srcs = [Image.open(p).convert("RGB") for p in PHOTOS]
+    for i in range(N_GOOD):
+        im = srcs[i % 3]
+        w, h = im.size
+        cw, ch = int(rng.integers(48, w // 2)), int(rng.integers(48, h // 2))
+        x0, y0 = int(rng.integers(0, w - cw)), int(rng.integers(0, h - ch))
+        d = os.path.join(root, f"part{i % 6}")
+        os.makedirs(d, exist_ok=True)
+        im.crop((x0, y0, x0 + cw, y0 + ch)).save(os.path.join(d, f"img{i:04d}.jpg"), quality=85)
+    open(os.path.join(root, "part2", "empty.jpg"), "wb").close()
+    with open(os.path.join(root, "part4", "cut.jpg"), "wb") as f:
+        f.write(open(os.path.join(root, "part0", "img0000.jpg"), "rb").read()[:500])
+
+
+def journal_rows(path):
+    """Rows in the complete records of a journal (its format read independently)."""
+    try:
+        data = open(path, "rb").read()
+    except FileNotFoundError:
+        return -1
+    if len(data) < 12 or data[:8] != b"VRJRNL01":
+        return 0
+    (flen,) = struct.unpack_from("<I", data, 8)
+    off, rows = 12 + flen + 4, 0
+    while off + 32 <= len(data):
+        magic, _crc, _first, count, plen = struct.unpack_from("<IIQQQ", data, off)
+        if magic != 0x31425256 or off + 32 + plen > len(data):
+            break
+        rows += count
+        off += 32 + plen
+    return rows
+
+
+def same_h5(a, b):
+    with h5py.File(a) as x, h5py.File(b) as y:
+        if sorted(x) != sorted(y):
+            return False, f"datasets {sorted(x)} vs {sorted(y)}"
+        for k in x:
+            if not np.array_equal(x[k][...], y[k][...]):
+                return False, f"dataset {k} differs"
+        return True, f"{len(x['ok'])} rows, {len(x)} datasets equal"
+
+
+def rank_pids(out):
+    """PIDs of the vitrun processes writing `out` (the MPI ranks, not mpirun)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            argv = open(f"/proc/{d}/cmdline", "rb").read().split(b"\0")
+            exe = os.path.basename(os.readlink(f"/proc/{d}/exe"))
+        except OSError:
+            continue
+        if exe == "vitrun" and out.encode() in argv:
+            pids.append(int(d))
+    return sorted(pids)
+
+
+class Job:
+    """A run in the background that can be killed when its journal has rows."""
+
+    def __init__(self, cmd, out):
+        self.out = out
+        self.p = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+    def wait_rows(self, rows, timeout=120):
+        t = time.time()
+        while journal_rows(self.out + ".journal") < rows:
+            if self.p.poll() is not None or time.time() - t > timeout:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def finish(self, timeout=120):
+        out, err = self.p.communicate(timeout=timeout)
+        return self.p.returncode, err
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vitrun", required=True)
+    ap.add_argument("--scripts", required=True)
+    ap.add_argument("--mpiexec")
+    ap.add_argument("--np-flag", default="-n")
+    ap.add_argument("--mpi-flags", default="--oversubscribe")
+    a = ap.parse_args()
+    try:
+        import PIL  # noqa: F401
+    except ImportError:
+        print("SKIPPED: python3-pil is not installed")
+        return SKIP
+    if not all(os.path.exists(p) for p in PHOTOS):
+        print("SKIPPED: sample photographs missing (python-matplotlib-data, python3-sklearn)")
+        return SKIP
+    c = Checker("resume after SIGKILL / SIGTERM / SIGUSR1" + (", MPI" if a.mpiexec else ""))
+    tmp = tempfile.mkdtemp(prefix="vitrun_resume_")
+    try:
+        root = os.path.join(tmp, "images")
+        make_corpus(root)
+        n = N_GOOD + 2
+        model = os.path.join(tmp, "model.h5")
+        run([PYTHON, os.path.join(a.scripts, "make_model.py"), "--image-size", 64,
+             "--patch-size", 8, "--hidden", 192, "--layers", 4, "--heads", 4, "--mlp-dim", 768,
+             "--classes", 20, "--labels", "--preprocess", "torchvision", model])
+        def cmd(out, *extra, batch=4):
+            return [a.vitrun, "--model", model, "--input", root, "--batch", batch, "--threads",
+                    1, "--logits", "--embeddings", "--topk", 3, "--output", out, "--progress",
+                    "off"] + list(extra)
+
+        ref = os.path.join(tmp, "ref.h5")
+        t0 = time.time()
+        run(cmd(ref))
+        print(f"  (uninterrupted run: {n} images in {time.time() - t0:.1f} s)")
+
+        # SIGKILL three times, resuming each time
+        out = os.path.join(tmp, "killed.h5")
+        log = []
+        for i, frac in enumerate([0.0, 0.3, 0.7]):
+            j = Job(cmd(out, *(["--resume"] if i else [])), out)
+            reached = j.wait_rows(int(frac * n)) if frac else True
+            if not frac:
+                time.sleep(0.05)  # still starting up
+            os.killpg(j.p.pid, signal.SIGKILL)
+            j.finish()
+            log.append(f"killed at {max(journal_rows(out + '.journal'), 0)} rows"
+                       + ("" if reached else " (missed)"))
+        c.check("SIGKILL leaves no OUT, only OUT.part and OUT.journal",
+                not os.path.exists(out) and os.path.exists(out + ".journal"), "; ".join(log))
+        p = run(cmd(out, "--resume"))
+        ok, why = same_h5(out, ref)
+        c.check("after 3 SIGKILLs + resume: identical to the uninterrupted run", ok, why)
+        c.check("journal, manifest and .part removed at the end",
+                not any(os.path.exists(out + s) for s in (".journal", ".inputs", ".part")))
+
+        # SIGTERM: clean stop, exit 75; then a torn tail; then resume
+        out = os.path.join(tmp, "term.h5")
+        j = Job(cmd(out), out)
+        j.wait_rows(n // 3)
+        os.killpg(j.p.pid, signal.SIGTERM)
+        rc, err = j.finish()
+        rows = journal_rows(out + ".journal")
+        c.check("SIGTERM: exit 75, rows kept, resumable message", rc == 75 and rows > 0 and
+                "--resume" in err, f"exit {rc} at {rows} rows: {err.strip().splitlines()[-1]}")
+        with open(out + ".journal", "ab") as f:  # half of a record that never finished
+            f.write(struct.pack("<IIQQQ", 0x31425256, 1234, rows, 4, 10000) + b"\x00" * 300)
+        p = run(cmd(out, "--resume"))
+        ok, why = same_h5(out, ref)
+        c.check("torn journal tail cut off and resumed: identical", ok and "dropped" in p.stderr,
+                why + "; " + next((ln for ln in p.stderr.splitlines() if "dropped" in ln), ""))
+
+        # refusals and no-ops
+        out = os.path.join(tmp, "refuse.h5")
+        j = Job(cmd(out), out)
+        j.wait_rows(n // 4)
+        os.killpg(j.p.pid, signal.SIGKILL)
+        j.finish()
+        p = run(cmd(out), check=False)
+        c.check("journal present without --resume: exit 2, nothing touched",
+                p.returncode == 2 and "--resume" in p.stderr and os.path.exists(out + ".journal"),
+                p.stderr.strip().splitlines()[-1])
+        p = run(cmd(out, "--resume", batch=8), check=False)
+        c.check("--resume with another --batch: exit 2 naming it",
+                p.returncode == 2 and "batch=4" in p.stderr and "batch=8" in p.stderr,
+                p.stderr.strip().splitlines()[-1][:200])
+        run(cmd(out, "--resume"))
+        before = os.stat(out).st_mtime_ns
+        p = run(cmd(out, "--resume"))
+        c.check("--resume on a finished output: nothing to do",
+                "nothing to resume" in p.stderr and os.stat(out).st_mtime_ns == before)
+
+        # CSV, byte for byte
+        ref_csv, out = os.path.join(tmp, "ref.csv"), os.path.join(tmp, "killed.csv")
+        run(cmd(ref_csv))
+        j = Job(cmd(out), out)
+        j.wait_rows(n // 2)
+        os.killpg(j.p.pid, signal.SIGKILL)
+        j.finish()
+        run(cmd(out, "--resume"))
+        c.check("CSV killed and resumed: byte-identical",
+                open(out, "rb").read() == open(ref_csv, "rb").read())
+
+        if a.mpiexec:
+            mpi = [a.mpiexec, a.np_flag, "2"] + shlex.split(a.mpi_flags)
+
+            def mcmd(o, *extra):
+                return mpi + cmd(o, "--pp", "2", *extra)
+
+            mref = os.path.join(tmp, "mref.h5")
+            run(mcmd(mref), timeout=300)
+            # one rank SIGKILLed: mpirun aborts the job
+            out = os.path.join(tmp, "mkill.h5")
+            j = Job(mcmd(out), out)
+            j.wait_rows(n // 3)
+            ranks = rank_pids(out)
+            if ranks:
+                os.kill(ranks[-1], signal.SIGKILL)
+            rc, _ = j.finish()
+            c.check("pp=2: a SIGKILLed rank ends the job", rc != 0 and len(ranks) == 2,
+                    f"mpirun exit {rc}, {len(ranks)} ranks found")
+            run(mcmd(out, "--resume"), timeout=300)
+            ok, why = same_h5(out, mref)
+            c.check("pp=2: resumed after the kill: identical", ok, why)
+            # SIGUSR1 to mpirun (it forwards it), then SIGTERM to each rank (as srun does)
+            out = os.path.join(tmp, "musr.h5")
+            for sig, who in [(signal.SIGUSR1, "mpirun"), (signal.SIGTERM, "ranks")]:
+                j = Job(mcmd(out, *(["--resume"] if who == "ranks" else [])), out)
+                j.wait_rows(n // 3 if who == "mpirun" else 2 * n // 3)
+                if who == "mpirun":
+                    os.kill(j.p.pid, sig)
+                else:
+                    for x in rank_pids(out):
+                        os.kill(x, sig)
+                rc, err = j.finish()
+                c.check(f"pp=2: {sig.name} to {who}: exit 75",
+                        rc == 75, f"exit {rc} at {journal_rows(out + '.journal')} rows")
+            run(mcmd(out, "--resume"), timeout=300)
+            ok, why = same_h5(out, mref)
+            c.check("pp=2: resumed after both stops: identical", ok, why)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return c.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
