@@ -47,6 +47,8 @@ void vr_cli_usage(FILE *fp)
           "                      journal it starts afresh (or does nothing if OUT exists)\n"
           "  --progress MODE     bar, log or off (default: bar on a terminal, else log)\n"
           "  --progress-every S  seconds between progress lines in log mode (default 10)\n"
+          "  --labels FILE       ground truth: 'CLASS_INDEX PATH' per line in the rows'\n"
+          "                      order; prints top-1/top-5 accuracy at the end\n"
           "\n"
           "Distributed (mpirun -np N vitrun ...; N = dp x pp x tp):\n"
           "  --pp P              pipeline stages: encoder layers split across P ranks\n"
@@ -204,6 +206,9 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
             o->progress_every = strtod(v, &end);
             if (*end || !(o->progress_every > 0) || o->progress_every > 86400)
                 return vr_fail(VR_ERR_USAGE, "--progress-every needs seconds > 0; got '%s'", v);
+        } else if (!strcmp(a, "--labels")) {
+            VALUE();
+            o->truth = v;
         } else if (!strcmp(a, "--logits")) {
             o->logits = 1;
         } else if (!strcmp(a, "--embeddings")) {

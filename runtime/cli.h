@@ -42,6 +42,7 @@ typedef struct {
     const char *preprocess; /* --preprocess hf|torchvision|timm: override the model's preset */
     vr_progress progress;  /* --progress bar|log|off (default: bar on a terminal, else log) */
     double progress_every; /* --progress-every S: seconds between log lines */
+    const char *truth;     /* --labels FILE: ground truth, to report accuracy */
     int help, version;
 } vr_options;
 

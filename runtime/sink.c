@@ -11,9 +11,33 @@
 #include "preprocess.h"
 #include "timer.h"
 
+/* Accuracy bookkeeping for rows in output order. */
+static vr_status judge(vr_sink *s, const vr_output_row *rows, size_t n)
+{
+    for (size_t i = 0; s->have_truth && i < n; i++) {
+        int label;
+        vr_status st = vr_truth_next(&s->truth, rows[i].path, &label);
+        if (st)
+            return st;
+        if (!rows[i].ok)
+            continue;
+        s->judged++;
+        s->top1 += rows[i].topk_index[0] == label;
+        for (size_t t = 0; t < s->k && t < 5; t++)
+            if (rows[i].topk_index[t] == label) {
+                s->top5++;
+                break;
+            }
+    }
+    return VR_OK;
+}
+
 static vr_status replay(void *ctx, const vr_output_row *rows, size_t n)
 {
     vr_sink *s = ctx;
+    vr_status st = judge(s, rows, n);
+    if (st)
+        return st;
     for (size_t i = 0; i < n; i++)
         s->failed += !rows[i].ok;
     s->resumed += n;
@@ -48,8 +72,13 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
         !(s->idx = vr_alloc(B * k, sizeof(int), "top-k")) ||
         !(s->rows = vr_alloc(B, sizeof(vr_output_row), "output rows")))
         return VR_ERR_NOMEM;
-    vr_status st = vr_output_open(&s->out, o->output, k, C, D, o->logits, o->embeddings, labels);
-    if (st)
+    vr_status st;
+    if (o->truth) {
+        if ((st = vr_truth_open(&s->truth, o->truth, C)))
+            return st;
+        s->have_truth = 1;
+    }
+    if ((st = vr_output_open(&s->out, o->output, k, C, D, o->logits, o->embeddings, labels)))
         return st;
     s->have_out = 1;
     if (o->resume && have_journal) {
@@ -137,8 +166,11 @@ vr_status vr_sink_write(vr_sink *s, const vr_batch_meta *meta, const float *logi
                            r->name, s->rows[b].error);
         s->failed += !ok;
     }
+    vr_status st = judge(s, s->rows, count);
+    if (st)
+        return st;
     /* journal first: it is what --resume trusts */
-    vr_status st = vr_journal_append(&s->journal, s->rows, count);
+    st = vr_journal_append(&s->journal, s->rows, count);
     if (!st)
         st = vr_output_append(&s->out, s->rows, count);
     if (st)
@@ -162,6 +194,17 @@ vr_status vr_sink_close(vr_sink *s, int complete)
         st2 = vr_journal_close(&s->journal, complete && !st);
         st = st ? st : st2;
         s->have_journal = 0;
+    }
+    if (s->have_truth) {
+        if (!s->o->quiet || complete)
+            fprintf(stderr, "vitrun: accuracy over %zu scored images%s: top-1 %.2f%% (%zu), "
+                    "top-%zu %.2f%% (%zu); %zu failed rows not counted\n", s->judged,
+                    complete ? "" : " so far", s->judged ? 100.0 * (double)s->top1 /
+                    (double)s->judged : 0.0, s->top1, s->k < 5 ? s->k : 5,
+                    s->judged ? 100.0 * (double)s->top5 / (double)s->judged : 0.0, s->top5,
+                    s->failed);
+        vr_truth_close(&s->truth);
+        s->have_truth = 0;
     }
     free(s->prob);
     free(s->idx);

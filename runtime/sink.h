@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "../io/journal.h"
+#include "../io/truth.h"
 #include "../io/output.h"
 #include "batch.h"
 #include "cli.h"
@@ -30,6 +31,9 @@ typedef struct {
     size_t failed;         /* rows with ok = 0 (this run and resumed) */
     int bar;               /* progress: 1 live bar, 0 log lines, -1 none */
     int printed;           /* a progress line has been shown */
+    vr_truth truth;        /* --labels */
+    int have_truth;
+    size_t judged, top1, top5; /* rows with a label and ok; correct at 1 and 5 */
     double t0, last_print;
 } vr_sink;
 

@@ -210,7 +210,8 @@ def plan_timm(src, heads):
 PLANS = {"hf": plan_hf, "torchvision": plan_torchvision, "timm": plan_timm}
 
 
-def convert(fmt, src, dst, heads=None, shards=1, labels_file=None, preprocess=None):
+def convert(fmt, src, dst, heads=None, shards=1, labels_file=None, preprocess=None, mean=None,
+            std=None):
     t, cfg, embed, layer, head, labels, kind = PLANS[fmt](src, heads)
     if labels_file:
         with open(labels_file) as f:
@@ -222,7 +223,7 @@ def convert(fmt, src, dst, heads=None, shards=1, labels_file=None, preprocess=No
     # before an output file is created.
     parts = [embed()] + [layer(i) for i in range(cfg["num_layers"])] + [head()]
     t.finish()
-    pre = vm.preprocess_preset(preprocess or kind, cfg["image_size"])
+    pre = vm.preprocess_preset(preprocess or kind, cfg["image_size"], mean, std)
     w = vm.ModelWriter(dst, cfg, pre, labels=labels, shards=shards, source=f"{fmt}:{src}")
     try:
         w.write_embed(*parts[0])
@@ -250,9 +251,14 @@ def main(argv=None):
     ap.add_argument("--labels", help="text file with one class name per line")
     ap.add_argument("--preprocess", choices=["hf", "torchvision", "timm"],
                     help="preprocessing preset (default: the source library's)")
+    ap.add_argument("--mean", type=float, nargs=3, metavar=("R", "G", "B"),
+                    help="normalisation mean instead of the preset's")
+    ap.add_argument("--std", type=float, nargs=3, metavar=("R", "G", "B"),
+                    help="normalisation std instead of the preset's")
     a = ap.parse_args(argv)
     try:
-        cfg, files = convert(a.format, a.src, a.dst, a.heads, a.shards, a.labels, a.preprocess)
+        cfg, files = convert(a.format, a.src, a.dst, a.heads, a.shards, a.labels, a.preprocess,
+                             a.mean, a.std)
     except (CheckpointError, ValueError, OSError) as e:
         print(f"convert_checkpoint.py: error: {e}", file=sys.stderr)
         return 2

@@ -169,6 +169,33 @@ def main():
         c.close("logits of the good files vs numpy reference on Pillow's pixels",
                 r["logits"][idx], ref, 2e-5)
 
+        # 1b. --labels: accuracy against labels made from the reference's own top-1
+        # (right on even rows, wrong on odd ones), broken rows not counted
+        ref_top1 = ref.argmax(1)
+        truth, right = [], 0
+        for name in paths:
+            lab = 0
+            if name in good:
+                g = good.index(name)
+                lab = int(ref_top1[g]) if g % 2 == 0 else int((ref_top1[g] + 1) % K)
+                right += g % 2 == 0
+            truth.append(f"{lab} {name}")
+        lab_file = os.path.join(tmp, "truth.txt")
+        with open(lab_file, "w") as f:
+            f.write("\n".join(truth) + "\n")
+        p = run([a.vitrun, "--input", root, "--output", os.path.join(tmp, "acc.h5"),
+                 "--labels", lab_file] + common)
+        want = f"top-1 {100 * right / len(good):.2f}% ({right})"
+        line = next((ln for ln in p.stderr.splitlines() if "accuracy" in ln), "")
+        c.check("--labels: top-1 accuracy as expected, broken rows not counted",
+                want in line and f"over {len(good)} scored" in line, line)
+        with open(lab_file, "w") as f:
+            f.write("\n".join(reversed(truth)) + "\n")
+        p = run([a.vitrun, "--input", root, "--output", os.path.join(tmp, "acc2.h5"),
+                 "--labels", lab_file] + common, check=False)
+        c.check("--labels in another order: exit 2 naming the line",
+                p.returncode == 2 and "truth.txt:1" in p.stderr, p.stderr.strip()[-160:])
+
         # 2. --strict
         p = run([a.vitrun, "--input", root, "--output", os.path.join(tmp, "strict.h5"),
                  "--strict", "--quiet"] + common, check=False)

@@ -1,0 +1,29 @@
+/* truth.h - ground-truth labels for --labels, read in step with the output
+ * rows so that memory stays flat whatever the dataset size.
+ *
+ * File: one line per input, in the input's order (for a directory: sorted
+ * by path, as the output rows are): a class index, one space or tab, the
+ * path as the output names it. Each row's path is checked against its line,
+ * so a list in another order is an error, not a wrong accuracy.
+ */
+#ifndef VR_TRUTH_H
+#define VR_TRUTH_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../runtime/status.h"
+
+typedef struct {
+    FILE *fp;
+    char path[4096];
+    char *line;
+    size_t cap, lineno, classes;
+} vr_truth;
+
+vr_status vr_truth_open(vr_truth *t, const char *path, size_t classes);
+/* The label of the next row, whose output path is `name`. */
+vr_status vr_truth_next(vr_truth *t, const char *name, int *label);
+void vr_truth_close(vr_truth *t);
+
+#endif
