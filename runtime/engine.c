@@ -402,7 +402,8 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
         st = vr_comm_bcast(w, sizeof w, e->writer_rank);
         e->m0 = (size_t)w[0] / e->B;
         e->complete = (int)w[1];
-        rep->resumed = (size_t)w[0];
+        if (e->writer)
+            rep->resumed = (size_t)w[0]; /* counted once, by the writer */
     }
     if (!st && e->complete) {
         if (g->world_rank == 0 && !o->quiet)
