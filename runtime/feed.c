@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../partition/plan.h"
 #include "preprocess.h"
@@ -52,6 +53,12 @@ vr_status vr_feed_describe(const vr_options *o, const vr_config *cfg, vr_input_i
         dirname_of(o->input, info->base, sizeof info->base);
         st = vr_listing_scan(o->input, &n, &info->hash);
     } else {
+        char journal[VR_PATH_MAX + 16];
+        snprintf(journal, sizeof journal, "%s.journal", o->output);
+        /* the interrupted run's listing must survive until it is resumed */
+        if (!o->resume && access(journal, F_OK) == 0)
+            return vr_fail(VR_ERR_USAGE, "%s holds the scores of an interrupted run: add "
+                           "--resume to continue it, or delete it to start over", journal);
         snprintf(info->listing, sizeof info->listing, "%s.inputs", o->output);
         snprintf(info->base, sizeof info->base, "%s", o->input);
         FILE *fp = o->resume ? fopen(info->listing, "r") : NULL;
