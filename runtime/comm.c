@@ -183,15 +183,9 @@ vr_status vr_comm_tp_allreduce(float *buf, size_t n, void *ctx)
 
 vr_status vr_comm_tp_allgather(float *buf, size_t n, vr_comm_stats *st)
 {
-    if (n > (size_t)INT_MAX)
+    if (n > (size_t)INT_MAX / sizeof(float))
         return vr_fail(VR_ERR_COMM, "allgather of %zu floats is too large", n);
-    double t0 = vr_now();
-    int e = MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, (int)n, MPI_FLOAT, g_tp);
-    if (e != MPI_SUCCESS)
-        return mpi_fail(e, "tensor-parallel MPI_Allgather");
-    if (st)
-        st->allreduce += vr_now() - t0;
-    return VR_OK;
+    return vr_comm_tp_allgather_bytes(buf, n * sizeof(float), st);
 }
 
 vr_status vr_comm_tp_bcast(void *buf, size_t bytes)

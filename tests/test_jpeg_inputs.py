@@ -14,7 +14,6 @@ list files resolve relative paths; decoding threads do not change a bit;
 with --mpiexec, TP ranks that split the decoding and replicas give the
 single-process rows.
 """
-import argparse
 import os
 import shlex
 import shutil
@@ -29,13 +28,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "reference"))
 import checkpoints  # noqa: E402
 import vit_ref  # noqa: E402
-from testlib import PYTHON, SKIP, Checker, rel_diff, run  # noqa: E402
+from testlib import PHOTOS, PYTHON, Checker, jpeg_test_args, rel_diff, run  # noqa: E402
 
-PHOTOS = [
-    "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg",
-    "/usr/lib/python3/dist-packages/sklearn/datasets/images/china.jpg",
-    "/usr/lib/python3/dist-packages/sklearn/datasets/images/flower.jpg",
-]
 HALF = (0.5, 0.5, 0.5)
 BAD = {  # name -> a piece of the reason vitrun must give
     "broken/empty.jpg": "empty file",
@@ -112,21 +106,9 @@ def read(out):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--vitrun", required=True)
-    ap.add_argument("--scripts", required=True)
-    ap.add_argument("--mpiexec")
-    ap.add_argument("--np-flag", default="-n")
-    ap.add_argument("--mpi-flags", default="--oversubscribe")
-    a = ap.parse_args()
-    try:
-        import PIL  # noqa: F401
-    except ImportError:
-        print("SKIPPED: python3-pil is not installed")
-        return SKIP
-    if not all(os.path.exists(p) for p in PHOTOS):
-        print("SKIPPED: sample photographs missing (python-matplotlib-data, python3-sklearn)")
-        return SKIP
+    a, skip = jpeg_test_args()
+    if skip:
+        return skip
     c = Checker("JPEG inputs: walk, lists, broken files, threads" +
                 (", MPI" if a.mpiexec else ""))
     rng = np.random.default_rng(7)

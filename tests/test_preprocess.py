@@ -17,20 +17,14 @@ normalised float32 within 1e-6. With --dct-scale on, a large photo decoded at
 a reduced DCT scale is checked against a looser bound and the difference is
 printed.
 """
-import argparse
 import os
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from testlib import PYTHON, SKIP, Checker, run  # noqa: E402
+from testlib import PHOTOS, PYTHON, SKIP, Checker, jpeg_test_args, run  # noqa: E402
 
-PHOTOS = [
-    "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg",
-    "/usr/lib/python3/dist-packages/sklearn/datasets/images/china.jpg",
-    "/usr/lib/python3/dist-packages/sklearn/datasets/images/flower.jpg",
-]
 IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
 
@@ -82,25 +76,17 @@ def reference(path, preset, size):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--vitrun", required=True)
-    ap.add_argument("--scripts", required=True)
-    ap.add_argument("--workdir", default=None)
-    a = ap.parse_args()
+    a, skip = jpeg_test_args(mpi=False)
+    if skip:
+        return skip
     if a.workdir is None:
         import tempfile
         a.workdir = tempfile.mkdtemp(prefix="vitrun_pre_")
-    missing = [p for p in PHOTOS if not os.path.exists(p)]
     try:
         import h5py
         import torchvision  # noqa: F401
-        from PIL import Image  # noqa: F401
     except ImportError as e:
-        print(f"SKIPPED: {e} (install python3-pil, python3-torchvision)")
-        return SKIP
-    if missing:
-        print(f"SKIPPED: photographs missing: {missing} (install python-matplotlib-data and "
-              "python3-sklearn; scripts/install_deps.sh does)")
+        print(f"SKIPPED: {e} (install python3-h5py, python3-torchvision)")
         return SKIP
     os.makedirs(a.workdir, exist_ok=True)
     c = Checker("JPEG decoding and preprocessing vs Pillow/torchvision")

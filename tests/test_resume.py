@@ -16,7 +16,6 @@ Every finished output is compared dataset by dataset, bit for bit, with the
 uninterrupted run of the same layout. Kill points are chosen by reading the
 journal's record headers while the run goes (format: docs/DESIGN.md).
 """
-import argparse
 import os
 import shlex
 import shutil
@@ -32,13 +31,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from testlib import PYTHON, SKIP, Checker, run  # noqa: E402
+from testlib import PHOTOS, PYTHON, Checker, jpeg_test_args, run  # noqa: E402
 
-PHOTOS = [
-    "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg",
-    "/usr/lib/python3/dist-packages/sklearn/datasets/images/china.jpg",
-    "/usr/lib/python3/dist-packages/sklearn/datasets/images/flower.jpg",
-]
 N_GOOD = 240
 
 
@@ -126,21 +120,9 @@ class Job:
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--vitrun", required=True)
-    ap.add_argument("--scripts", required=True)
-    ap.add_argument("--mpiexec")
-    ap.add_argument("--np-flag", default="-n")
-    ap.add_argument("--mpi-flags", default="--oversubscribe")
-    a = ap.parse_args()
-    try:
-        import PIL  # noqa: F401
-    except ImportError:
-        print("SKIPPED: python3-pil is not installed")
-        return SKIP
-    if not all(os.path.exists(p) for p in PHOTOS):
-        print("SKIPPED: sample photographs missing (python-matplotlib-data, python3-sklearn)")
-        return SKIP
+    a, skip = jpeg_test_args()
+    if skip:
+        return skip
     c = Checker("resume after SIGKILL / SIGTERM / SIGUSR1" + (", MPI" if a.mpiexec else ""))
     tmp = tempfile.mkdtemp(prefix="vitrun_resume_")
     try:

@@ -65,3 +65,38 @@ def topk_ok(index, logits, k):
         if not np.allclose(row[idx], want, rtol=0, atol=1e-5 * np.abs(row).max()):
             return False
     return True
+
+
+# Real photographs Debian ships (python-matplotlib-data, python3-sklearn),
+# used by the JPEG tests.
+PHOTOS = [
+    "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg",
+    "/usr/lib/python3/dist-packages/sklearn/datasets/images/china.jpg",
+    "/usr/lib/python3/dist-packages/sklearn/datasets/images/flower.jpg",
+]
+
+
+def jpeg_test_args(mpi=True):
+    """Parses the JPEG tests' arguments; returns (args, None) or (None, SKIP)
+    after saying why Pillow or the photographs are missing."""
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vitrun", required=True)
+    ap.add_argument("--scripts", required=True)
+    ap.add_argument("--workdir", default=None)
+    if mpi:
+        ap.add_argument("--mpiexec")
+        ap.add_argument("--np-flag", default="-n")
+        ap.add_argument("--mpi-flags", default="--oversubscribe")
+    a = ap.parse_args()
+    try:
+        import PIL  # noqa: F401
+    except ImportError:
+        print("SKIPPED: python3-pil is not installed")
+        return None, SKIP
+    missing = [p for p in PHOTOS if not os.path.exists(p)]
+    if missing:
+        print(f"SKIPPED: photographs missing: {missing} (install python-matplotlib-data and "
+              "python3-sklearn; scripts/install_deps.sh does)")
+        return None, SKIP
+    return a, None
