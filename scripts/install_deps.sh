@@ -10,6 +10,9 @@ PACKAGES=(
   python3 python3-numpy python3-h5py
   python3-torch python3-torchvision
   python3-pil python-matplotlib-data python3-sklearn   # photographs for the JPEG tests
+  dataset-fashion-mnist python3-matplotlib   # the default model's data; scaling plots
+  slurmctld slurmd slurm-client munge   # the real-Slurm tests (daemons started by hand)
+  iproute2   # network namespaces: the several-hosts test
 )
 
 missing=()
