@@ -45,6 +45,7 @@ typedef struct {
     vr_sink sink;             /* writer: rows, journal, output */
     int have_sink;
     size_t m0;                /* first micro-batch of this run */
+    double t0;                /* when the scoring loop began */
     int complete;             /* --resume found the output finished */
     vr_dump dump;
     int have_dump;
@@ -273,7 +274,10 @@ static vr_status step(engine *e, size_t i, size_t n_local)
     size_t m = e->m0 + (size_t)g->replica + i * (size_t)g->dp;
     float *x = e->x[slot];
     vr_batch_meta *meta = e->meta[slot];
+    float *tl = i < VR_TIMELINE_STEPS ? e->rep->timeline[i] : NULL;
     vr_status st;
+    if (tl)
+        tl[0] = (float)(vr_now() - e->t0);
     if (e->first) {
         /* this slot's previous send must be done before it is overwritten */
         if ((st = vr_comm_wait(&e->sm[slot], &e->rep->comm.send_wait)) ||
@@ -311,6 +315,8 @@ static vr_status step(engine *e, size_t i, size_t n_local)
             e->rep->comm.allreduce += vr_now() - t0;
         }
     }
+    if (tl)
+        tl[1] = (float)(vr_now() - e->t0);
     size_t count = (size_t)meta->count;
     for (size_t l = 0; l < vr_shard_layers(&e->shard); l++) {
         if ((st = vr_forward_layer(&e->st, &e->w, l, x, count,
@@ -325,6 +331,8 @@ static vr_status step(engine *e, size_t i, size_t n_local)
         }
     }
     if (!e->last) {
+        if (tl)
+            tl[2] = (float)(vr_now() - e->t0);
         if ((st = send_next(e, slot, count)))
             return st;
     } else if (g->tp_rank == 0) {
@@ -333,6 +341,8 @@ static vr_status step(engine *e, size_t i, size_t n_local)
             return st;
         float *res = e->res[slot];
         vr_forward_head(&e->st, &e->w, x, count, res + e->B * c->classes, res);
+        if (tl)
+            tl[2] = (float)(vr_now() - e->t0);
         if (e->writer) {
             if ((st = write_rows(e, meta, res)))
                 return st;
@@ -347,6 +357,8 @@ static vr_status step(engine *e, size_t i, size_t n_local)
             return st;
         }
     }
+    if (tl && e->last && g->tp_rank != 0)
+        tl[2] = (float)(vr_now() - e->t0);
     e->rep->images += (double)count;
     e->rep->micro_batches += 1;
     /* Ring: buffer i+2 is buffer i-1, whose send has had a whole step to go. */
@@ -357,6 +369,10 @@ static vr_status step(engine *e, size_t i, size_t n_local)
             (st = vr_comm_wait(&e->sx[s2], &e->rep->comm.send_wait)) ||
             (st = vr_comm_wait(&e->srm[s2], &e->rep->comm.send_wait)) || (st = post_recv(e, s2)))
             return st;
+    }
+    if (tl) {
+        tl[3] = (float)(vr_now() - e->t0);
+        e->rep->timeline_steps = (int)i + 1;
     }
     return VR_OK;
 }
@@ -431,7 +447,7 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
      * flows), so reading it does not throttle the pipeline; a stop then
      * takes about (pp + 2) / pp micro-batch times */
     vr_comm_vote_init(g->world_size == 1 ? 1 : g->pp + 2);
-    double t0 = vr_now();
+    double t0 = e->t0 = vr_now();
     for (size_t i = 0; !e->first && i + 1 < RING && i < n_local; i++)
         if ((st = post_recv(e, (int)i)))
             DIE(st);

@@ -10,6 +10,9 @@
 #include "status.h"
 #include "timer.h"
 
+/* The timeline of the report records this many first steps of each rank. */
+#define VR_TIMELINE_STEPS 256
+
 /* What one rank did, for the report (fixed size: gathered to rank 0). */
 typedef struct {
     int world_rank, replica, stage, tp_rank;
@@ -25,6 +28,12 @@ typedef struct {
     size_t failed;         /* rows in the output with ok = 0 (writer only) */
     size_t done;           /* rows in the output (writer only) */
     size_t resumed;        /* of which taken over from an interrupted run */
+    /* Step i's times in seconds since the loop began (the collective just
+     * before it, so ranks' clocks line up to its latency): start, input in
+     * hand (read, or received from the previous stage), compute done, end
+     * (sends posted, rows written). First VR_TIMELINE_STEPS steps only. */
+    float timeline[VR_TIMELINE_STEPS][4];
+    int timeline_steps;
 } vr_rank_report;
 
 /* Runs this rank's part. Collective: every rank calls it with the same

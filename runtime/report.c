@@ -45,13 +45,19 @@ static void write_json(FILE *f, const vr_rank_report *all, const vr_grid *g, con
                 "\"write_s\": %.6f, \"idle_s\": %.6f, "
                 "\"wall_s\": %.6f, \"busy_fraction\": %.4f, \"images\": %.0f, "
                 "\"micro_batches\": %.0f, \"bytes_sent\": %.0f, \"bytes_allreduced\": %.0f, "
-                "\"weight_bytes_read\": %.0f}%s\n",
+                "\"weight_bytes_read\": %.0f,\n     \"timeline\": [",
                 x->world_rank, x->replica, x->stage, x->tp_rank, x->compute.gemm,
                 x->compute.attention, x->compute.norm, x->compute.activation, x->comm.allreduce,
                 x->comm.send_wait, x->comm.recv_wait, x->read, x->decode_wait, x->write, idle(x), x->wall,
                 x->wall > 0 ? busy(x) / x->wall : 0, x->images, x->micro_batches,
-                x->comm.bytes_sent, x->comm.bytes_allreduced, x->weight_bytes,
-                r + 1 < g->world_size ? "," : "");
+                x->comm.bytes_sent, x->comm.bytes_allreduced, x->weight_bytes);
+        int steps = x->timeline_steps;
+        if (steps < 0 || steps > VR_TIMELINE_STEPS)
+            steps = 0;
+        for (int i = 0; i < steps; i++)
+            fprintf(f, "%s[%.6f, %.6f, %.6f, %.6f]", i ? ", " : "", x->timeline[i][0],
+                    x->timeline[i][1], x->timeline[i][2], x->timeline[i][3]);
+        fprintf(f, "]}%s\n", r + 1 < g->world_size ? "," : "");
     }
     fprintf(f, "  ]\n}\n");
 }
