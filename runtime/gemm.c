@@ -6,6 +6,11 @@
 /* OpenBLAS extensions (declared in its cblas.h, repeated for other BLASes). */
 extern void openblas_set_num_threads(int);
 extern char *openblas_get_config(void);
+extern char *openblas_get_corename(void);
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 void vr_sgemm(int trans_b, size_t M, size_t N, size_t K, float alpha,
               const float *A, size_t lda, const float *B, size_t ldb,
@@ -37,3 +42,31 @@ void vr_gemm_set_threads(int n)
 }
 
 const char *vr_gemm_library(void) { return openblas_get_config(); }
+
+static int named(const char *core, const char *const *names)
+{
+    for (; *names; names++)
+        if (!strcasecmp(core, *names))
+            return 1;
+    return 0;
+}
+
+const char *vr_gemm_better_coretype(void)
+{
+    if (getenv("OPENBLAS_CORETYPE"))
+        return NULL; /* the user's choice */
+    const char *core = openblas_get_corename();
+    if (!core)
+        return NULL;
+    static const char *const avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids", NULL};
+    static const char *const avx2[] = {"Haswell", "Zen", "SkylakeX", "Cooperlake",
+                                       "SapphireRapids", NULL};
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+        !named(core, avx512))
+        return "SkylakeX";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && !named(core, avx2))
+        return "Haswell";
+    return NULL;
+}
