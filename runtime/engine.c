@@ -441,7 +441,6 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
     e->n_local = todo > (size_t)g->replica ? ceil_div(todo - (size_t)g->replica, (size_t)g->dp)
                                            : 0;
     size_t n_local = e->n_local;
-    vr_signals_install();
     /* a vote is read this many steps after it is cast: more than the steps
      * a pipeline's first stage runs ahead of its last (pp - 1 when it
      * flows), so reading it does not throttle the pipeline; a stop then

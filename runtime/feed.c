@@ -61,6 +61,13 @@ vr_status vr_feed_describe(const vr_options *o, const vr_config *cfg, vr_input_i
                            "--resume to continue it, or delete it to start over", journal);
         snprintf(info->listing, sizeof info->listing, "%s.inputs", o->output);
         snprintf(info->base, sizeof info->base, "%s", o->input);
+        if (o->resume && access(journal, F_OK) != 0 && access(o->output, F_OK) == 0) {
+            /* finished before: nothing to walk, and a manifest a crash left
+             * between the commit and its removal has served its run */
+            remove(info->listing);
+            info->n = 0;
+            return VR_OK;
+        }
         FILE *fp = o->resume ? fopen(info->listing, "r") : NULL;
         if (fp) {
             /* the listing of the interrupted run: the same rows, whatever

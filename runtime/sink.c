@@ -96,7 +96,7 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
         return vr_fail(VR_ERR_INPUT, "%s records %zu rows, which does not fit a run of %zu "
                        "images in batches of %zu; delete it to start over", s->journal_path,
                        s->done, n, B);
-    if (o->resume && !o->quiet)
+    if (o->resume && have_journal && !o->quiet)
         fprintf(stderr, "vitrun: resuming: %zu of %zu rows were done (%zu failed); scoring the "
                 "remaining %zu\n", s->done, n, s->failed, n - s->done);
     s->bar = o->quiet || o->progress == VR_PROGRESS_OFF ? -1

@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "gemm.h"
 #include "report.h"
+#include "signals.h"
 
 #ifndef VITRUN_VERSION
 #define VITRUN_VERSION "0.1.0"
@@ -59,6 +60,9 @@ static void pick_blas_kernels(char **argv)
 int main(int argc, char **argv)
 {
     pick_blas_kernels(argv);
+    /* from the start, a stop request (Slurm's time-limit USR1, TERM, Ctrl-C)
+     * is recorded and honoured at the first step, not fatal during set-up */
+    vr_signals_install();
     vr_status st = vr_comm_init(&argc, &argv);
     if (st) {
         fprintf(stderr, "vitrun: %s\n", vr_last_error());

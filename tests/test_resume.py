@@ -179,6 +179,19 @@ def main():
         c.check("torn journal tail cut off and resumed: identical", ok and "dropped" in p.stderr,
                 why + "; " + next((ln for ln in p.stderr.splitlines() if "dropped" in ln), ""))
 
+        # SIGTERM during start-up (model load, MPI set-up): a clean stop too
+        out = os.path.join(tmp, "early.h5")
+        j = Job(cmd(out), out)
+        time.sleep(0.05)
+        os.killpg(j.p.pid, signal.SIGTERM)
+        rc, err = j.finish()
+        rows = journal_rows(out + ".journal")
+        c.check("SIGTERM 0.05 s after start: exit 75, resumable", rc == 75,
+                f"exit {rc} at {rows} rows: {(err.strip().splitlines() or [''])[-1]}")
+        run(cmd(out, "--resume"))
+        ok, why = same_h5(out, ref)
+        c.check("stopped at start-up and resumed: identical", ok, why)
+
         # refusals and no-ops
         out = os.path.join(tmp, "refuse.h5")
         j = Job(cmd(out), out)
@@ -196,8 +209,16 @@ def main():
         run(cmd(out, "--resume"))
         before = os.stat(out).st_mtime_ns
         p = run(cmd(out, "--resume"))
-        c.check("--resume on a finished output: nothing to do",
-                "nothing to resume" in p.stderr and os.stat(out).st_mtime_ns == before)
+        c.check("--resume on a finished output: nothing to do, no manifest left behind",
+                "nothing to resume" in p.stderr and os.stat(out).st_mtime_ns == before
+                and not any(os.path.exists(out + s) for s in (".journal", ".inputs", ".part")),
+                ", ".join(s for s in (".journal", ".inputs", ".part")
+                          if os.path.exists(out + s)) or "nothing left")
+        fresh = os.path.join(tmp, "fresh.h5")
+        p = run(cmd(fresh, "--resume"))
+        ok, why = same_h5(fresh, ref)
+        c.check("--resume with nothing to resume: a fresh run, identical, not 'resuming'",
+                ok and "resuming" not in p.stderr, why)
 
         # CSV, byte for byte
         ref_csv, out = os.path.join(tmp, "ref.csv"), os.path.join(tmp, "killed.csv")
