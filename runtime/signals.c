@@ -8,6 +8,16 @@ static volatile sig_atomic_t g_stop;
 
 static void on_signal(int sig) { g_stop = sig; }
 
+static void mask(int how)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGINT);
+    sigprocmask(how, &set, NULL);
+}
+
 void vr_signals_install(void)
 {
     struct sigaction sa;
@@ -19,6 +29,9 @@ void vr_signals_install(void)
     sigaction(SIGUSR1, &sa, NULL);
     sa.sa_flags = SA_RESTART | SA_RESETHAND; /* a second Ctrl-C kills */
     sigaction(SIGINT, &sa, NULL);
+    mask(SIG_UNBLOCK); /* what came while vr_signals_hold blocked them arrives now */
 }
+
+void vr_signals_hold(void) { mask(SIG_BLOCK); }
 
 int vr_stop_requested(void) { return (int)g_stop; }

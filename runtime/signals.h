@@ -9,7 +9,10 @@
 #ifndef VR_SIGNALS_H
 #define VR_SIGNALS_H
 
+/* Installs the handlers and unblocks the three signals. */
 void vr_signals_install(void);
+/* Blocks them (kept across exec) until vr_signals_install. */
+void vr_signals_hold(void);
 /* The signal that asked for a stop, or 0. */
 int vr_stop_requested(void);
 

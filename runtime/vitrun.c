@@ -52,6 +52,9 @@ static void pick_blas_kernels(char **argv)
         return;
     setenv("OPENBLAS_CORETYPE", core, 1);
     setenv("VITRUN_BLAS_REEXEC", core, 1);
+    /* exec resets handlers but keeps the blocked mask: a stop signal that
+     * comes in between waits for the new image's handlers */
+    vr_signals_hold();
     execv("/proc/self/exe", argv);
     /* exec failed (no /proc): carry on with the kernels we have */
     unsetenv("OPENBLAS_CORETYPE");
