@@ -23,8 +23,9 @@ void vr_gemm_set_threads(int n);
 /* Name and configuration of the BLAS library actually loaded. */
 const char *vr_gemm_library(void);
 /* The OPENBLAS_CORETYPE this CPU should run with when the loaded OpenBLAS
- * chose older kernels than the CPU supports (Debian's 0.3.21 does not know
- * AMD Zen 4/5 and falls back to SSE3 kernels at half speed or less); NULL
+ * chose older kernels than the CPU supports (Debian's 0.3.21 does not
+ * recognise newer CPUs, e.g. Sapphire Rapids, and falls back to SSE3 kernels at
+ * half speed or less); NULL
  * when its choice is right or the user set OPENBLAS_CORETYPE. */
 const char *vr_gemm_better_coretype(void);
 

@@ -43,8 +43,9 @@ static vr_status read_config(const char *path, vr_config *cfg)
 
 /* OpenBLAS picks its kernels when it loads, from OPENBLAS_CORETYPE or its own
  * CPU detection. When that detection settled for older kernels than this CPU
- * runs (measured: 2x slower sgemm on AMD Zen 5 with Debian's 0.3.21), set
- * the variable and run this program again, once, before MPI starts. */
+ * runs (measured: 2.9x slower ViT-S/16 on a Sapphire Rapids Xeon with
+ * Debian's 0.3.21), set the variable and run this program again, once,
+ * before MPI starts. */
 static void pick_blas_kernels(char **argv)
 {
     const char *core = vr_gemm_better_coretype();

@@ -2,8 +2,9 @@
 """vitrun runs OpenBLAS's kernels for the CPU it is on, without the user
 knowing about OPENBLAS_CORETYPE, and leaves a user's own setting alone.
 
-Debian's OpenBLAS 0.3.21 does not recognise AMD Zen 4/5 and falls back to
-SSE3 ("Prescott") kernels; vitrun then sets OPENBLAS_CORETYPE and runs
+Debian's OpenBLAS 0.3.21 does not recognise newer CPUs (this machine's
+Sapphire Rapids Xeon, family 6 model 207) and falls back to SSE3 ("Prescott")
+kernels; vitrun then sets OPENBLAS_CORETYPE and runs
 itself again. Checked from the kernel name vitrun --version reports against
 the CPU flags in /proc/cpuinfo, and on scores: the same model and images
 give logits within 1e-5 whichever kernels ran.
