@@ -266,6 +266,19 @@ static vr_status collect(engine *e, size_t m)
     return write_rows(e, meta, res);
 }
 
+/* MPI moves a large message (over the eager limit) only while the sender
+ * is inside MPI: between layers the sends in flight get a push, so that a
+ * next stage or the writer is not kept waiting for a whole step. */
+static void progress_sends(engine *e)
+{
+    for (int i = 0; i < RING; i++) {
+        vr_comm_test(&e->sx[i]);
+        vr_comm_test(&e->sm[i]);
+        vr_comm_test(&e->sres[i]);
+        vr_comm_test(&e->srm[i]);
+    }
+}
+
 static vr_status step(engine *e, size_t i, size_t n_local)
 {
     const vr_grid *g = e->g;
@@ -322,6 +335,7 @@ static vr_status step(engine *e, size_t i, size_t n_local)
         if ((st = vr_forward_layer(&e->st, &e->w, l, x, count,
                                    g->tp > 1 ? vr_comm_tp_allreduce : NULL, &e->rep->comm)))
             return st;
+        progress_sends(e);
         if (e->have_dump) {
             char name[32];
             snprintf(name, sizeof name, "block_%02zu", e->shard.layer_begin + l);

@@ -44,7 +44,7 @@ ROOT = os.path.dirname(HERE)
 DEFAULT_LAYOUTS = ("1,1,1,8 2,1,1,8 1,2,1,8 1,1,2,8 4,1,1,8 2,2,1,8 2,1,2,8 1,2,2,8 "
                    "1,4,1,8 1,1,4,8 1,1,1,1 1,1,1,32 1,2,2,1 1,2,2,32")
 DEFAULT_LAUNCHER = ("mpirun -np {ranks} --oversubscribe --bind-to none "
-                    "--mca btl_vader_single_copy_mechanism none --mca mpi_yield_when_idle 1")
+                    "--mca mpi_yield_when_idle 1")
 CATEGORIES = ["gemm_s", "attention_s", "norm_s", "activation_s", "allreduce_s", "send_wait_s",
               "recv_wait_s", "read_s", "write_s", "idle_s"]
 
