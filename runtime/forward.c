@@ -7,6 +7,7 @@
 
 #include "gemm.h"
 #include "kernels.h"
+#include "pool.h"
 
 vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch)
 {
@@ -21,7 +22,7 @@ vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch)
     struct { float **p; size_t a, b; const char *what; } bufs[] = {
         {&s->xn, rows, c->hidden, "normalised activations"},
         {&s->qkv, rows, 3 * Hd, "queries, keys and values"},
-        {&s->scores, c->tokens, c->tokens, "attention scores"},
+        {&s->scores, (size_t)vr_pool_threads() * c->tokens, c->tokens, "attention scores"},
         {&s->attn, rows, Hd ? Hd : 1, "attention output"},
         {&s->partial, rows, c->hidden, "partial sums"},
         {&s->mlp, rows, Ml ? Ml : 1, "MLP activations"},
@@ -78,21 +79,107 @@ void vr_forward_embed(vr_run_state *s, const vr_weights *w, const float *pixels,
     s->t.gemm += t2 - t1;
 }
 
-/* attn (B*T, Hl*hd) = softmax(Q K^T / sqrt(hd)) V for every image and head. */
+typedef struct {
+    vr_run_state *s;
+    const vr_config *c;
+    size_t Hl;
+} attention_job;
+
+/* Heads [begin, end) of the batch, numbered b * Hl + h; one scores buffer
+ * per thread. */
+static void attention_heads(void *ctx, size_t begin, size_t end, int worker)
+{
+    const attention_job *j = ctx;
+    vr_run_state *s = j->s;
+    size_t T = j->c->tokens, hd = j->c->head_dim, Hl = j->Hl, Hd = Hl * hd, ld = 3 * Hd;
+    float scale = (float)(1.0 / sqrt((double)hd));
+    float *scores = s->scores + (size_t)worker * T * T;
+    for (size_t i = begin; i < end; i++) {
+        size_t b = i / Hl, h = i % Hl;
+        const float *q = s->qkv + b * T * ld + h * hd;
+        const float *k = q + Hd;
+        const float *v = q + 2 * Hd;
+        vr_sgemm(1, T, T, hd, scale, q, ld, k, ld, 0.0f, scores, T);
+        vr_softmax_rows(scores, T, T);
+        vr_sgemm(0, T, hd, T, 1.0f, scores, T, v, ld, 0.0f, s->attn + b * T * Hd + h * hd, Hd);
+    }
+}
+
+/* attn (B*T, Hl*hd) = softmax(Q K^T / sqrt(hd)) V for every image and head:
+ * the (image, head) pairs spread over the pool, each with one-thread BLAS
+ * (a head's GEMMs are too small to share). */
 static void attention(vr_run_state *s, const vr_config *c, size_t Hl, size_t B)
 {
-    size_t T = c->tokens, hd = c->head_dim, Hd = Hl * hd, ld = 3 * Hd;
-    float scale = (float)(1.0 / sqrt((double)hd));
-    for (size_t b = 0; b < B; b++)
-        for (size_t h = 0; h < Hl; h++) {
-            const float *q = s->qkv + b * T * ld + h * hd;
-            const float *k = q + Hd;
-            const float *v = q + 2 * Hd;
-            vr_sgemm(1, T, T, hd, scale, q, ld, k, ld, 0.0f, s->scores, T);
-            vr_softmax_rows(s->scores, T, T);
-            vr_sgemm(0, T, hd, T, 1.0f, s->scores, T, v, ld, 0.0f,
-                     s->attn + b * T * Hd + h * hd, Hd);
-        }
+    attention_job j = {s, c, Hl};
+    int blas = vr_gemm_threads();
+    int pooled = vr_pool_threads() > 1 && B * Hl >= 2;
+    if (pooled)
+        vr_gemm_set_threads(1);
+    vr_pool_run(B * Hl, 1, attention_heads, &j);
+    if (pooled)
+        vr_gemm_set_threads(blas);
+}
+
+/* Element-wise and row-wise work over the pool, in row ranges. */
+typedef struct {
+    int op;
+    float *x, *out;
+    const float *y, *w, *b;
+    size_t D, ld_x, ld_out;
+    double eps;
+} rows_job;
+
+enum { OP_BIAS_GELU, OP_BIAS, OP_ADD, OP_NORM };
+
+static void rows_range(void *ctx, size_t begin, size_t end, int worker)
+{
+    const rows_job *j = ctx;
+    size_t n = end - begin, D = j->D;
+    switch (j->op) {
+    case OP_BIAS_GELU:
+        vr_add_bias(j->x + begin * D, j->b, n, D);
+        vr_gelu(j->x + begin * D, n * D);
+        break;
+    case OP_BIAS:
+        vr_add_bias(j->x + begin * D, j->b, n, D);
+        break;
+    case OP_ADD:
+        vr_add(j->x + begin * D, j->y + begin * D, n * D);
+        break;
+    case OP_NORM:
+        vr_layernorm(j->out + begin * j->ld_out, j->ld_out, j->x + begin * j->ld_x, j->ld_x,
+                     j->w, j->b, n, D, j->eps);
+        break;
+    }
+}
+
+/* Rows of at least this many elements per thread are worth waking it for. */
+#define ROW_GRAIN(D) ((D) >= 4096 ? 1 : 4096 / (D))
+
+static void bias_gelu(float *x, const float *b, size_t n, size_t D)
+{
+    rows_job j = {.op = OP_BIAS_GELU, .x = x, .b = b, .D = D};
+    vr_pool_run(n, ROW_GRAIN(D), rows_range, &j);
+}
+
+static void add_bias(float *x, const float *b, size_t n, size_t D)
+{
+    rows_job j = {.op = OP_BIAS, .x = x, .b = b, .D = D};
+    vr_pool_run(n, ROW_GRAIN(D), rows_range, &j);
+}
+
+static void add_rows(float *x, const float *y, size_t n, size_t D)
+{
+    rows_job j = {.op = OP_ADD, .x = x, .y = y, .D = D};
+    vr_pool_run(n, ROW_GRAIN(D), rows_range, &j);
+}
+
+static void layernorm(float *out, const float *x, const float *w, const float *b, size_t n,
+                      size_t D, double eps)
+{
+    rows_job j = {.op = OP_NORM, .out = out, .x = (float *)x, .w = w, .b = b, .D = D,
+                  .ld_x = D, .ld_out = D, .eps = eps};
+    vr_pool_run(n, ROW_GRAIN(D), rows_range, &j);
 }
 
 /* Adds the time `stmt` takes to s->t.field. */
@@ -114,27 +201,27 @@ vr_status vr_forward_layer(vr_run_state *s, const vr_weights *w, size_t l, float
     vr_status st;
 
     /* x = x + proj(attention(ln1(x))); proj is row-parallel: partial sums. */
-    TIMED(norm, vr_layernorm(s->xn, D, x, D, L->ln1_w, L->ln1_b, n, D, c->ln_eps));
+    TIMED(norm, layernorm(s->xn, x, L->ln1_w, L->ln1_b, n, D, c->ln_eps));
     TIMED(gemm, vr_sgemm(1, n, 3 * Hd, D, 1.0f, s->xn, D, L->qkv_w, D, 0.0f, s->qkv, 3 * Hd));
-    TIMED(activation, vr_add_bias(s->qkv, L->qkv_b, n, 3 * Hd));
+    TIMED(activation, add_bias(s->qkv, L->qkv_b, n, 3 * Hd));
     TIMED(attention, attention(s, c, Hl, B));
     TIMED(gemm, vr_sgemm(1, n, D, Hd, 1.0f, s->attn, Hd, L->proj_w, Hd, 0.0f, s->partial, D));
     if (bias)
-        TIMED(activation, vr_add_bias(s->partial, L->proj_b, n, D));
+        TIMED(activation, add_bias(s->partial, L->proj_b, n, D));
     if (reduce && (st = reduce(s->partial, n * D, ctx)) != VR_OK)
         return st;
-    TIMED(activation, vr_add(x, s->partial, n * D));
+    TIMED(activation, add_rows(x, s->partial, n, D));
 
     /* x = x + fc2(gelu(fc1(ln2(x)))); fc1 column-, fc2 row-parallel. */
-    TIMED(norm, vr_layernorm(s->xn, D, x, D, L->ln2_w, L->ln2_b, n, D, c->ln_eps));
+    TIMED(norm, layernorm(s->xn, x, L->ln2_w, L->ln2_b, n, D, c->ln_eps));
     TIMED(gemm, vr_sgemm(1, n, Ml, D, 1.0f, s->xn, D, L->fc1_w, D, 0.0f, s->mlp, Ml));
-    TIMED(activation, vr_add_bias(s->mlp, L->fc1_b, n, Ml); vr_gelu(s->mlp, n * Ml));
+    TIMED(activation, bias_gelu(s->mlp, L->fc1_b, n, Ml));
     TIMED(gemm, vr_sgemm(1, n, D, Ml, 1.0f, s->mlp, Ml, L->fc2_w, Ml, 0.0f, s->partial, D));
     if (bias)
-        TIMED(activation, vr_add_bias(s->partial, L->fc2_b, n, D));
+        TIMED(activation, add_bias(s->partial, L->fc2_b, n, D));
     if (reduce && (st = reduce(s->partial, n * D, ctx)) != VR_OK)
         return st;
-    TIMED(activation, vr_add(x, s->partial, n * D));
+    TIMED(activation, add_rows(x, s->partial, n, D));
     return VR_OK;
 }
 

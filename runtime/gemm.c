@@ -41,6 +41,8 @@ void vr_gemm_set_threads(int n)
         openblas_set_num_threads(n);
 }
 
+int vr_gemm_threads(void) { return openblas_get_num_threads(); }
+
 const char *vr_gemm_library(void) { return openblas_get_config(); }
 
 static int named(const char *core, const char *const *names)

@@ -20,6 +20,8 @@ void vr_sgemm_naive(int trans_b, size_t M, size_t N, size_t K, float alpha,
 
 /* Threads BLAS may use (0 leaves the library default). */
 void vr_gemm_set_threads(int n);
+/* Threads BLAS uses now. */
+int vr_gemm_threads(void);
 /* Name and configuration of the BLAS library actually loaded. */
 const char *vr_gemm_library(void);
 /* The OPENBLAS_CORETYPE this CPU should run with when the loaded OpenBLAS

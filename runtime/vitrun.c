@@ -15,6 +15,7 @@
 #include "comm.h"
 #include "engine.h"
 #include "gemm.h"
+#include "pool.h"
 #include "report.h"
 #include "signals.h"
 
@@ -26,6 +27,7 @@ static int finish(int rank, vr_status st)
 {
     if (st && rank == 0)
         fprintf(stderr, "vitrun: %s: %s\n", vr_status_str(st), vr_last_error());
+    vr_pool_stop();
     vr_comm_finalize();
     return vr_exit_code(st);
 }
@@ -41,29 +43,44 @@ static vr_status read_config(const char *path, vr_config *cfg)
     return st;
 }
 
-/* OpenBLAS picks its kernels when it loads, from OPENBLAS_CORETYPE or its own
- * CPU detection. When that detection settled for older kernels than this CPU
- * runs (measured: 2.9x slower ViT-S/16 on a Sapphire Rapids Xeon with
- * Debian's 0.3.21), set the variable and run this program again, once,
- * before MPI starts. */
-static void pick_blas_kernels(char **argv)
+/* OpenBLAS reads two settings only when it loads:
+ * - its kernels, from OPENBLAS_CORETYPE or its own CPU detection. When the
+ *   detection settled for older kernels than this CPU runs (measured: 2.9x
+ *   slower ViT-S/16 on a Sapphire Rapids Xeon with Debian's 0.3.21), vitrun
+ *   names the right ones;
+ * - how long its idle threads spin before they sleep, OPENBLAS_THREAD_TIMEOUT
+ *   (2^N cycles; Debian's default 2^28, a tenth of a second). Spinning,
+ *   they take the cores from vitrun's own threads (attention, GELU,
+ *   LayerNorm) between two GEMMs: 2^10 makes ViT-B/16 on 2 threads 1.1x
+ *   faster.
+ * Either set here, this program runs itself again, once, before MPI starts.
+ * A user's own setting of either is kept. */
+static void pick_blas_settings(char **argv)
 {
     const char *core = vr_gemm_better_coretype();
-    if (!core || getenv("VITRUN_BLAS_REEXEC"))
+    int timeout = !getenv("OPENBLAS_THREAD_TIMEOUT");
+    if ((!core && !timeout) || getenv("VITRUN_BLAS_REEXEC"))
         return;
-    setenv("OPENBLAS_CORETYPE", core, 1);
-    setenv("VITRUN_BLAS_REEXEC", core, 1);
+    if (core)
+        setenv("OPENBLAS_CORETYPE", core, 1);
+    if (timeout)
+        setenv("OPENBLAS_THREAD_TIMEOUT", "10", 1);
+    setenv("VITRUN_BLAS_REEXEC", core ? core : "timeout", 1);
     /* exec resets handlers but keeps the blocked mask: a stop signal that
      * comes in between waits for the new image's handlers */
     vr_signals_hold();
     execv("/proc/self/exe", argv);
-    /* exec failed (no /proc): carry on with the kernels we have */
-    unsetenv("OPENBLAS_CORETYPE");
+    /* exec failed (no /proc): carry on with what we have */
+    vr_signals_install();
+    if (core)
+        unsetenv("OPENBLAS_CORETYPE");
+    if (timeout)
+        unsetenv("OPENBLAS_THREAD_TIMEOUT");
 }
 
 int main(int argc, char **argv)
 {
-    pick_blas_kernels(argv);
+    pick_blas_settings(argv);
     /* from the start, a stop request (Slurm's time-limit USR1, TERM, Ctrl-C)
      * is recorded and honoured at the first step, not fatal during set-up */
     vr_signals_install();
@@ -85,6 +102,8 @@ int main(int argc, char **argv)
         return finish(rank, VR_OK);
     }
     vr_gemm_set_threads(o.threads);
+    /* vitrun's own loops get as many threads as BLAS */
+    vr_pool_start(vr_gemm_threads());
     size_t layers[o.pp];
     if (o.layers && (st = vr_plan_parse_layers(o.layers, layers, o.pp)))
         return finish(rank, st);

@@ -6,6 +6,7 @@
 
 #include "../runtime/gemm.h"
 #include "../runtime/kernels.h"
+#include "../runtime/pool.h"
 
 static int failures;
 
@@ -100,6 +101,46 @@ static void test_softmax_gelu(void)
         worst = d > worst ? d : worst;
     }
     check("gelu vs double erf", worst, 2e-6);
+    /* every length from 1 to 40: the vector code's masked tails */
+    double wg = 0, ws = 0;
+    for (size_t len = 1; len <= 40; len++) {
+        float a[40], g[40], e[40];
+        for (size_t i = 0; i < len; i++) e[i] = g[i] = a[i] = 8.0f * frand();
+        vr_gelu(g, len);
+        vr_softmax_rows(e, 1, len);
+        double sum = 0;
+        for (size_t i = 0; i < len; i++) sum += exp((double)a[i]);
+        for (size_t i = 0; i < len; i++) {
+            double r = 0.5 * a[i] * (1.0 + erf(a[i] / sqrt(2.0)));
+            wg = fmax(wg, fabs(g[i] - r));
+            ws = fmax(ws, fabs(e[i] - exp((double)a[i]) / sum));
+        }
+    }
+    check("gelu, lengths 1-40", wg, 2e-6);
+    check("softmax, lengths 1-40", ws, 1e-6);
+}
+
+/* The pool hands every index to exactly one thread, for any n. */
+static int hits[1000];
+static void mark(void *ctx, size_t b, size_t e, int worker)
+{
+    for (size_t i = b; i < e; i++)
+        __atomic_add_fetch(&hits[i], 1, __ATOMIC_RELAXED);
+}
+
+static void test_pool(void)
+{
+    double bad = 0;
+    int threads = vr_pool_start(3);
+    for (size_t n = 0; n <= 1000; n += 37) {
+        for (size_t i = 0; i < 1000; i++) hits[i] = 0;
+        vr_pool_run(n, 1, mark, NULL);
+        for (size_t i = 0; i < 1000; i++)
+            if (hits[i] != (i < n)) bad++;
+    }
+    vr_pool_stop();
+    printf("(pool of %d threads)\n", threads);
+    check("pool: each index once", bad, 0);
 }
 
 static void test_im2col_topk(void)
@@ -145,6 +186,7 @@ int main(void)
     test_layernorm();
     test_softmax_gelu();
     test_im2col_topk();
+    test_pool();
     printf("%s: %d kernel check(s) failed\n", failures ? "FAIL" : "PASS", failures);
     return failures ? 1 : 0;
 }

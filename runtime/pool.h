@@ -1,0 +1,27 @@
+/* pool.h - the threads that run vitrun's own loops (attention, GELU,
+ * LayerNorm, element-wise work) beside OpenBLAS's.
+ *
+ * vr_pool_run splits [0, n) into one contiguous range per thread, the same
+ * split for the same n and thread count, and returns when every range is
+ * done. Every element is computed by the same code whichever thread takes
+ * it, so results do not depend on the thread count. Threads that have no
+ * work sleep on a condition variable: they never spin against BLAS threads
+ * or other ranks on the same cores. */
+#ifndef VR_POOL_H
+#define VR_POOL_H
+
+#include <stddef.h>
+
+/* fn handles [begin, end); `worker` is 0 .. vr_pool_threads() - 1, for
+ * per-thread scratch buffers. */
+typedef void (*vr_task_fn)(void *ctx, size_t begin, size_t end, int worker);
+
+/* Starts threads - 1 workers (the caller is thread 0); 0 or 1: none. Returns
+ * the number of threads in use (fewer when a thread could not be created). */
+int vr_pool_start(int threads);
+void vr_pool_stop(void);
+int vr_pool_threads(void);
+/* Runs fn over [0, n); in the calling thread alone when n < 2 * grain. */
+void vr_pool_run(size_t n, size_t grain, vr_task_fn fn, void *ctx);
+
+#endif
