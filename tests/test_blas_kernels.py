@@ -9,7 +9,6 @@ itself again. Checked from the kernel name vitrun --version reports against
 the CPU flags in /proc/cpuinfo, and on scores: the same model and images
 give logits within 1e-5 whichever kernels ran.
 """
-import argparse
 import os
 import sys
 import tempfile
@@ -18,7 +17,7 @@ import h5py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from testlib import PYTHON, Checker, rel_diff, run  # noqa: E402
+from testlib import PYTHON, Checker, run, test_parser  # noqa: E402
 
 AVX512 = ("SkylakeX", "Cooperlake", "SapphireRapids")
 
@@ -29,9 +28,7 @@ def core_of(vitrun, env):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--vitrun", required=True)
-    ap.add_argument("--scripts", required=True)
+    ap = test_parser(mpi=False)
     a = ap.parse_args()
     flags = set()
     with open("/proc/cpuinfo") as f:
@@ -40,7 +37,7 @@ def main():
                 flags = set(line.split(":", 1)[1].split())
                 break
     base = {k: v for k, v in os.environ.items()
-            if k not in ("OPENBLAS_CORETYPE", "VITRUN_BLAS_REEXEC")}
+            if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_THREAD_TIMEOUT", "VITRUN_BLAS_REEXEC")}
     c = Checker("OpenBLAS kernels picked for this CPU")
     core = core_of(a.vitrun, base)
     if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:

@@ -9,7 +9,6 @@ the --report JSON consistent with the layout (every rank present, images
 counted once per stage, each rank read less than the whole model when the
 model is split); --plan agreeing with the report's layer split.
 """
-import argparse
 import json
 import os
 import shlex
@@ -24,7 +23,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "reference"))
 import checkpoints  # noqa: E402
 import vit_ref  # noqa: E402
-from testlib import PYTHON, Checker, rel_diff, run  # noqa: E402
+from testlib import PYTHON, Checker, run, test_parser  # noqa: E402
 
 HALF = (0.5, 0.5, 0.5)
 
@@ -34,12 +33,7 @@ def mpi_cmd(a, np_):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--vitrun", required=True)
-    ap.add_argument("--scripts", required=True)
-    ap.add_argument("--mpiexec", required=True)
-    ap.add_argument("--np-flag", default="-n")
-    ap.add_argument("--mpi-flags", default="--oversubscribe")
+    ap = test_parser()
     ap.add_argument("--pp", type=int, default=1)
     ap.add_argument("--tp", type=int, default=1)
     ap.add_argument("--dp", type=int, default=1)

@@ -12,7 +12,6 @@ accuracy equal to the accuracy of PyTorch's predictions, and the stored
 class names. Needs python3-torch, Pillow and dataset-fashion-mnist
 (scripts/install_deps.sh installs them).
 """
-import argparse
 import os
 import re
 import sys
@@ -23,16 +22,11 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from testlib import SKIP, Checker, run  # noqa: E402
+from testlib import SKIP, Checker, run, test_parser  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--vitrun", required=True)
-    ap.add_argument("--scripts", required=True)
-    ap.add_argument("--mpiexec", required=True)
-    ap.add_argument("--np-flag", default="-n")
-    ap.add_argument("--mpi-flags", default="--oversubscribe")
+    ap = test_parser()
     ap.add_argument("--model", help="default: models/fashion-vit.h5 next to scripts/")
     ap.add_argument("--count", type=int, default=10000, help="test images to check")
     a = ap.parse_args()

@@ -8,7 +8,6 @@
 - one rank is SIGKILLed part-way through a run: mpirun returns non-zero
   within 30 s.
 """
-import argparse
 import os
 import shlex
 import signal
@@ -19,16 +18,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from testlib import PYTHON, Checker, run  # noqa: E402
+from testlib import PYTHON, Checker, run, test_parser  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--vitrun", required=True)
-    ap.add_argument("--scripts", required=True)
-    ap.add_argument("--mpiexec", required=True)
-    ap.add_argument("--np-flag", default="-n")
-    ap.add_argument("--mpi-flags", default="--oversubscribe")
+    ap = test_parser()
     a = ap.parse_args()
     mpi = lambda n: [a.mpiexec, a.np_flag, str(n)] + shlex.split(a.mpi_flags)
     ck = Checker("failures across MPI ranks")

@@ -29,7 +29,6 @@ available. Everything it creates (namespaces, links, the temporary folder,
 processes in the namespaces) is removed at the end, also on failure, and the
 leftovers of a crashed earlier run are removed at the start.
 """
-import argparse
 import json
 import os
 import re
@@ -46,7 +45,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from testlib import PYTHON, SKIP, Checker, rel_diff, run  # noqa: E402
+from testlib import PYTHON, SKIP, Checker, rel_diff, run, test_parser  # noqa: E402
 
 TAG = "vrmh"                      # namespaces vrmh<pid>-br, vrmh<pid>-h0, ...; /tmp/vrmh<pid>-*
 SUBNET, HOST_IP = "10.231.7.0/24", "10.231.7.{}"
@@ -188,12 +187,8 @@ def run_mpi(cmd, env, timeout):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--vitrun", required=True)
-    ap.add_argument("--scripts", required=True)
-    ap.add_argument("--mpiexec", default="mpirun")
-    ap.add_argument("--np-flag", default="-n")
-    ap.add_argument("--mpi-flags", default="")
+    ap = test_parser(mpiexec_required=False)
+    ap.set_defaults(mpiexec="mpirun", mpi_flags="")
     ap.add_argument("--model", help="a 28x28 model (default: a random one made here)")
     ap.add_argument("--pp", type=int, default=2)
     ap.add_argument("--tp", type=int, default=2)

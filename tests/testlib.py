@@ -76,18 +76,25 @@ PHOTOS = [
 ]
 
 
-def jpeg_test_args(mpi=True):
-    """Parses the JPEG tests' arguments; returns (args, None) or (None, SKIP)
-    after saying why Pillow or the photographs are missing."""
+def test_parser(mpi=True, mpiexec_required=True):
+    """The arguments tests/CMakeLists.txt passes every test: the binary, the
+    scripts folder and, for MPI tests, how to launch ranks."""
     import argparse
     ap = argparse.ArgumentParser()
     ap.add_argument("--vitrun", required=True)
     ap.add_argument("--scripts", required=True)
-    ap.add_argument("--workdir", default=None)
     if mpi:
-        ap.add_argument("--mpiexec")
+        ap.add_argument("--mpiexec", required=mpiexec_required)
         ap.add_argument("--np-flag", default="-n")
         ap.add_argument("--mpi-flags", default="--oversubscribe")
+    return ap
+
+
+def jpeg_test_args(mpi=True):
+    """Parses the JPEG tests' arguments; returns (args, None) or (None, SKIP)
+    after saying why Pillow or the photographs are missing."""
+    ap = test_parser(mpi, mpiexec_required=False)
+    ap.add_argument("--workdir", default=None)
     a = ap.parse_args()
     try:
         import PIL  # noqa: F401
