@@ -25,6 +25,11 @@ void vr_cli_usage(FILE *fp)
           "  --batch B           images per forward pass (default 8)\n"
           "  --topk K            classes reported per image (default 5, at most C)\n"
           "  --threads N         BLAS threads (default: the library's choice)\n"
+          "  --precision P       fp32 (default) or bf16: weights and GEMM inputs rounded\n"
+          "                      to bfloat16, float32 sums, LayerNorm and softmax; needs\n"
+          "                      oneDNN and a CPU with AVX512_BF16, else runs fp32\n"
+          "  --gemm G            GEMM back end: auto (oneDNN when built with it), onednn\n"
+          "                      or openblas\n"
           "  --logits            also write the logits (N, C)\n"
           "  --embeddings        also write the pooled features before the head (N, D)\n"
           "  --dump-activations PATH\n"
@@ -142,6 +147,25 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
             VALUE();
             st = parse_size(a, v, 1, 1024, &n);
             o->threads = (int)n;
+        } else if (!strcmp(a, "--precision")) {
+            VALUE();
+            if (!strcmp(v, "fp32"))
+                o->precision = VR_FP32;
+            else if (!strcmp(v, "bf16"))
+                o->precision = VR_BF16;
+            else
+                return vr_fail(VR_ERR_USAGE, "--precision takes fp32 or bf16; got '%s'", v);
+        } else if (!strcmp(a, "--gemm")) {
+            VALUE();
+            if (!strcmp(v, "auto"))
+                o->gemm = VR_GEMM_AUTO;
+            else if (!strcmp(v, "onednn"))
+                o->gemm = VR_GEMM_ONEDNN;
+            else if (!strcmp(v, "openblas"))
+                o->gemm = VR_GEMM_OPENBLAS;
+            else
+                return vr_fail(VR_ERR_USAGE, "--gemm takes auto, onednn or openblas; got '%s'",
+                               v);
         } else if (!strcmp(a, "--pp") || !strcmp(a, "--tp") || !strcmp(a, "--dp")) {
             VALUE();
             st = parse_size(a, v, 1, 4096, &n);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "linear.h"
 #include "status.h"
 
 /* How a stage hands the residual stream to a tensor-parallel next stage. */
@@ -24,6 +25,8 @@ typedef struct {
     size_t batch;          /* --batch: images per forward pass */
     size_t topk;           /* --topk */
     int threads;           /* --threads: BLAS threads, 0 = library default */
+    vr_gemm_backend gemm;  /* --gemm auto|onednn|openblas */
+    vr_precision precision; /* --precision fp32|bf16 (bf16 may fall back to fp32) */
     int logits;            /* --logits: also write logits */
     int embeddings;        /* --embeddings: also write pooled features */
     const char *dump;      /* --dump-activations: HDF5 of intermediate tensors */

@@ -94,7 +94,8 @@ static vr_status setup(engine *e)
     if (o->preprocess && (st = vr_preprocess_preset(&e->pre, o->preprocess, c->image_size)))
         return st;
     e->shard = vr_plan_shard(e->plan, g->stage, g->tp_rank);
-    if ((st = vr_model_load(&e->model, &e->w, &e->shard)))
+    if ((st = vr_model_load(&e->model, &e->w, &e->shard)) ||
+        (st = vr_forward_prepare(&e->w, o->gemm, o->precision, g->tp)))
         return st;
     e->rep->weight_bytes = (double)e->model.bytes_read;
     /* one rank looks at the input (and walks a directory once) */
@@ -113,12 +114,13 @@ static void fingerprint(const engine *e, char *out, size_t cap)
              "model_id=%s\ninput=%s\ninput_kind=%d\nimages=%llu\nlisting=%016llx\n"
              "batch=%zu\ntopk=%zu\nlogits=%d\nembeddings=%d\npp=%d\ntp=%d\n"
              "preprocess=%d,%zu,%zu,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n"
-             "dct_scale=%d\nmax_pixels=%zu\nmax_file_bytes=%zu\n",
+             "dct_scale=%d\nmax_pixels=%zu\nmax_file_bytes=%zu\nprecision=%s\n",
              e->model.model_id, o->input ? o->input : "(synthetic)", (int)e->info.kind,
              (unsigned long long)e->info.n, (unsigned long long)e->info.hash, o->batch, e->k,
              o->logits, o->embeddings, e->g->pp, e->g->tp, (int)p->resize, p->resize_size,
              p->crop_size, (int)p->interp, p->rescale, p->mean[0], p->mean[1], p->mean[2],
-             p->std[0], p->std[1], p->std[2], o->dct_scale, o->max_pixels, o->max_file_bytes);
+             p->std[0], p->std[1], p->std[2], o->dct_scale, o->max_pixels, o->max_file_bytes,
+             vr_linear_precision_name(o->precision));
 }
 
 /* Writer: the output and journal, or with --resume the interrupted run's. */
@@ -304,7 +306,8 @@ static vr_status step(engine *e, size_t i, size_t n_local)
         if ((size_t)meta->mb != m)
             return vr_fail(VR_ERR_INTERNAL, "feed gave micro-batch %lld, expected %zu",
                            (long long)meta->mb, m);
-        vr_forward_embed(&e->st, &e->w, e->pixels, (size_t)meta->count, x);
+        if ((st = vr_forward_embed(&e->st, &e->w, e->pixels, (size_t)meta->count, x)))
+            return st;
         if (e->have_dump && (st = vr_dump_write(&e->dump, "pixels", (size_t)meta->first,
                                                 (size_t)meta->count, c->channels,
                                                 c->image_size * c->image_size, e->pixels)))
@@ -354,7 +357,8 @@ static vr_status step(engine *e, size_t i, size_t n_local)
                            (st = vr_comm_wait(&e->sres[slot], &e->rep->comm.send_wait))))
             return st;
         float *res = e->res[slot];
-        vr_forward_head(&e->st, &e->w, x, count, res + e->B * c->classes, res);
+        if ((st = vr_forward_head(&e->st, &e->w, x, count, res + e->B * c->classes, res)))
+            return st;
         if (tl)
             tl[2] = (float)(vr_now() - e->t0);
         if (e->writer) {

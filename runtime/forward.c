@@ -8,6 +8,7 @@
 #include "gemm.h"
 #include "kernels.h"
 #include "pool.h"
+#include "rows.h"
 
 vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch)
 {
@@ -52,20 +53,20 @@ void vr_state_free(vr_run_state *s)
     memset(s, 0, sizeof *s);
 }
 
-void vr_forward_embed(vr_run_state *s, const vr_weights *w, const float *pixels,
-                      size_t B, float *x)
+vr_status vr_forward_embed(vr_run_state *s, const vr_weights *w, const float *pixels,
+                           size_t B, float *x)
 {
     const vr_config *c = &w->cfg;
     size_t D = c->hidden, T = c->tokens, Np = c->patches;
     double t0 = vr_now();
     vr_im2col(s->patches, pixels, B, c->channels, c->grid, c->patch_size);
     double t1 = vr_now();
-    for (size_t b = 0; b < B; b++) {
-        float *xb = x + b * T * D;
-        /* patch rows go straight to tokens 1..T-1 of image b */
-        vr_sgemm(1, Np, D, c->patch_len, 1.0f, s->patches + b * Np * c->patch_len,
-                 c->patch_len, w->patch_w, c->patch_len, 0.0f, xb + D, D);
-    }
+    vr_timers gt = {0};
+    vr_status st = VR_OK;
+    /* patch rows go straight to tokens 1..T-1 of image b */
+    for (size_t b = 0; b < B && !st; b++)
+        st = vr_linear_run(w->patch, Np, s->patches + b * Np * c->patch_len, x + b * T * D + D,
+                           &gt);
     double t2 = vr_now();
     for (size_t b = 0; b < B; b++) {
         float *xb = x + b * T * D;
@@ -75,8 +76,9 @@ void vr_forward_embed(vr_run_state *s, const vr_weights *w, const float *pixels,
             for (size_t j = 0; j < D; j++)
                 xb[t * D + j] = (xb[t * D + j] + w->patch_b[j]) + w->pos[t * D + j];
     }
-    s->t.activation += (t1 - t0) + (vr_now() - t2);
-    s->t.gemm += t2 - t1;
+    s->t.activation += (t1 - t0) + (vr_now() - t2) + gt.activation;
+    s->t.gemm += gt.gemm;
+    return st;
 }
 
 typedef struct {
@@ -120,68 +122,6 @@ static void attention(vr_run_state *s, const vr_config *c, size_t Hl, size_t B)
         vr_gemm_set_threads(blas);
 }
 
-/* Element-wise and row-wise work over the pool, in row ranges. */
-typedef struct {
-    int op;
-    float *x, *out;
-    const float *y, *w, *b;
-    size_t D, ld_x, ld_out;
-    double eps;
-} rows_job;
-
-enum { OP_BIAS_GELU, OP_BIAS, OP_ADD, OP_NORM };
-
-static void rows_range(void *ctx, size_t begin, size_t end, int worker)
-{
-    const rows_job *j = ctx;
-    size_t n = end - begin, D = j->D;
-    switch (j->op) {
-    case OP_BIAS_GELU:
-        vr_add_bias(j->x + begin * D, j->b, n, D);
-        vr_gelu(j->x + begin * D, n * D);
-        break;
-    case OP_BIAS:
-        vr_add_bias(j->x + begin * D, j->b, n, D);
-        break;
-    case OP_ADD:
-        vr_add(j->x + begin * D, j->y + begin * D, n * D);
-        break;
-    case OP_NORM:
-        vr_layernorm(j->out + begin * j->ld_out, j->ld_out, j->x + begin * j->ld_x, j->ld_x,
-                     j->w, j->b, n, D, j->eps);
-        break;
-    }
-}
-
-/* Rows of at least this many elements per thread are worth waking it for. */
-#define ROW_GRAIN(D) ((D) >= 4096 ? 1 : 4096 / (D))
-
-static void bias_gelu(float *x, const float *b, size_t n, size_t D)
-{
-    rows_job j = {.op = OP_BIAS_GELU, .x = x, .b = b, .D = D};
-    vr_pool_run(n, ROW_GRAIN(D), rows_range, &j);
-}
-
-static void add_bias(float *x, const float *b, size_t n, size_t D)
-{
-    rows_job j = {.op = OP_BIAS, .x = x, .b = b, .D = D};
-    vr_pool_run(n, ROW_GRAIN(D), rows_range, &j);
-}
-
-static void add_rows(float *x, const float *y, size_t n, size_t D)
-{
-    rows_job j = {.op = OP_ADD, .x = x, .y = y, .D = D};
-    vr_pool_run(n, ROW_GRAIN(D), rows_range, &j);
-}
-
-static void layernorm(float *out, const float *x, const float *w, const float *b, size_t n,
-                      size_t D, double eps)
-{
-    rows_job j = {.op = OP_NORM, .out = out, .x = (float *)x, .w = w, .b = b, .D = D,
-                  .ld_x = D, .ld_out = D, .eps = eps};
-    vr_pool_run(n, ROW_GRAIN(D), rows_range, &j);
-}
-
 /* Adds the time `stmt` takes to s->t.field. */
 #define TIMED(field, stmt)                \
     do {                                  \
@@ -196,44 +136,83 @@ vr_status vr_forward_layer(vr_run_state *s, const vr_weights *w, size_t l, float
     const vr_config *c = &w->cfg;
     const vr_layer_weights *L = &w->layer[l];
     size_t D = c->hidden, n = B * c->tokens;
-    size_t Hl = vr_shard_heads(&w->shard), Hd = Hl * c->head_dim, Ml = vr_shard_mlp(&w->shard);
-    int bias = w->shard.bias_owner;
+    size_t Hl = vr_shard_heads(&w->shard);
+    /* proj and fc2 add into x themselves unless partial sums need a reduce */
+    float *out = w->fused_residual ? x : s->partial;
     vr_status st;
+    if (!w->fused_residual != !!reduce)
+        return vr_fail(VR_ERR_INTERNAL, "layer prepared for %s sums, run with%s a reduce",
+                       w->fused_residual ? "local" : "partial", reduce ? "" : "out");
 
     /* x = x + proj(attention(ln1(x))); proj is row-parallel: partial sums. */
-    TIMED(norm, layernorm(s->xn, x, L->ln1_w, L->ln1_b, n, D, c->ln_eps));
-    TIMED(gemm, vr_sgemm(1, n, 3 * Hd, D, 1.0f, s->xn, D, L->qkv_w, D, 0.0f, s->qkv, 3 * Hd));
-    TIMED(activation, add_bias(s->qkv, L->qkv_b, n, 3 * Hd));
-    TIMED(attention, attention(s, c, Hl, B));
-    TIMED(gemm, vr_sgemm(1, n, D, Hd, 1.0f, s->attn, Hd, L->proj_w, Hd, 0.0f, s->partial, D));
-    if (bias)
-        TIMED(activation, add_bias(s->partial, L->proj_b, n, D));
-    if (reduce && (st = reduce(s->partial, n * D, ctx)) != VR_OK)
+    TIMED(norm, vr_rows_layernorm(s->xn, x, L->ln1_w, L->ln1_b, n, D, c->ln_eps));
+    if ((st = vr_linear_run(L->qkv, n, s->xn, s->qkv, &s->t)))
         return st;
-    TIMED(activation, add_rows(x, s->partial, n, D));
+    TIMED(attention, attention(s, c, Hl, B));
+    if ((st = vr_linear_run(L->proj, n, s->attn, out, &s->t)))
+        return st;
+    if (reduce) {
+        if ((st = reduce(s->partial, n * D, ctx)) != VR_OK)
+            return st;
+        TIMED(activation, vr_rows_add(x, s->partial, n, D));
+    }
 
     /* x = x + fc2(gelu(fc1(ln2(x)))); fc1 column-, fc2 row-parallel. */
-    TIMED(norm, layernorm(s->xn, x, L->ln2_w, L->ln2_b, n, D, c->ln_eps));
-    TIMED(gemm, vr_sgemm(1, n, Ml, D, 1.0f, s->xn, D, L->fc1_w, D, 0.0f, s->mlp, Ml));
-    TIMED(activation, bias_gelu(s->mlp, L->fc1_b, n, Ml));
-    TIMED(gemm, vr_sgemm(1, n, D, Ml, 1.0f, s->mlp, Ml, L->fc2_w, Ml, 0.0f, s->partial, D));
-    if (bias)
-        TIMED(activation, add_bias(s->partial, L->fc2_b, n, D));
-    if (reduce && (st = reduce(s->partial, n * D, ctx)) != VR_OK)
+    TIMED(norm, vr_rows_layernorm(s->xn, x, L->ln2_w, L->ln2_b, n, D, c->ln_eps));
+    if ((st = vr_linear_run(L->fc1, n, s->xn, s->mlp, &s->t)) ||
+        (st = vr_linear_run(L->fc2, n, s->mlp, out, &s->t)))
         return st;
-    TIMED(activation, add_rows(x, s->partial, n, D));
+    if (reduce) {
+        if ((st = reduce(s->partial, n * D, ctx)) != VR_OK)
+            return st;
+        TIMED(activation, vr_rows_add(x, s->partial, n, D));
+    }
     return VR_OK;
 }
 
-void vr_forward_head(vr_run_state *s, const vr_weights *w, const float *x, size_t B,
-                     float *embedding, float *logits)
+vr_status vr_forward_head(vr_run_state *s, const vr_weights *w, const float *x, size_t B,
+                          float *embedding, float *logits)
 {
     const vr_config *c = &w->cfg;
     size_t D = c->hidden;
     /* Only the class token (row 0 of each image) is pooled, so only it is normalised. */
     TIMED(norm, vr_layernorm(embedding, D, x, c->tokens * D, w->norm_w, w->norm_b, B, D,
                              c->ln_eps));
-    TIMED(gemm, vr_sgemm(1, B, c->classes, D, 1.0f, embedding, D, w->head_w, D, 0.0f,
-                         logits, c->classes));
-    TIMED(activation, vr_add_bias(logits, w->head_b, B, c->classes));
+    return vr_linear_run(w->head, B, embedding, logits, &s->t);
+}
+
+/* One matrix of the shard onto the back end; its float32 pages go back to the
+ * system when the back end keeps its own copy. */
+static vr_status prepare(vr_linear **out, vr_weights *w, vr_gemm_backend be, vr_precision prec,
+                         float *W, const float *bias, size_t N, size_t K, int flags)
+{
+    vr_status st = vr_linear_create(out, be, prec, W, bias, N, K, flags);
+    if (!st && vr_linear_bytes(*out))
+        w->released_bytes += vr_weights_release(W, N * K);
+    return st;
+}
+
+vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision prec, int tp)
+{
+    const vr_config *c = &w->cfg;
+    size_t D = c->hidden, Hd = vr_shard_heads(&w->shard) * c->head_dim;
+    size_t Ml = vr_shard_mlp(&w->shard);
+    int owner = w->shard.bias_owner;
+    int acc = tp == 1 ? VR_LIN_ACCUMULATE : 0;
+    vr_status st = VR_OK;
+    w->fused_residual = tp == 1;
+    if (w->shard.has_embed)
+        st = prepare(&w->patch, w, be, prec, w->patch_w, NULL, D, c->patch_len, 0);
+    for (size_t l = 0; !st && l < vr_shard_layers(&w->shard); l++) {
+        vr_layer_weights *L = &w->layer[l];
+        if ((st = prepare(&L->qkv, w, be, prec, L->qkv_w, L->qkv_b, 3 * Hd, D, 0)) ||
+            (st = prepare(&L->proj, w, be, prec, L->proj_w, owner ? L->proj_b : NULL, D, Hd,
+                          acc)) ||
+            (st = prepare(&L->fc1, w, be, prec, L->fc1_w, L->fc1_b, Ml, D, VR_LIN_GELU)))
+            break;
+        st = prepare(&L->fc2, w, be, prec, L->fc2_w, owner ? L->fc2_b : NULL, D, Ml, acc);
+    }
+    if (!st && w->shard.has_head)
+        st = prepare(&w->head, w, be, prec, w->head_w, w->head_b, c->classes, D, 0);
+    return st;
 }

@@ -23,7 +23,7 @@ typedef struct {
     float *qkv;     /* (B*T, 3*Hl*hd) this shard's queries, keys, values */
     float *scores;  /* (T, T) one head's attention weights */
     float *attn;    /* (B*T, Hl*hd) this shard's head outputs, concatenated */
-    float *partial; /* (B*T, D) output of a row-parallel GEMM before the sum */
+    float *partial; /* (B*T, D) output of a row-parallel GEMM before the sum (tp > 1) */
     float *mlp;     /* (B*T, Ml) this shard's MLP hidden columns */
     float *patches; /* (B*patches, P) im2col of the input, first stage only */
     vr_timers t;
@@ -32,16 +32,22 @@ typedef struct {
 vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch);
 void vr_state_free(vr_run_state *s);
 
+/* Readies the shard's weight matrices for the GEMM back end and precision
+ * (see linear.h); tp is the number of ranks sharing each layer (1: proj and
+ * fc2 add straight into the residual stream, else they leave partial sums
+ * for `reduce`). Once, after the weights are loaded. */
+vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision prec, int tp);
+
 /* x (B, T, D) = [cls + pos0; patches(pixels) W^T + b + pos] for pixels (B, C, H, W). */
-void vr_forward_embed(vr_run_state *s, const vr_weights *w, const float *pixels,
-                      size_t B, float *x);
+vr_status vr_forward_embed(vr_run_state *s, const vr_weights *w, const float *pixels,
+                           size_t B, float *x);
 
 /* One pre-LN encoder block on x (B, T, D) in place; l indexes the shard's layers. */
 vr_status vr_forward_layer(vr_run_state *s, const vr_weights *w, size_t l, float *x,
                            size_t B, vr_reduce_fn reduce, void *ctx);
 
 /* embedding (B, D) = LayerNorm(class token of x); logits (B, C) = classifier. */
-void vr_forward_head(vr_run_state *s, const vr_weights *w, const float *x, size_t B,
-                     float *embedding, float *logits);
+vr_status vr_forward_head(vr_run_state *s, const vr_weights *w, const float *x, size_t B,
+                          float *embedding, float *logits);
 
 #endif

@@ -35,10 +35,19 @@ void vr_sgemm_naive(int trans_b, size_t M, size_t N, size_t K, float alpha,
         }
 }
 
+#ifdef VR_HAVE_ONEDNN
+/* oneDNN runs on OpenMP threads (Debian's libdnnl is built with libgomp) */
+extern void omp_set_num_threads(int);
+#endif
+
 void vr_gemm_set_threads(int n)
 {
-    if (n > 0)
+    if (n > 0) {
         openblas_set_num_threads(n);
+#ifdef VR_HAVE_ONEDNN
+        omp_set_num_threads(n);
+#endif
+    }
 }
 
 int vr_gemm_threads(void) { return openblas_get_num_threads(); }

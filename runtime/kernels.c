@@ -2,6 +2,7 @@
 #include "kernels.h"
 
 #include <math.h>
+#include <string.h>
 
 void vr_layernorm(float *out, size_t ld_out, const float *x, size_t ld_x,
                   const float *w, const float *b, size_t n, size_t D, double eps)
@@ -31,6 +32,18 @@ void vr_add_bias(float *x, const float *bias, size_t n, size_t D)
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < D; j++)
             x[i * D + j] += bias[j];
+}
+
+void vr_to_bf16(uint16_t *out, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], sizeof u);
+        if ((u & 0x7fffffffu) > 0x7f800000u)
+            out[i] = (uint16_t)((u >> 16) | 0x40); /* NaN: keep it a (quiet) NaN */
+        else
+            out[i] = (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+    }
 }
 
 /* glibc's vector math library (libmvec, since 2.35 for erff): the x86-64

@@ -4,6 +4,7 @@
 #define VR_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* out (n, D) = LayerNorm(x (n, D)) * w + b; rows may be strided by ld_x/ld_out. */
 void vr_layernorm(float *out, size_t ld_out, const float *x, size_t ld_x,
@@ -17,6 +18,10 @@ void vr_gelu(float *x, size_t n);
 
 /* x (n) += y (n) */
 void vr_add(float *x, const float *y, size_t n);
+
+/* out (n) = x rounded to bfloat16 (the high 16 bits of a float), to nearest,
+ * ties to even; NaN stays a quiet NaN. */
+void vr_to_bf16(uint16_t *out, const float *x, size_t n);
 
 /* Each row of x (n, D) becomes its softmax, computed stably. */
 void vr_softmax_rows(float *x, size_t n, size_t D);

@@ -15,6 +15,7 @@
 #include "comm.h"
 #include "engine.h"
 #include "gemm.h"
+#include "linear.h"
 #include "pool.h"
 #include "report.h"
 #include "signals.h"
@@ -43,29 +44,37 @@ static vr_status read_config(const char *path, vr_config *cfg)
     return st;
 }
 
-/* OpenBLAS reads two settings only when it loads:
- * - its kernels, from OPENBLAS_CORETYPE or its own CPU detection. When the
- *   detection settled for older kernels than this CPU runs (measured: 2.9x
- *   slower ViT-S/16 on a Sapphire Rapids Xeon with Debian's 0.3.21), vitrun
- *   names the right ones;
- * - how long its idle threads spin before they sleep, OPENBLAS_THREAD_TIMEOUT
- *   (2^N cycles; Debian's default 2^28, a tenth of a second). Spinning,
- *   they take the cores from vitrun's own threads (attention, GELU,
- *   LayerNorm) between two GEMMs: 2^10 makes ViT-B/16 on 2 threads 1.1x
- *   faster.
- * Either set here, this program runs itself again, once, before MPI starts.
- * A user's own setting of either is kept. */
-static void pick_blas_settings(char **argv)
+/* OpenBLAS and OpenMP (under oneDNN) read some settings only when they load:
+ * - OpenBLAS's kernels, from OPENBLAS_CORETYPE or its own CPU detection.
+ *   When the detection settled for older kernels than this CPU runs
+ *   (measured: 2.9x slower ViT-S/16 on a Sapphire Rapids Xeon with Debian's
+ *   0.3.21), vitrun names the right ones;
+ * - how long idle threads spin before they sleep: OPENBLAS_THREAD_TIMEOUT
+ *   (2^N cycles; Debian's default 2^28, a tenth of a second) and
+ *   GOMP_SPINCOUNT (libgomp's default 300000 spins). Spinning, they take
+ *   the cores from vitrun's own threads (attention, LayerNorm) between two
+ *   GEMMs: 2^10 makes ViT-B/16 on 2 threads 1.1x faster with OpenBLAS, and
+ *   GOMP_SPINCOUNT=1000 1.1x with oneDNN (6.75 -> 7.48 images/s).
+ * Any of them set here, this program runs itself again, once, before MPI
+ * starts. A user's own setting is kept (OMP_WAIT_POLICY counts for GOMP's). */
+static void pick_thread_settings(char **argv)
 {
     const char *core = vr_gemm_better_coretype();
     int timeout = !getenv("OPENBLAS_THREAD_TIMEOUT");
-    if ((!core && !timeout) || getenv("VITRUN_BLAS_REEXEC"))
+    int spin = !getenv("GOMP_SPINCOUNT") && !getenv("OMP_WAIT_POLICY");
+    if ((!core && !timeout && !spin) || getenv("VITRUN_BLAS_REEXEC"))
         return;
     if (core)
         setenv("OPENBLAS_CORETYPE", core, 1);
     if (timeout)
         setenv("OPENBLAS_THREAD_TIMEOUT", "10", 1);
-    setenv("VITRUN_BLAS_REEXEC", core ? core : "timeout", 1);
+    if (spin)
+        setenv("GOMP_SPINCOUNT", "1000", 1);
+    /* what was set, for --version: e.g. "SkylakeX+timeout+spin" */
+    char what[64];
+    snprintf(what, sizeof what, "%s%s%s", core ? core : "", timeout ? "+timeout" : "",
+             spin ? "+spin" : "");
+    setenv("VITRUN_BLAS_REEXEC", what, 1);
     /* exec resets handlers but keeps the blocked mask: a stop signal that
      * comes in between waits for the new image's handlers */
     vr_signals_hold();
@@ -76,11 +85,40 @@ static void pick_blas_settings(char **argv)
         unsetenv("OPENBLAS_CORETYPE");
     if (timeout)
         unsetenv("OPENBLAS_THREAD_TIMEOUT");
+    if (spin)
+        unsetenv("GOMP_SPINCOUNT");
+}
+
+static void print_version(void)
+{
+    const char *timeout = getenv("OPENBLAS_THREAD_TIMEOUT");
+    const char *spin = getenv("GOMP_SPINCOUNT");
+    const char *reexec = getenv("VITRUN_BLAS_REEXEC");
+    vr_gemm_backend be = VR_GEMM_AUTO;
+    vr_precision prec = VR_FP32;
+    char why[8];
+    vr_linear_choose(&be, &prec, why, sizeof why);
+    printf("vitrun %s\n", VITRUN_VERSION);
+    printf("BLAS: %s\n", vr_gemm_library());
+    /* the re-exec above set it unless the user had */
+    printf("OPENBLAS_THREAD_TIMEOUT: %s (%s)\n", timeout ? timeout : "unset",
+           !timeout                             ? "library default"
+           : reexec && strstr(reexec, "timeout") ? "set by vitrun"
+                                                 : "yours");
+    printf("GOMP_SPINCOUNT: %s (%s)\n", spin ? spin : "unset",
+           !spin                              ? "library default"
+           : reexec && strstr(reexec, "spin") ? "set by vitrun"
+                                              : "yours");
+    printf("GEMM: %s by default; oneDNN: %s; bf16: %s\n", vr_linear_backend_name(be),
+           vr_linear_onednn_version(),
+           !vr_linear_have_onednn() ? "no (needs oneDNN)"
+           : vr_linear_cpu_bf16()   ? "yes (AVX512_BF16)"
+                                    : "no (CPU without AVX512_BF16: fp32 instead)");
 }
 
 int main(int argc, char **argv)
 {
-    pick_blas_settings(argv);
+    pick_thread_settings(argv);
     /* from the start, a stop request (Slurm's time-limit USR1, TERM, Ctrl-C)
      * is recorded and honoured at the first step, not fatal during set-up */
     vr_signals_install();
@@ -98,9 +136,14 @@ int main(int argc, char **argv)
         if (rank == 0 && o.help)
             vr_cli_usage(stdout);
         if (rank == 0 && o.version)
-            printf("vitrun %s (BLAS: %s)\n", VITRUN_VERSION, vr_gemm_library());
+            print_version();
         return finish(rank, VR_OK);
     }
+    char why[256];
+    if ((st = vr_linear_choose(&o.gemm, &o.precision, why, sizeof why)))
+        return finish(rank, st);
+    if (why[0] && rank == 0 && !o.quiet)
+        fprintf(stderr, "vitrun: %s\n", why);
     vr_gemm_set_threads(o.threads);
     /* vitrun's own loops get as many threads as BLAS */
     vr_pool_start(vr_gemm_threads());

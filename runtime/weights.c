@@ -1,8 +1,11 @@
 /* weights.c - lays one rank's parameters out in a single allocation. */
 #include "weights.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* Walks the layout twice: once with base == NULL to count, once to assign.
  * Each tensor is rounded up to 16 floats so every one starts 64-byte aligned. */
@@ -70,8 +73,29 @@ vr_status vr_weights_build(vr_weights *w, const vr_config *cfg, const vr_shard *
     return VR_OK;
 }
 
+size_t vr_weights_release(float *p, size_t n)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    if (!p || page <= 0)
+        return 0;
+    uintptr_t a = (uintptr_t)p, e = (uintptr_t)(p + n), ps = (uintptr_t)page;
+    uintptr_t b = (a + ps - 1) & ~(ps - 1), f = e & ~(ps - 1);
+    if (f <= b || madvise((void *)b, f - b, MADV_DONTNEED) != 0)
+        return 0;
+    return f - b;
+}
+
 void vr_weights_free(vr_weights *w)
 {
+    for (size_t l = 0; w->layer && l < vr_shard_layers(&w->shard); l++) {
+        vr_layer_weights *L = &w->layer[l];
+        vr_linear_free(L->qkv);
+        vr_linear_free(L->proj);
+        vr_linear_free(L->fc1);
+        vr_linear_free(L->fc2);
+    }
+    vr_linear_free(w->patch);
+    vr_linear_free(w->head);
     free(w->memory);
     free(w->layer);
     memset(w, 0, sizeof *w);

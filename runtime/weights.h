@@ -12,6 +12,7 @@
 
 #include "../partition/shard.h"
 #include "config.h"
+#include "linear.h"
 #include "status.h"
 
 typedef struct {
@@ -27,6 +28,8 @@ typedef struct {
     float *fc1_b;  /* (Ml) */
     float *fc2_w;  /* (D, Ml) */
     float *fc2_b;  /* (D) */
+    /* set by vr_forward_prepare: the four matrices, ready for the GEMM back end */
+    vr_linear *qkv, *proj, *fc1, *fc2;
 } vr_layer_weights;
 
 typedef struct {
@@ -45,10 +48,18 @@ typedef struct {
     float *head_b;  /* (C) */
     float *memory;  /* the one allocation */
     size_t n_floats;
+    /* set by vr_forward_prepare */
+    vr_linear *patch, *head;
+    int fused_residual;     /* proj and fc2 add into the residual stream themselves */
+    size_t released_bytes;  /* float32 weight pages handed back after packing */
 } vr_weights;
 
 /* Allocates and lays out storage for `shard` of `cfg` (contents undefined). */
 vr_status vr_weights_build(vr_weights *w, const vr_config *cfg, const vr_shard *shard);
 void vr_weights_free(vr_weights *w);
+
+/* Hands the whole pages inside p[0, n) back to the system once a packed copy
+ * replaced them (they read as zero afterwards); returns the bytes released. */
+size_t vr_weights_release(float *p, size_t n);
 
 #endif

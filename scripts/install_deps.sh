@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libopenmpi-dev openmpi-bin
   libopenblas-dev libhdf5-dev libturbojpeg0-dev
+  libdnnl-dev   # oneDNN: packed float32 and bfloat16 GEMMs (optional at build time)
   python3 python3-numpy python3-h5py
   python3-torch python3-torchvision
   python3-pil python-matplotlib-data python3-sklearn   # photographs for the JPEG tests

@@ -22,9 +22,17 @@ from testlib import PYTHON, Checker, run, test_parser  # noqa: E402
 AVX512 = ("SkylakeX", "Cooperlake", "SapphireRapids")
 
 
-def core_of(vitrun, env):
+def version_line(vitrun, env, key):
     out = run([vitrun, "--version"], env=env).stdout
-    return out.split("BLAS:")[1].split()[-2] if "BLAS:" in out else out
+    for line in out.splitlines():
+        if line.startswith(key + ":"):
+            return line.split(":", 1)[1].strip()
+    return out
+
+
+def core_of(vitrun, env):
+    blas = version_line(vitrun, env, "BLAS").split()
+    return blas[-2] if len(blas) >= 2 else " ".join(blas)
 
 
 def main():
@@ -37,7 +45,8 @@ def main():
                 flags = set(line.split(":", 1)[1].split())
                 break
     base = {k: v for k, v in os.environ.items()
-            if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_THREAD_TIMEOUT", "VITRUN_BLAS_REEXEC")}
+            if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_THREAD_TIMEOUT", "VITRUN_BLAS_REEXEC",
+                         "GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
     c = Checker("OpenBLAS kernels picked for this CPU")
     core = core_of(a.vitrun, base)
     if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:
@@ -49,6 +58,19 @@ def main():
         print(f"  (CPU without AVX2: kernels {core} kept)")
     user = core_of(a.vitrun, dict(base, OPENBLAS_CORETYPE="Prescott"))
     c.check("the user's OPENBLAS_CORETYPE is kept", user == "Prescott", user)
+    # idle OpenBLAS threads must sleep soon, not spin against vitrun's pool
+    timeout = version_line(a.vitrun, base, "OPENBLAS_THREAD_TIMEOUT")
+    c.check("OPENBLAS_THREAD_TIMEOUT set to 10 by vitrun", timeout == "10 (set by vitrun)",
+            timeout)
+    mine = version_line(a.vitrun, dict(base, OPENBLAS_THREAD_TIMEOUT="4"),
+                        "OPENBLAS_THREAD_TIMEOUT")
+    c.check("the user's OPENBLAS_THREAD_TIMEOUT is kept", mine == "4 (yours)", mine)
+    # and OpenMP's, under oneDNN
+    spin = version_line(a.vitrun, base, "GOMP_SPINCOUNT")
+    c.check("GOMP_SPINCOUNT set to 1000 by vitrun", spin == "1000 (set by vitrun)", spin)
+    mine = version_line(a.vitrun, dict(base, OMP_WAIT_POLICY="active"), "GOMP_SPINCOUNT")
+    c.check("a user's OMP_WAIT_POLICY leaves GOMP_SPINCOUNT alone", mine.startswith("unset"),
+            mine)
     with tempfile.TemporaryDirectory() as tmp:
         model = os.path.join(tmp, "m.h5")
         run([PYTHON, os.path.join(a.scripts, "make_model.py"), "--image-size", "32",
@@ -57,8 +79,9 @@ def main():
         logits = []
         for env in (base, dict(base, OPENBLAS_CORETYPE="Prescott")):
             out = os.path.join(tmp, f"s{len(logits)}.h5")
+            # --gemm openblas: every GEMM through the kernels under test
             run([a.vitrun, "--model", model, "--synthetic", "16", "--batch", "4", "--logits",
-                 "--quiet", "--output", out], env=env)
+                 "--gemm", "openblas", "--quiet", "--output", out], env=env)
             with h5py.File(out, "r") as f:
                 logits.append(f["logits"][:])
         c.close("logits with the picked kernels vs SSE3 kernels", logits[0], logits[1], 1e-5)

@@ -1,0 +1,403 @@
+/* linear.c - prepared weight matrices on oneDNN's matmul or OpenBLAS. */
+#include "linear.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gemm.h"
+#include "rows.h"
+
+#ifdef VR_HAVE_ONEDNN
+#include <oneapi/dnnl/dnnl.h>
+#endif
+
+/* Scratch shared by every vr_linear (they run one at a time, from the thread
+ * that runs the forward pass): the float32 product before a separate
+ * residual add, and A rounded to bfloat16. */
+static struct {
+    float *partial;
+    size_t partial_n;
+    uint16_t *half;
+    size_t half_n;
+} scratch;
+
+static void *grow(void *p, size_t *have, size_t want, size_t elem, const char *what)
+{
+    if (*have >= want)
+        return p;
+    void *q = vr_alloc(want, elem, what);
+    if (!q)
+        return NULL;
+    free(p);
+    *have = want;
+    return q;
+}
+
+void vr_linear_release_scratch(void)
+{
+    free(scratch.partial);
+    free(scratch.half);
+    memset(&scratch, 0, sizeof scratch);
+}
+
+#define CACHE 4 /* primitives per matrix: one per batch row count seen lately */
+
+struct vr_linear {
+    vr_gemm_backend be;
+    vr_precision prec;
+    int flags;
+    const float *W, *bias;
+    size_t N, K;
+    size_t packed_bytes;
+#ifdef VR_HAVE_ONEDNN
+    dnnl_memory_desc_t wmd; /* the packed layout */
+    dnnl_memory_t wmem, bmem;
+    struct {
+        size_t M;
+        dnnl_primitive_t p;
+        dnnl_memory_t src, dst;
+        unsigned long used;
+    } cache[CACHE];
+    unsigned long clock;
+#endif
+};
+
+const char *vr_linear_backend_name(vr_gemm_backend be)
+{
+    return be == VR_GEMM_ONEDNN ? "onednn" : be == VR_GEMM_OPENBLAS ? "openblas" : "auto";
+}
+
+const char *vr_linear_precision_name(vr_precision p) { return p == VR_BF16 ? "bf16" : "fp32"; }
+
+int vr_linear_cpu_bf16(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bf16");
+#else
+    return 0;
+#endif
+}
+
+#ifdef VR_HAVE_ONEDNN
+int vr_linear_have_onednn(void) { return 1; }
+
+const char *vr_linear_onednn_version(void)
+{
+    static char text[64];
+    const dnnl_version_t *v = dnnl_version();
+    snprintf(text, sizeof text, "oneDNN %d.%d.%d", v->major, v->minor, v->patch);
+    return text;
+}
+
+static dnnl_engine_t engine;
+static dnnl_stream_t stream;
+
+static vr_status dnnl_check(dnnl_status_t s, const char *what)
+{
+    if (s == dnnl_success)
+        return VR_OK;
+    return vr_fail(s == dnnl_out_of_memory ? VR_ERR_NOMEM : VR_ERR_INTERNAL,
+                   "oneDNN: %s failed (status %d)", what, (int)s);
+}
+
+static vr_status dnnl_start(void)
+{
+    vr_status st;
+    if (engine)
+        return VR_OK;
+    if ((st = dnnl_check(dnnl_engine_create(&engine, dnnl_cpu, 0), "creating the CPU engine")))
+        return st;
+    return dnnl_check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags),
+                      "creating a stream");
+}
+
+static dnnl_data_type_t dtype(vr_precision p) { return p == VR_BF16 ? dnnl_bf16 : dnnl_f32; }
+
+/* The matmul for M rows: src (M, K) in the precision, weights in `wmd`
+ * (format_tag_any when wmd is NULL), dst (M, N) float32, bias and the
+ * epilogue as post-ops. */
+static dnnl_status_t matmul_pd(dnnl_primitive_desc_t *pd, const vr_linear *l, size_t M,
+                               const dnnl_memory_desc_t *wmd)
+{
+    dnnl_memory_desc_t sd, wd, dd, bd;
+    dnnl_dims_t s = {(dnnl_dim_t)M, (dnnl_dim_t)l->K}, w = {(dnnl_dim_t)l->K, (dnnl_dim_t)l->N},
+                d = {(dnnl_dim_t)M, (dnnl_dim_t)l->N}, b = {1, (dnnl_dim_t)l->N};
+    dnnl_status_t r;
+    if ((r = dnnl_memory_desc_init_by_tag(&sd, 2, s, dtype(l->prec), dnnl_ab)) ||
+        (r = dnnl_memory_desc_init_by_tag(&dd, 2, d, dnnl_f32, dnnl_ab)) ||
+        (r = dnnl_memory_desc_init_by_tag(&bd, 2, b, dnnl_f32, dnnl_ab)))
+        return r;
+    if (wmd)
+        wd = *wmd;
+    else if ((r = dnnl_memory_desc_init_by_tag(&wd, 2, w, dtype(l->prec), dnnl_format_tag_any)))
+        return r;
+    dnnl_matmul_desc_t md;
+    if ((r = dnnl_matmul_desc_init(&md, &sd, &wd, l->bias ? &bd : NULL, &dd)))
+        return r;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t po = NULL;
+    if (l->flags) {
+        if ((r = dnnl_primitive_attr_create(&attr)) || (r = dnnl_post_ops_create(&po)))
+            goto done;
+        if ((l->flags & VR_LIN_ACCUMULATE) && (r = dnnl_post_ops_append_sum(po, 1.0f)))
+            goto done;
+        if ((l->flags & VR_LIN_GELU) &&
+            (r = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_gelu_erf, 0.0f, 0.0f)))
+            goto done;
+        if ((r = dnnl_primitive_attr_set_post_ops(attr, po)))
+            goto done;
+    }
+    r = dnnl_primitive_desc_create(pd, &md, attr, engine, NULL);
+done:
+    if (po)
+        dnnl_post_ops_destroy(po);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    return r;
+}
+
+static vr_status dnnl_prepare(vr_linear *l)
+{
+    vr_status st;
+    dnnl_primitive_desc_t pd = NULL, rpd = NULL;
+    dnnl_primitive_t reorder = NULL;
+    dnnl_memory_t user = NULL;
+    dnnl_memory_desc_t umd;
+    /* the layout the kernels want for a full batch of rows; every row count
+     * tried here (1 to 1576 on ViT-B shapes) wants the same one */
+    if ((st = dnnl_start()) ||
+        (st = dnnl_check(matmul_pd(&pd, l, 256, NULL), "choosing a matmul")))
+        goto out;
+    l->wmd = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    l->packed_bytes = dnnl_memory_desc_get_size(&l->wmd);
+    /* W (N, K) row-major is the (K, N) weights matrix with strides (1, K) */
+    dnnl_dims_t dims = {(dnnl_dim_t)l->K, (dnnl_dim_t)l->N}, strides = {1, (dnnl_dim_t)l->K};
+    if ((st = dnnl_check(dnnl_memory_desc_init_by_strides(&umd, 2, dims, dnnl_f32, strides),
+                         "describing weights")) ||
+        (st = dnnl_check(dnnl_memory_create(&user, &umd, engine, (void *)l->W),
+                         "wrapping weights")) ||
+        (st = dnnl_check(dnnl_memory_create(&l->wmem, &l->wmd, engine, DNNL_MEMORY_ALLOCATE),
+                         "allocating packed weights")) ||
+        (st = dnnl_check(dnnl_reorder_primitive_desc_create(&rpd, &umd, engine, &l->wmd,
+                                                            engine, NULL),
+                         "choosing a weight reorder")) ||
+        (st = dnnl_check(dnnl_primitive_create(&reorder, rpd), "creating a weight reorder")))
+        goto out;
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, l->wmem}};
+    if ((st = dnnl_check(dnnl_primitive_execute(reorder, stream, 2, args), "packing weights")) ||
+        (st = dnnl_check(dnnl_stream_wait(stream), "packing weights")))
+        goto out;
+    if (l->bias) {
+        dnnl_memory_desc_t bd;
+        dnnl_dims_t b = {1, (dnnl_dim_t)l->N};
+        if ((st = dnnl_check(dnnl_memory_desc_init_by_tag(&bd, 2, b, dnnl_f32, dnnl_ab),
+                             "describing a bias")) ||
+            (st = dnnl_check(dnnl_memory_create(&l->bmem, &bd, engine, (void *)l->bias),
+                             "wrapping a bias")))
+            goto out;
+    }
+    l->W = NULL; /* not read again */
+out:
+    if (reorder)
+        dnnl_primitive_destroy(reorder);
+    if (rpd)
+        dnnl_primitive_desc_destroy(rpd);
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    if (user)
+        dnnl_memory_destroy(user);
+    return st;
+}
+
+static void dnnl_entry_free(vr_linear *l, int i)
+{
+    if (l->cache[i].p)
+        dnnl_primitive_destroy(l->cache[i].p);
+    if (l->cache[i].src)
+        dnnl_memory_destroy(l->cache[i].src);
+    if (l->cache[i].dst)
+        dnnl_memory_destroy(l->cache[i].dst);
+    memset(&l->cache[i], 0, sizeof l->cache[i]);
+}
+
+static void dnnl_free(vr_linear *l)
+{
+    for (int i = 0; i < CACHE; i++)
+        dnnl_entry_free(l, i);
+    if (l->wmem)
+        dnnl_memory_destroy(l->wmem);
+    if (l->bmem)
+        dnnl_memory_destroy(l->bmem);
+}
+
+/* The cached primitive for M rows, made on first use (evicting the least
+ * recently used). */
+static vr_status dnnl_entry(vr_linear *l, size_t M, int *slot)
+{
+    int victim = 0;
+    for (int i = 0; i < CACHE; i++) {
+        if (l->cache[i].p && l->cache[i].M == M) {
+            l->cache[i].used = ++l->clock;
+            *slot = i;
+            return VR_OK;
+        }
+        if (l->cache[i].used < l->cache[victim].used)
+            victim = i;
+    }
+    dnnl_entry_free(l, victim);
+    dnnl_primitive_desc_t pd = NULL;
+    vr_status st;
+    if (matmul_pd(&pd, l, M, &l->wmd) != dnnl_success)
+        return vr_fail(VR_ERR_INTERNAL,
+                       "oneDNN has no matmul for %zu x %zu x %zu in the packed weight "
+                       "layout; run with --gemm openblas", M, l->N, l->K);
+    const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+    const dnnl_memory_desc_t *dmd = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+    st = dnnl_check(dnnl_primitive_create(&l->cache[victim].p, pd), "creating a matmul");
+    if (!st)
+        st = dnnl_check(dnnl_memory_create(&l->cache[victim].src, smd, engine, DNNL_MEMORY_NONE),
+                        "describing matmul input");
+    if (!st)
+        st = dnnl_check(dnnl_memory_create(&l->cache[victim].dst, dmd, engine, DNNL_MEMORY_NONE),
+                        "describing matmul output");
+    dnnl_primitive_desc_destroy(pd);
+    if (st) {
+        dnnl_entry_free(l, victim);
+        return st;
+    }
+    l->cache[victim].M = M;
+    l->cache[victim].used = ++l->clock;
+    *slot = victim;
+    return VR_OK;
+}
+
+static vr_status dnnl_run(vr_linear *l, size_t M, const float *A, float *C)
+{
+    int i = 0;
+    vr_status st;
+    const void *src = A;
+    if (l->prec == VR_BF16) {
+        size_t n = M * l->K; /* M*K <= the caller's buffer, already allocated */
+        if (!(scratch.half = grow(scratch.half, &scratch.half_n, n, sizeof(uint16_t),
+                                  "bfloat16 activations")))
+            return VR_ERR_NOMEM;
+        vr_rows_to_bf16(scratch.half, A, M, l->K);
+        src = scratch.half;
+    }
+    if ((st = dnnl_entry(l, M, &i)))
+        return st;
+    dnnl_memory_set_data_handle(l->cache[i].src, (void *)src);
+    dnnl_memory_set_data_handle(l->cache[i].dst, C);
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, l->cache[i].src},
+                               {DNNL_ARG_WEIGHTS, l->wmem},
+                               {DNNL_ARG_DST, l->cache[i].dst},
+                               {DNNL_ARG_BIAS, l->bmem}};
+    if ((st = dnnl_check(dnnl_primitive_execute(l->cache[i].p, stream, l->bias ? 4 : 3, args),
+                         "running a matmul")))
+        return st;
+    return dnnl_check(dnnl_stream_wait(stream), "running a matmul");
+}
+#else
+int vr_linear_have_onednn(void) { return 0; }
+const char *vr_linear_onednn_version(void) { return "none"; }
+#endif
+
+vr_status vr_linear_choose(vr_gemm_backend *be, vr_precision *prec, char *why, size_t cap)
+{
+    if (cap)
+        why[0] = '\0';
+    if (*be == VR_GEMM_ONEDNN && !vr_linear_have_onednn())
+        return vr_fail(VR_ERR_USAGE, "--gemm onednn: this vitrun was built without oneDNN "
+                                     "(install libdnnl-dev and rebuild)");
+    if (*be == VR_GEMM_AUTO)
+        *be = vr_linear_have_onednn() ? VR_GEMM_ONEDNN : VR_GEMM_OPENBLAS;
+    if (*prec == VR_BF16) {
+        const char *reason = NULL;
+        if (*be != VR_GEMM_ONEDNN)
+            reason = vr_linear_have_onednn() ? "--gemm openblas has no bfloat16 GEMM"
+                                             : "this vitrun was built without oneDNN";
+        else if (!vr_linear_cpu_bf16())
+            reason = "this CPU has no AVX512_BF16 instructions";
+        if (reason) {
+            snprintf(why, cap, "bf16 unavailable (%s): running fp32", reason);
+            *prec = VR_FP32;
+        }
+    }
+    return VR_OK;
+}
+
+vr_status vr_linear_create(vr_linear **out, vr_gemm_backend be, vr_precision prec,
+                           const float *W, const float *bias, size_t N, size_t K, int flags)
+{
+    *out = NULL;
+    if (be == VR_GEMM_AUTO || (be == VR_GEMM_OPENBLAS && prec != VR_FP32) ||
+        (be == VR_GEMM_ONEDNN && !vr_linear_have_onednn()))
+        return vr_fail(VR_ERR_INTERNAL, "linear: %s %s is not a usable combination",
+                       vr_linear_backend_name(be), vr_linear_precision_name(prec));
+    vr_linear *l = calloc(1, sizeof *l);
+    if (!l)
+        return vr_fail(VR_ERR_NOMEM, "cannot allocate a weight matrix record");
+    l->be = be;
+    l->prec = prec;
+    l->flags = flags;
+    l->W = W;
+    l->bias = bias;
+    l->N = N;
+    l->K = K;
+#ifdef VR_HAVE_ONEDNN
+    if (be == VR_GEMM_ONEDNN) {
+        vr_status st = dnnl_prepare(l);
+        if (st) {
+            vr_linear_free(l);
+            return st;
+        }
+    }
+#endif
+    *out = l;
+    return VR_OK;
+}
+
+size_t vr_linear_bytes(const vr_linear *l) { return l ? l->packed_bytes : 0; }
+
+void vr_linear_free(vr_linear *l)
+{
+    if (!l)
+        return;
+#ifdef VR_HAVE_ONEDNN
+    if (l->be == VR_GEMM_ONEDNN)
+        dnnl_free(l);
+#endif
+    free(l);
+}
+
+vr_status vr_linear_run(vr_linear *l, size_t M, const float *A, float *C, vr_timers *t)
+{
+    double t0 = vr_now();
+#ifdef VR_HAVE_ONEDNN
+    if (l->be == VR_GEMM_ONEDNN) {
+        vr_status st = dnnl_run(l, M, A, C);
+        t->gemm += vr_now() - t0;
+        return st;
+    }
+#endif
+    float *out = C;
+    if (l->flags & VR_LIN_ACCUMULATE) {
+        size_t n = M * l->N; /* bounded like C, which the caller allocated */
+        if (!(scratch.partial = grow(scratch.partial, &scratch.partial_n, n, sizeof(float),
+                                     "partial sums")))
+            return VR_ERR_NOMEM;
+        out = scratch.partial;
+    }
+    vr_sgemm(1, M, l->N, l->K, 1.0f, A, l->K, l->W, l->K, 0.0f, out, l->N);
+    double t1 = vr_now();
+    if (l->bias || (l->flags & VR_LIN_GELU))
+        vr_rows_bias(out, l->bias, M, l->N, l->flags & VR_LIN_GELU);
+    if (l->flags & VR_LIN_ACCUMULATE)
+        vr_rows_add(C, out, M, l->N);
+    t->gemm += t1 - t0;
+    t->activation += vr_now() - t1;
+    return VR_OK;
+}

@@ -1,0 +1,63 @@
+/* linear.h - a weight matrix prepared once, applied to many batches.
+ *
+ * C (M, N) = A (M, K) W^T + bias, optionally followed by GELU, or added to
+ * C (the residual stream) instead of overwriting it. W is (N, K), row-major:
+ * a PyTorch Linear weight.
+ *
+ * Two back ends:
+ * - oneDNN (when vitrun was built with it): W is copied once into the layout
+ *   oneDNN's matmul kernels read fastest, in float32 or bfloat16, and bias,
+ *   GELU and the residual add run inside the GEMM on data still in cache.
+ *   After vr_linear_create the caller's W is no longer read.
+ * - OpenBLAS: sgemm on the caller's W, then the epilogue over vitrun's pool.
+ *   float32 only.
+ * Accumulation is float32 in every case; bf16 rounds W and A to bfloat16.
+ */
+#ifndef VR_LINEAR_H
+#define VR_LINEAR_H
+
+#include <stddef.h>
+
+#include "status.h"
+#include "timer.h"
+
+typedef enum { VR_GEMM_AUTO, VR_GEMM_OPENBLAS, VR_GEMM_ONEDNN } vr_gemm_backend;
+typedef enum { VR_FP32, VR_BF16 } vr_precision;
+
+/* Epilogue flags. */
+enum {
+    VR_LIN_GELU = 1,       /* C = gelu(A W^T + bias) */
+    VR_LIN_ACCUMULATE = 2  /* C += A W^T + bias */
+};
+
+typedef struct vr_linear vr_linear;
+
+/* Whether this build has the oneDNN back end. */
+int vr_linear_have_onednn(void);
+/* "oneDNN 2.6.3" (the library loaded), or "none". */
+const char *vr_linear_onednn_version(void);
+/* Whether the CPU runs bfloat16 dot products natively (AVX512_BF16 or AMX). */
+int vr_linear_cpu_bf16(void);
+/* What `want` becomes on this build and CPU: AUTO picks oneDNN when built
+ * with it; bf16 needs oneDNN and a CPU with bf16 instructions. On success
+ * *prec may be lowered to VR_FP32, with a reason in `why` (cap bytes). */
+vr_status vr_linear_choose(vr_gemm_backend *be, vr_precision *prec, char *why, size_t cap);
+const char *vr_linear_backend_name(vr_gemm_backend be);
+const char *vr_linear_precision_name(vr_precision p);
+
+/* W (N, K) and bias (N, or NULL) must outlive the result on the OpenBLAS
+ * back end; oneDNN copies W and keeps only bias. */
+vr_status vr_linear_create(vr_linear **out, vr_gemm_backend be, vr_precision prec,
+                           const float *W, const float *bias, size_t N, size_t K, int flags);
+/* Bytes of weights the back end holds beyond the caller's W. */
+size_t vr_linear_bytes(const vr_linear *l);
+void vr_linear_free(vr_linear *l);
+
+/* C (M, N) from A (M, K), both contiguous. Time goes to t->gemm and, for a
+ * separate epilogue, t->activation. */
+vr_status vr_linear_run(vr_linear *l, size_t M, const float *A, float *C, vr_timers *t);
+
+/* Frees scratch buffers shared by every vr_linear. */
+void vr_linear_release_scratch(void);
+
+#endif

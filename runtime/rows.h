@@ -1,0 +1,21 @@
+/* rows.h - the row-wise kernels of kernels.h spread over vitrun's pool.
+ *
+ * Each splits its n rows into contiguous ranges, one per pool thread (see
+ * pool.h), so results do not depend on the thread count. */
+#ifndef VR_ROWS_H
+#define VR_ROWS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* x (n, D) += b (D) (unless b is NULL), then GELU when gelu. */
+void vr_rows_bias(float *x, const float *b, size_t n, size_t D, int gelu);
+/* x (n, D) += y (n, D) */
+void vr_rows_add(float *x, const float *y, size_t n, size_t D);
+/* out (n, D) = LayerNorm(x (n, D)) * w + b */
+void vr_rows_layernorm(float *out, const float *x, const float *w, const float *b, size_t n,
+                       size_t D, double eps);
+/* out (n, D) = x rounded to bfloat16, nearest even (NaN stays NaN). */
+void vr_rows_to_bf16(uint16_t *out, const float *x, size_t n, size_t D);
+
+#endif
