@@ -1,11 +1,10 @@
 /* forward.c - embedding, encoder block and head of a ViT, for one shard. */
 #include "forward.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gemm.h"
+#include "attention.h"
 #include "kernels.h"
 #include "pool.h"
 #include "rows.h"
@@ -23,7 +22,8 @@ vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch)
     struct { float **p; size_t a, b; const char *what; } bufs[] = {
         {&s->xn, rows, c->hidden, "normalised activations"},
         {&s->qkv, rows, 3 * Hd, "queries, keys and values"},
-        {&s->scores, (size_t)vr_pool_threads() * c->tokens, c->tokens, "attention scores"},
+        {&s->scores, vr_attention_scratch(vr_shard_heads(&w->shard), c->tokens,
+                                          vr_pool_threads()), 1, "attention scores"},
         {&s->attn, rows, Hd ? Hd : 1, "attention output"},
         {&s->partial, rows, c->hidden, "partial sums"},
         {&s->mlp, rows, Ml ? Ml : 1, "MLP activations"},
@@ -81,47 +81,6 @@ vr_status vr_forward_embed(vr_run_state *s, const vr_weights *w, const float *pi
     return st;
 }
 
-typedef struct {
-    vr_run_state *s;
-    const vr_config *c;
-    size_t Hl;
-} attention_job;
-
-/* Heads [begin, end) of the batch, numbered b * Hl + h; one scores buffer
- * per thread. */
-static void attention_heads(void *ctx, size_t begin, size_t end, int worker)
-{
-    const attention_job *j = ctx;
-    vr_run_state *s = j->s;
-    size_t T = j->c->tokens, hd = j->c->head_dim, Hl = j->Hl, Hd = Hl * hd, ld = 3 * Hd;
-    float scale = (float)(1.0 / sqrt((double)hd));
-    float *scores = s->scores + (size_t)worker * T * T;
-    for (size_t i = begin; i < end; i++) {
-        size_t b = i / Hl, h = i % Hl;
-        const float *q = s->qkv + b * T * ld + h * hd;
-        const float *k = q + Hd;
-        const float *v = q + 2 * Hd;
-        vr_sgemm(1, T, T, hd, scale, q, ld, k, ld, 0.0f, scores, T);
-        vr_softmax_rows(scores, T, T);
-        vr_sgemm(0, T, hd, T, 1.0f, scores, T, v, ld, 0.0f, s->attn + b * T * Hd + h * hd, Hd);
-    }
-}
-
-/* attn (B*T, Hl*hd) = softmax(Q K^T / sqrt(hd)) V for every image and head:
- * the (image, head) pairs spread over the pool, each with one-thread BLAS
- * (a head's GEMMs are too small to share). */
-static void attention(vr_run_state *s, const vr_config *c, size_t Hl, size_t B)
-{
-    attention_job j = {s, c, Hl};
-    int blas = vr_gemm_threads();
-    int pooled = vr_pool_threads() > 1 && B * Hl >= 2;
-    if (pooled)
-        vr_gemm_set_threads(1);
-    vr_pool_run(B * Hl, 1, attention_heads, &j);
-    if (pooled)
-        vr_gemm_set_threads(blas);
-}
-
 /* Adds the time `stmt` takes to s->t.field. */
 #define TIMED(field, stmt)                \
     do {                                  \
@@ -136,7 +95,6 @@ vr_status vr_forward_layer(vr_run_state *s, const vr_weights *w, size_t l, float
     const vr_config *c = &w->cfg;
     const vr_layer_weights *L = &w->layer[l];
     size_t D = c->hidden, n = B * c->tokens;
-    size_t Hl = vr_shard_heads(&w->shard);
     /* proj and fc2 add into x themselves unless partial sums need a reduce */
     float *out = w->fused_residual ? x : s->partial;
     vr_status st;
@@ -148,7 +106,11 @@ vr_status vr_forward_layer(vr_run_state *s, const vr_weights *w, size_t l, float
     TIMED(norm, vr_rows_layernorm(s->xn, x, L->ln1_w, L->ln1_b, n, D, c->ln_eps));
     if ((st = vr_linear_run(L->qkv, n, s->xn, s->qkv, &s->t)))
         return st;
-    TIMED(attention, attention(s, c, Hl, B));
+    double ta = vr_now();
+    st = vr_attention_run(w->attention, s->qkv, s->attn, B, s->scores);
+    s->t.attention += vr_now() - ta;
+    if (st)
+        return st;
     if ((st = vr_linear_run(L->proj, n, s->attn, out, &s->t)))
         return st;
     if (reduce) {
@@ -201,6 +163,10 @@ vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision pre
     int acc = tp == 1 ? VR_LIN_ACCUMULATE : 0;
     vr_status st = VR_OK;
     w->fused_residual = tp == 1;
+    if (vr_shard_layers(&w->shard) &&
+        (st = vr_attention_create(&w->attention, be, vr_shard_heads(&w->shard), c->tokens,
+                                  c->head_dim)))
+        return st;
     if (w->shard.has_embed)
         st = prepare(&w->patch, w, be, prec, w->patch_w, NULL, D, c->patch_len, 0);
     for (size_t l = 0; !st && l < vr_shard_layers(&w->shard); l++) {

@@ -1,6 +1,8 @@
 /* weights.c - lays one rank's parameters out in a single allocation. */
 #include "weights.h"
 
+#include "attention.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +96,7 @@ void vr_weights_free(vr_weights *w)
         vr_linear_free(L->fc1);
         vr_linear_free(L->fc2);
     }
+    vr_attention_free(w->attention);
     vr_linear_free(w->patch);
     vr_linear_free(w->head);
     free(w->memory);

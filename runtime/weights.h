@@ -50,6 +50,7 @@ typedef struct {
     size_t n_floats;
     /* set by vr_forward_prepare */
     vr_linear *patch, *head;
+    struct vr_attention *attention; /* when the shard has layers */
     int fused_residual;     /* proj and fc2 add into the residual stream themselves */
     size_t released_bytes;  /* float32 weight pages handed back after packing */
 } vr_weights;

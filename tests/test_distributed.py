@@ -39,10 +39,11 @@ def main():
     ap.add_argument("--dp", type=int, default=1)
     ap.add_argument("--layers", help="override the layer split, e.g. 4,1,1,1")
     ap.add_argument("--send", default="slice")
+    ap.add_argument("--gemm", default="auto", help="vitrun's GEMM back end")
     ap.add_argument("--batch", type=int, default=3)
     a = ap.parse_args()
     np_ = a.dp * a.pp * a.tp
-    ck = Checker(f"distributed: dp {a.dp} x pp {a.pp} x tp {a.tp} = {np_} ranks"
+    ck = Checker(f"distributed: dp {a.dp} x pp {a.pp} x tp {a.tp} = {np_} ranks, GEMM {a.gemm}"
                  f"{', layers ' + a.layers if a.layers else ''}, send {a.send}, batch {a.batch}")
     # 7 layers and 5 heads: most splits are uneven. 23 images: the last batch is short.
     image, patch, C, D, H, M, L, K, N = 32, 8, 3, 60, 5, 100, 7, 11, 23
@@ -57,7 +58,7 @@ def main():
         with h5py.File(inp, "w") as f:
             f["images"] = images
         common = ["--model", model, "--input", inp, "--batch", str(a.batch), "--logits",
-                  "--embeddings", "--topk", "3", "--threads", "1"]
+                  "--embeddings", "--topk", "3", "--threads", "1", "--gemm", a.gemm]
         single = os.path.join(tmp, "single.h5")
         run([a.vitrun] + common + ["--output", single, "--quiet"])
         layout = ["--pp", str(a.pp), "--tp", str(a.tp), "--dp", str(a.dp), "--send", a.send]

@@ -44,6 +44,7 @@ def main():
     ap.add_argument("--shards", type=int, default=1)
     ap.add_argument("--input", choices=["uint8", "float32"], default="uint8")
     ap.add_argument("--bound", type=float, default=2e-5)  # issue: 1e-4; seen: 4e-7
+    ap.add_argument("--gemm", default="auto", help="vitrun's GEMM back end")
     a = ap.parse_args()
     fmt, fname, needs_torch, eps, (mean, std) = SCHEMES[a.scheme]
     if needs_torch:
@@ -57,7 +58,8 @@ def main():
     image, patch, C, D, H, M, L, K, N = 32, 8, 3, 60, 5, 100, 3, 11, 5
     P = checkpoints.random_params(image, patch, C, D, L, H, M, K, eps, seed=7)
     labels = [f"label {i}, \"quoted\"" for i in range(K)]
-    ck = Checker(f"reference: scheme {a.scheme}, {a.shards} shard(s), {a.input} input")
+    ck = Checker(f"reference: scheme {a.scheme}, {a.shards} shard(s), {a.input} input, "
+                 f"GEMM {a.gemm}")
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, fname)
         if fmt == "hf":
@@ -97,9 +99,10 @@ def main():
                                                     dtype=object), dtype=h5py.string_dtype())
         out, dump, out_csv = (os.path.join(tmp, n) for n in ("out.h5", "dump.h5", "out.csv"))
         run([a.vitrun, "--model", model, "--input", inp, "--output", out, "--batch", "2",
-             "--topk", "3", "--logits", "--embeddings", "--dump-activations", dump, "--quiet"])
+             "--topk", "3", "--logits", "--embeddings", "--dump-activations", dump, "--quiet",
+             "--gemm", a.gemm])
         run([a.vitrun, "--model", model, "--input", inp, "--output", out_csv, "--batch", "3",
-             "--topk", "3", "--logits", "--quiet"])
+             "--topk", "3", "--logits", "--quiet", "--gemm", a.gemm])
 
         ref = vit_ref.forward(P, pixels)
         with h5py.File(dump) as d:

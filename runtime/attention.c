@@ -1,0 +1,216 @@
+/* attention.c - multi-head self-attention on oneDNN or OpenBLAS and the pool. */
+#include "attention.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "gemm.h"
+#include "kernels.h"
+#include "pool.h"
+
+#ifdef VR_HAVE_ONEDNN
+#include <oneapi/dnnl/dnnl.h>
+#endif
+
+struct vr_attention {
+    vr_gemm_backend be;
+    size_t H, T, hd;
+#ifdef VR_HAVE_ONEDNN
+    dnnl_engine_t engine;
+    dnnl_stream_t stream;
+    dnnl_primitive_t qk, softmax, av;
+    dnnl_memory_t q, k, s, v, o;
+#endif
+};
+
+size_t vr_attention_scratch(size_t H, size_t T, int threads)
+{
+    size_t n = (size_t)(threads > 0 ? threads : 1);
+    return (H > n ? H : n) * T * T; /* oneDNN: one image's H heads; pool: one per thread */
+}
+
+typedef struct {
+    const vr_attention *a;
+    const float *qkv;
+    float *out, *scores;
+} heads_job;
+
+/* Heads [begin, end) of the batch, numbered b * H + h; one scores buffer per
+ * thread. */
+static void heads(void *ctx, size_t begin, size_t end, int worker)
+{
+    const heads_job *j = ctx;
+    size_t T = j->a->T, hd = j->a->hd, H = j->a->H, Hd = H * hd, ld = 3 * Hd;
+    float scale = (float)(1.0 / sqrt((double)hd));
+    float *scores = j->scores + (size_t)worker * T * T;
+    for (size_t i = begin; i < end; i++) {
+        size_t b = i / H, h = i % H;
+        const float *q = j->qkv + b * T * ld + h * hd;
+        const float *k = q + Hd;
+        const float *v = q + 2 * Hd;
+        vr_sgemm(1, T, T, hd, scale, q, ld, k, ld, 0.0f, scores, T);
+        vr_softmax_rows(scores, T, T);
+        vr_sgemm(0, T, hd, T, 1.0f, scores, T, v, ld, 0.0f, j->out + b * T * Hd + h * hd, Hd);
+    }
+}
+
+/* The pairs spread over the pool, each with one-thread BLAS (a head's GEMMs
+ * are too small to share). */
+static void pooled(const vr_attention *a, const float *qkv, float *out, size_t B, float *scores)
+{
+    heads_job j = {a, qkv, out, scores};
+    int blas = vr_gemm_threads();
+    int spread = vr_pool_threads() > 1 && B * a->H >= 2;
+    if (spread)
+        vr_gemm_set_threads(1);
+    vr_pool_run(B * a->H, 1, heads, &j);
+    if (spread)
+        vr_gemm_set_threads(blas);
+}
+
+#ifdef VR_HAVE_ONEDNN
+static vr_status check(dnnl_status_t s, const char *what)
+{
+    if (s == dnnl_success)
+        return VR_OK;
+    return vr_fail(s == dnnl_out_of_memory ? VR_ERR_NOMEM : VR_ERR_INTERNAL,
+                   "oneDNN attention: %s failed (status %d)", what, (int)s);
+}
+
+/* An image's tensors as (1, H, rows, cols) views with strides into qkv,
+ * scores and out; the data handles are set per call. */
+static vr_status build(vr_attention *a)
+{
+    dnnl_dim_t H = (dnnl_dim_t)a->H, T = (dnnl_dim_t)a->T, hd = (dnnl_dim_t)a->hd;
+    dnnl_dim_t Hd = H * hd, ld = 3 * Hd;
+    dnnl_memory_desc_t qd, kd, sd, vd, od;
+    dnnl_dims_t qdim = {1, H, T, hd}, qs = {T * ld, hd, ld, 1};
+    dnnl_dims_t kdim = {1, H, hd, T}, ks = {T * ld, hd, 1, ld}; /* K^T */
+    dnnl_dims_t sdim = {1, H, T, T}, ss = {H * T * T, T * T, T, 1};
+    dnnl_dims_t odim = {1, H, T, hd}, os = {T * Hd, hd, Hd, 1};
+    dnnl_matmul_desc_t m1, m2;
+    dnnl_softmax_v2_desc_t sm;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t p1 = NULL, p2 = NULL, p3 = NULL;
+    float scale = (float)(1.0 / sqrt((double)a->hd));
+    vr_status st;
+    if ((st = check(dnnl_engine_create(&a->engine, dnnl_cpu, 0), "creating an engine")) ||
+        (st = check(dnnl_stream_create(&a->stream, a->engine, dnnl_stream_default_flags),
+                    "creating a stream")) ||
+        (st = check(dnnl_memory_desc_init_by_strides(&qd, 4, qdim, dnnl_f32, qs), "views")) ||
+        (st = check(dnnl_memory_desc_init_by_strides(&kd, 4, kdim, dnnl_f32, ks), "views")) ||
+        (st = check(dnnl_memory_desc_init_by_strides(&sd, 4, sdim, dnnl_f32, ss), "views")) ||
+        (st = check(dnnl_memory_desc_init_by_strides(&vd, 4, qdim, dnnl_f32, qs), "views")) ||
+        (st = check(dnnl_memory_desc_init_by_strides(&od, 4, odim, dnnl_f32, os), "views")) ||
+        (st = check(dnnl_matmul_desc_init(&m1, &qd, &kd, NULL, &sd), "describing Q K^T")) ||
+        (st = check(dnnl_matmul_desc_init(&m2, &sd, &vd, NULL, &od), "describing P V")) ||
+        (st = check(dnnl_softmax_v2_forward_desc_init(&sm, dnnl_forward_inference,
+                                                      dnnl_softmax_accurate, &sd, &sd, 3),
+                    "describing the softmax")) ||
+        (st = check(dnnl_primitive_attr_create(&attr), "scaling")) ||
+        (st = check(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale), "scaling")) ||
+        (st = check(dnnl_primitive_desc_create(&p1, &m1, attr, a->engine, NULL), "Q K^T")) ||
+        (st = check(dnnl_primitive_desc_create(&p2, &m2, NULL, a->engine, NULL), "P V")) ||
+        (st = check(dnnl_primitive_desc_create(&p3, &sm, NULL, a->engine, NULL), "softmax")) ||
+        (st = check(dnnl_primitive_create(&a->qk, p1), "creating Q K^T")) ||
+        (st = check(dnnl_primitive_create(&a->av, p2), "creating P V")) ||
+        (st = check(dnnl_primitive_create(&a->softmax, p3), "creating the softmax")) ||
+        (st = check(dnnl_memory_create(&a->q, &qd, a->engine, DNNL_MEMORY_NONE), "views")) ||
+        (st = check(dnnl_memory_create(&a->k, &kd, a->engine, DNNL_MEMORY_NONE), "views")) ||
+        (st = check(dnnl_memory_create(&a->s, &sd, a->engine, DNNL_MEMORY_NONE), "views")) ||
+        (st = check(dnnl_memory_create(&a->v, &vd, a->engine, DNNL_MEMORY_NONE), "views")) ||
+        (st = check(dnnl_memory_create(&a->o, &od, a->engine, DNNL_MEMORY_NONE), "views"))) {
+        /* reported by check; the caller frees what was made */
+    }
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    if (p1)
+        dnnl_primitive_desc_destroy(p1);
+    if (p2)
+        dnnl_primitive_desc_destroy(p2);
+    if (p3)
+        dnnl_primitive_desc_destroy(p3);
+    return st;
+}
+
+static vr_status onednn(vr_attention *a, const float *qkv, float *out, size_t B, float *scores)
+{
+    size_t T = a->T, Hd = a->H * a->hd, ld = 3 * Hd;
+    dnnl_exec_arg_t qk[3] = {{DNNL_ARG_SRC, a->q}, {DNNL_ARG_WEIGHTS, a->k},
+                             {DNNL_ARG_DST, a->s}};
+    dnnl_exec_arg_t sm[2] = {{DNNL_ARG_SRC, a->s}, {DNNL_ARG_DST, a->s}};
+    dnnl_exec_arg_t av[3] = {{DNNL_ARG_SRC, a->s}, {DNNL_ARG_WEIGHTS, a->v},
+                             {DNNL_ARG_DST, a->o}};
+    dnnl_memory_set_data_handle(a->s, scores);
+    /* image by image: its scores (H*T*T floats) stay in cache between the steps */
+    for (size_t b = 0; b < B; b++) {
+        const float *q = qkv + b * T * ld;
+        dnnl_memory_set_data_handle(a->q, (void *)q);
+        dnnl_memory_set_data_handle(a->k, (void *)(q + Hd));
+        dnnl_memory_set_data_handle(a->v, (void *)(q + 2 * Hd));
+        dnnl_memory_set_data_handle(a->o, out + b * T * Hd);
+        dnnl_status_t r;
+        if ((r = dnnl_primitive_execute(a->qk, a->stream, 3, qk)) ||
+            (r = dnnl_primitive_execute(a->softmax, a->stream, 2, sm)) ||
+            (r = dnnl_primitive_execute(a->av, a->stream, 3, av)))
+            return check(r, "running");
+    }
+    return check(dnnl_stream_wait(a->stream), "running");
+}
+#endif
+
+vr_status vr_attention_create(vr_attention **out, vr_gemm_backend be, size_t H, size_t T,
+                              size_t hd)
+{
+    vr_attention *a = calloc(1, sizeof *a);
+    *out = NULL;
+    if (!a)
+        return vr_fail(VR_ERR_NOMEM, "cannot allocate the attention record");
+    a->be = be;
+    a->H = H;
+    a->T = T;
+    a->hd = hd;
+#ifdef VR_HAVE_ONEDNN
+    vr_status st;
+    if (be == VR_GEMM_ONEDNN && H > 0 && (st = build(a))) {
+        vr_attention_free(a);
+        return st;
+    }
+#endif
+    *out = a;
+    return VR_OK;
+}
+
+vr_status vr_attention_run(vr_attention *a, const float *qkv, float *out, size_t B,
+                           float *scores)
+{
+    if (a->H == 0)
+        return VR_OK;
+#ifdef VR_HAVE_ONEDNN
+    if (a->be == VR_GEMM_ONEDNN)
+        return onednn(a, qkv, out, B, scores);
+#endif
+    pooled(a, qkv, out, B, scores);
+    return VR_OK;
+}
+
+void vr_attention_free(vr_attention *a)
+{
+    if (!a)
+        return;
+#ifdef VR_HAVE_ONEDNN
+    dnnl_primitive_t *p[] = {&a->qk, &a->softmax, &a->av};
+    for (size_t i = 0; i < 3; i++)
+        if (*p[i])
+            dnnl_primitive_destroy(*p[i]);
+    dnnl_memory_t *m[] = {&a->q, &a->k, &a->s, &a->v, &a->o};
+    for (size_t i = 0; i < 5; i++)
+        if (*m[i])
+            dnnl_memory_destroy(*m[i]);
+    if (a->stream)
+        dnnl_stream_destroy(a->stream);
+    if (a->engine)
+        dnnl_engine_destroy(a->engine);
+#endif
+    free(a);
+}
