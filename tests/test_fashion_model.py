@@ -22,7 +22,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from testlib import SKIP, Checker, run, test_parser  # noqa: E402
+from testlib import (SKIP, Checker, default_model_files, fashion_jpegs,  # noqa: E402
+                     pillow_pixels, pytorch_logits, run, test_parser)
 
 
 def main():
@@ -31,46 +32,28 @@ def main():
     ap.add_argument("--count", type=int, default=10000, help="test images to check")
     a = ap.parse_args()
     try:
-        import torch
-        from PIL import Image
+        import torch  # noqa: F401
+        from PIL import Image  # noqa: F401
     except ImportError as e:
         print(f"SKIPPED: needs python3-torch and python3-pil ({e})")
         return SKIP
     sys.path.insert(0, a.scripts)
     import fashion_mnist as fm
-    import train_default
-    model_h5 = a.model or os.path.join(os.path.dirname(os.path.abspath(a.scripts)), "models",
-                                       "fashion-vit.h5")
-    pth = model_h5[:-3] + ".pth"
-    for f in (model_h5, pth):
-        if not os.path.exists(f):
-            print(f"FAIL: {f} is missing: the default model is committed with the repository "
-                  f"(scripts/train_default.py makes it)")
-            return 1
+    files = default_model_files(a.scripts, a.model)
+    if files is None:
+        return 1
+    model_h5, pth = files
     c = Checker(f"default model {os.path.basename(model_h5)} vs PyTorch on "
                 f"{a.count} Fashion-MNIST test JPEGs")
     with tempfile.TemporaryDirectory() as tmp:
         data = os.path.join(tmp, "fashion")
-        try:
-            n = fm.write_jpegs(data, "test", a.count)
-        except fm.DataError as e:
-            print(f"FAIL: {e}")
+        got = fashion_jpegs(a.scripts, data, a.count)
+        if got is None:
             return 1
-        names = sorted(os.listdir(os.path.join(data, "images")))
-        labels = np.array([int(ln.split()[0]) for ln in open(os.path.join(data, "labels.txt"))])
+        n, names, labels = got
 
         # PyTorch on Pillow's decoding of the same files
-        torch.set_num_threads(1)
-        net = train_default.build_model()
-        net.load_state_dict(torch.load(pth, map_location="cpu"))
-        net.eval()
-        px = np.stack([np.asarray(Image.open(os.path.join(data, "images", f)).convert("L"))
-                       for f in names])
-        ref = []
-        with torch.no_grad():
-            for i in range(0, n, 500):
-                ref.append(net(train_default.to_input(px[i:i + 500])).double().numpy())
-        ref = np.concatenate(ref)
+        ref = pytorch_logits(a.scripts, pth, pillow_pixels(os.path.join(data, "images"), names))
 
         out = os.path.join(tmp, "scores.h5")
         p = run([a.mpiexec, a.np_flag, "4"] + a.mpi_flags.split() +

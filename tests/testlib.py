@@ -107,3 +107,66 @@ def jpeg_test_args(mpi=True):
               "python3-sklearn; scripts/install_deps.sh does)")
         return None, SKIP
     return a, None
+
+
+# --- the default model (models/fashion-vit.h5) on the Fashion-MNIST test JPEGs,
+# shared by test_fashion_model.py and test_bf16.py.
+
+def default_model_files(scripts, model=None):
+    """(model.h5, state-dict .pth) of the default model, or None after printing
+    FAIL when either is missing (both are committed with the repository)."""
+    model_h5 = model or os.path.join(os.path.dirname(os.path.abspath(scripts)), "models",
+                                     "fashion-vit.h5")
+    pth = model_h5[:-3] + ".pth"
+    for f in (model_h5, pth):
+        if not os.path.exists(f):
+            print(f"FAIL: {f} is missing: the default model is committed with the repository "
+                  f"(scripts/train_default.py makes it)")
+            return None
+    return model_h5, pth
+
+
+def fashion_jpegs(scripts, folder, count):
+    """Writes the first `count` Fashion-MNIST test images as the demo's JPEG
+    files under folder/images (labels in folder/labels.txt). Returns (n, file
+    names sorted as vitrun walks them, labels) or None after printing FAIL
+    when the dataset is missing."""
+    sys.path.insert(0, scripts)
+    import fashion_mnist as fm
+    try:
+        n = fm.write_jpegs(folder, "test", count)
+    except fm.DataError as e:
+        print(f"FAIL: {e}")
+        return None
+    names = sorted(os.listdir(os.path.join(folder, "images")))
+    labels = np.array([int(ln.split()[0]) for ln in open(os.path.join(folder, "labels.txt"))])
+    return n, names, labels
+
+
+def pillow_pixels(images_dir, names):
+    """uint8 [N, H, W]: Pillow's grayscale decoding of the files."""
+    from PIL import Image
+    return np.stack([np.asarray(Image.open(os.path.join(images_dir, f)).convert("L"))
+                     for f in names])
+
+
+def pytorch_logits(scripts, pth, px, forward=None, batch=500):
+    """float64 logits [N, classes] of the state dict `pth` in torchvision's
+    VisionTransformer (scripts/train_default.py's shape) on the pixels `px`,
+    normalised as in training; one thread. forward(state_dict, x), when given,
+    replaces the module's forward pass (same inputs)."""
+    import torch
+    sys.path.insert(0, scripts)
+    import train_default
+    torch.set_num_threads(1)
+    sd = torch.load(pth, map_location="cpu")
+    if forward is None:
+        net = train_default.build_model()
+        net.load_state_dict(sd)
+        net.eval()
+        forward = lambda _, x: net(x)  # noqa: E731
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(px), batch):
+            out.append(forward(sd, train_default.to_input(px[i:i + batch])).double().numpy())
+    return np.concatenate(out)
