@@ -48,6 +48,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
 MODEL = "vit_b_16"
+VITRUNS = ("vitrun", "vitrun-pp", "vitrun-tp", "vitrun-bf16", "vitrun-openblas")
 # the performance issue's goals for vitrun
 TARGETS = {"ort": 1.10, "torch": 1.30, "vitrun-pp": 0.95, "vitrun-tp": 0.95, "vitrun-bf16": 1.7}
 
@@ -400,9 +401,9 @@ def main():
     engines = [e.strip() for e in a.engines.split(",") if e.strip()]
     engines = [f"torch:{TUNED}" if e in ("torch", "torch:tuned") else e for e in engines]
     for e in engines:
-        if not (e in ("vitrun", "vitrun-pp", "vitrun-tp", "ort") or
+        if not (e in VITRUNS + ("ort",) or
                 (e.startswith("torch:") and e.split(":", 1)[1] in PRESETS)):
-            ap.error(f"unknown engine '{e}' (vitrun, vitrun-pp, vitrun-tp, ort, torch, "
+            ap.error(f"unknown engine '{e}' ({', '.join(VITRUNS)}, ort, torch, "
                      f"torch:PRESET with a preset from --list-presets)")
     if a.threads < 1 or a.rounds < 1 or not batches or min(batches) < 1:
         ap.error("--threads, --rounds and the batches must be at least 1")
