@@ -50,6 +50,7 @@ void vr_state_free(vr_run_state *s)
     free(s->partial);
     free(s->mlp);
     free(s->patches);
+    vr_linear_release_scratch();
     memset(s, 0, sizeof *s);
 }
 
