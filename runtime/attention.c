@@ -8,15 +8,13 @@
 #include "kernels.h"
 #include "pool.h"
 
-#ifdef VR_HAVE_ONEDNN
-#include <oneapi/dnnl/dnnl.h>
-#endif
+#include "onednn.h"
 
 struct vr_attention {
     vr_gemm_backend be;
     size_t H, T, hd;
 #ifdef VR_HAVE_ONEDNN
-    dnnl_engine_t engine;
+    dnnl_engine_t engine; /* shared (onednn.h), not owned */
     dnnl_stream_t stream;
     dnnl_primitive_t qk, softmax, av;
     dnnl_memory_t q, k, s, v, o;
@@ -69,14 +67,6 @@ static void pooled(const vr_attention *a, const float *qkv, float *out, size_t B
 }
 
 #ifdef VR_HAVE_ONEDNN
-static vr_status check(dnnl_status_t s, const char *what)
-{
-    if (s == dnnl_success)
-        return VR_OK;
-    return vr_fail(s == dnnl_out_of_memory ? VR_ERR_NOMEM : VR_ERR_INTERNAL,
-                   "oneDNN attention: %s failed (status %d)", what, (int)s);
-}
-
 /* An image's tensors as (1, H, rows, cols) views with strides into qkv,
  * scores and out; the data handles are set per call. */
 static vr_status build(vr_attention *a)
@@ -94,32 +84,44 @@ static vr_status build(vr_attention *a)
     dnnl_primitive_desc_t p1 = NULL, p2 = NULL, p3 = NULL;
     float scale = (float)(1.0 / sqrt((double)a->hd));
     vr_status st;
-    if ((st = check(dnnl_engine_create(&a->engine, dnnl_cpu, 0), "creating an engine")) ||
-        (st = check(dnnl_stream_create(&a->stream, a->engine, dnnl_stream_default_flags),
-                    "creating a stream")) ||
-        (st = check(dnnl_memory_desc_init_by_strides(&qd, 4, qdim, dnnl_f32, qs), "views")) ||
-        (st = check(dnnl_memory_desc_init_by_strides(&kd, 4, kdim, dnnl_f32, ks), "views")) ||
-        (st = check(dnnl_memory_desc_init_by_strides(&sd, 4, sdim, dnnl_f32, ss), "views")) ||
-        (st = check(dnnl_memory_desc_init_by_strides(&vd, 4, qdim, dnnl_f32, qs), "views")) ||
-        (st = check(dnnl_memory_desc_init_by_strides(&od, 4, odim, dnnl_f32, os), "views")) ||
-        (st = check(dnnl_matmul_desc_init(&m1, &qd, &kd, NULL, &sd), "describing Q K^T")) ||
-        (st = check(dnnl_matmul_desc_init(&m2, &sd, &vd, NULL, &od), "describing P V")) ||
-        (st = check(dnnl_softmax_v2_forward_desc_init(&sm, dnnl_forward_inference,
-                                                      dnnl_softmax_accurate, &sd, &sd, 3),
-                    "describing the softmax")) ||
-        (st = check(dnnl_primitive_attr_create(&attr), "scaling")) ||
-        (st = check(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale), "scaling")) ||
-        (st = check(dnnl_primitive_desc_create(&p1, &m1, attr, a->engine, NULL), "Q K^T")) ||
-        (st = check(dnnl_primitive_desc_create(&p2, &m2, NULL, a->engine, NULL), "P V")) ||
-        (st = check(dnnl_primitive_desc_create(&p3, &sm, NULL, a->engine, NULL), "softmax")) ||
-        (st = check(dnnl_primitive_create(&a->qk, p1), "creating Q K^T")) ||
-        (st = check(dnnl_primitive_create(&a->av, p2), "creating P V")) ||
-        (st = check(dnnl_primitive_create(&a->softmax, p3), "creating the softmax")) ||
-        (st = check(dnnl_memory_create(&a->q, &qd, a->engine, DNNL_MEMORY_NONE), "views")) ||
-        (st = check(dnnl_memory_create(&a->k, &kd, a->engine, DNNL_MEMORY_NONE), "views")) ||
-        (st = check(dnnl_memory_create(&a->s, &sd, a->engine, DNNL_MEMORY_NONE), "views")) ||
-        (st = check(dnnl_memory_create(&a->v, &vd, a->engine, DNNL_MEMORY_NONE), "views")) ||
-        (st = check(dnnl_memory_create(&a->o, &od, a->engine, DNNL_MEMORY_NONE), "views"))) {
+    if ((st = vr_dnnl_engine(&a->engine, &a->stream)) ||
+        (st = vr_dnnl_check(dnnl_memory_desc_init_by_strides(&qd, 4, qdim, dnnl_f32, qs),
+                            "views")) ||
+        (st = vr_dnnl_check(dnnl_memory_desc_init_by_strides(&kd, 4, kdim, dnnl_f32, ks),
+                            "views")) ||
+        (st = vr_dnnl_check(dnnl_memory_desc_init_by_strides(&sd, 4, sdim, dnnl_f32, ss),
+                            "views")) ||
+        (st = vr_dnnl_check(dnnl_memory_desc_init_by_strides(&vd, 4, qdim, dnnl_f32, qs),
+                            "views")) ||
+        (st = vr_dnnl_check(dnnl_memory_desc_init_by_strides(&od, 4, odim, dnnl_f32, os),
+                            "views")) ||
+        (st = vr_dnnl_check(dnnl_matmul_desc_init(&m1, &qd, &kd, NULL, &sd), "describing Q K^T")) ||
+        (st = vr_dnnl_check(dnnl_matmul_desc_init(&m2, &sd, &vd, NULL, &od), "describing P V")) ||
+        (st = vr_dnnl_check(dnnl_softmax_v2_forward_desc_init(&sm, dnnl_forward_inference,
+                                                              dnnl_softmax_accurate, &sd, &sd,
+                                                              3),
+                            "describing the softmax")) ||
+        (st = vr_dnnl_check(dnnl_primitive_attr_create(&attr), "scaling")) ||
+        (st = vr_dnnl_check(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale),
+                            "scaling")) ||
+        (st = vr_dnnl_check(dnnl_primitive_desc_create(&p1, &m1, attr, a->engine, NULL),
+                            "Q K^T")) ||
+        (st = vr_dnnl_check(dnnl_primitive_desc_create(&p2, &m2, NULL, a->engine, NULL), "P V")) ||
+        (st = vr_dnnl_check(dnnl_primitive_desc_create(&p3, &sm, NULL, a->engine, NULL),
+                            "softmax")) ||
+        (st = vr_dnnl_check(dnnl_primitive_create(&a->qk, p1), "creating Q K^T")) ||
+        (st = vr_dnnl_check(dnnl_primitive_create(&a->av, p2), "creating P V")) ||
+        (st = vr_dnnl_check(dnnl_primitive_create(&a->softmax, p3), "creating the softmax")) ||
+        (st = vr_dnnl_check(dnnl_memory_create(&a->q, &qd, a->engine, DNNL_MEMORY_NONE),
+                            "views")) ||
+        (st = vr_dnnl_check(dnnl_memory_create(&a->k, &kd, a->engine, DNNL_MEMORY_NONE),
+                            "views")) ||
+        (st = vr_dnnl_check(dnnl_memory_create(&a->s, &sd, a->engine, DNNL_MEMORY_NONE),
+                            "views")) ||
+        (st = vr_dnnl_check(dnnl_memory_create(&a->v, &vd, a->engine, DNNL_MEMORY_NONE),
+                            "views")) ||
+        (st = vr_dnnl_check(dnnl_memory_create(&a->o, &od, a->engine, DNNL_MEMORY_NONE),
+                            "views"))) {
         /* reported by check; the caller frees what was made */
     }
     if (attr)
@@ -153,9 +155,9 @@ static vr_status onednn(vr_attention *a, const float *qkv, float *out, size_t B,
         if ((r = dnnl_primitive_execute(a->qk, a->stream, 3, qk)) ||
             (r = dnnl_primitive_execute(a->softmax, a->stream, 2, sm)) ||
             (r = dnnl_primitive_execute(a->av, a->stream, 3, av)))
-            return check(r, "running");
+            return vr_dnnl_check(r, "running");
     }
-    return check(dnnl_stream_wait(a->stream), "running");
+    return vr_dnnl_check(dnnl_stream_wait(a->stream), "running");
 }
 #endif
 
@@ -207,10 +209,6 @@ void vr_attention_free(vr_attention *a)
     for (size_t i = 0; i < 5; i++)
         if (*m[i])
             dnnl_memory_destroy(*m[i]);
-    if (a->stream)
-        dnnl_stream_destroy(a->stream);
-    if (a->engine)
-        dnnl_engine_destroy(a->engine);
 #endif
     free(a);
 }

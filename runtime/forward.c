@@ -25,7 +25,7 @@ vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch)
         {&s->scores, vr_attention_scratch(vr_shard_heads(&w->shard), c->tokens,
                                           vr_pool_threads()), 1, "attention scores"},
         {&s->attn, rows, Hd ? Hd : 1, "attention output"},
-        {&s->partial, rows, c->hidden, "partial sums"},
+        {&s->partial, w->fused_residual ? 1 : rows, c->hidden, "partial sums"},
         {&s->mlp, rows, Ml ? Ml : 1, "MLP activations"},
         {&s->patches, max_batch * c->patches, w->shard.has_embed ? c->patch_len : 1, "patches"},
     };

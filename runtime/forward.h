@@ -23,12 +23,13 @@ typedef struct {
     float *qkv;     /* (B*T, 3*Hl*hd) this shard's queries, keys, values */
     float *scores;  /* attention weights: vr_attention_scratch floats */
     float *attn;    /* (B*T, Hl*hd) this shard's head outputs, concatenated */
-    float *partial; /* (B*T, D) output of a row-parallel GEMM before the sum (tp > 1) */
+    float *partial; /* (B*T, D) output of a row-parallel GEMM before the sum (tp > 1 only) */
     float *mlp;     /* (B*T, Ml) this shard's MLP hidden columns */
     float *patches; /* (B*patches, P) im2col of the input, first stage only */
     vr_timers t;
 } vr_run_state;
 
+/* After vr_forward_prepare: the buffers depend on how the layers were prepared. */
 vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch);
 void vr_state_free(vr_run_state *s);
 

@@ -9,9 +9,7 @@
 #include "gemm.h"
 #include "rows.h"
 
-#ifdef VR_HAVE_ONEDNN
-#include <oneapi/dnnl/dnnl.h>
-#endif
+#include "onednn.h"
 
 /* Scratch shared by every vr_linear (they run one at a time, from the thread
  * that runs the forward pass): the float32 product before a separate
@@ -95,7 +93,7 @@ const char *vr_linear_onednn_version(void)
 static dnnl_engine_t engine;
 static dnnl_stream_t stream;
 
-static vr_status dnnl_check(dnnl_status_t s, const char *what)
+vr_status vr_dnnl_check(dnnl_status_t s, const char *what)
 {
     if (s == dnnl_success)
         return VR_OK;
@@ -103,15 +101,19 @@ static vr_status dnnl_check(dnnl_status_t s, const char *what)
                    "oneDNN: %s failed (status %d)", what, (int)s);
 }
 
-static vr_status dnnl_start(void)
+vr_status vr_dnnl_engine(dnnl_engine_t *e, dnnl_stream_t *st)
 {
-    vr_status st;
-    if (engine)
-        return VR_OK;
-    if ((st = dnnl_check(dnnl_engine_create(&engine, dnnl_cpu, 0), "creating the CPU engine")))
-        return st;
-    return dnnl_check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags),
-                      "creating a stream");
+    vr_status r = VR_OK;
+    if (!engine &&
+        !(r = vr_dnnl_check(dnnl_engine_create(&engine, dnnl_cpu, 0), "creating the engine")) &&
+        (r = vr_dnnl_check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags),
+                           "creating a stream"))) {
+        dnnl_engine_destroy(engine);
+        engine = NULL;
+    }
+    *e = engine;
+    *st = stream;
+    return r;
 }
 
 static dnnl_data_type_t dtype(vr_precision p) { return p == VR_BF16 ? dnnl_bf16 : dnnl_f32; }
@@ -168,34 +170,36 @@ static vr_status dnnl_prepare(vr_linear *l)
     dnnl_memory_desc_t umd;
     /* the layout the kernels want for a full batch of rows; every row count
      * tried here (1 to 1576 on ViT-B shapes) wants the same one */
-    if ((st = dnnl_start()) ||
-        (st = dnnl_check(matmul_pd(&pd, l, 256, NULL), "choosing a matmul")))
+    dnnl_engine_t eng; /* the shared ones, also in engine and stream above */
+    dnnl_stream_t str;
+    if ((st = vr_dnnl_engine(&eng, &str)) ||
+        (st = vr_dnnl_check(matmul_pd(&pd, l, 256, NULL), "choosing a matmul")))
         goto out;
     l->wmd = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     l->packed_bytes = dnnl_memory_desc_get_size(&l->wmd);
     /* W (N, K) row-major is the (K, N) weights matrix with strides (1, K) */
     dnnl_dims_t dims = {(dnnl_dim_t)l->K, (dnnl_dim_t)l->N}, strides = {1, (dnnl_dim_t)l->K};
-    if ((st = dnnl_check(dnnl_memory_desc_init_by_strides(&umd, 2, dims, dnnl_f32, strides),
+    if ((st = vr_dnnl_check(dnnl_memory_desc_init_by_strides(&umd, 2, dims, dnnl_f32, strides),
                          "describing weights")) ||
-        (st = dnnl_check(dnnl_memory_create(&user, &umd, engine, (void *)l->W),
+        (st = vr_dnnl_check(dnnl_memory_create(&user, &umd, engine, (void *)l->W),
                          "wrapping weights")) ||
-        (st = dnnl_check(dnnl_memory_create(&l->wmem, &l->wmd, engine, DNNL_MEMORY_ALLOCATE),
+        (st = vr_dnnl_check(dnnl_memory_create(&l->wmem, &l->wmd, engine, DNNL_MEMORY_ALLOCATE),
                          "allocating packed weights")) ||
-        (st = dnnl_check(dnnl_reorder_primitive_desc_create(&rpd, &umd, engine, &l->wmd,
+        (st = vr_dnnl_check(dnnl_reorder_primitive_desc_create(&rpd, &umd, engine, &l->wmd,
                                                             engine, NULL),
                          "choosing a weight reorder")) ||
-        (st = dnnl_check(dnnl_primitive_create(&reorder, rpd), "creating a weight reorder")))
+        (st = vr_dnnl_check(dnnl_primitive_create(&reorder, rpd), "creating a weight reorder")))
         goto out;
     dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, l->wmem}};
-    if ((st = dnnl_check(dnnl_primitive_execute(reorder, stream, 2, args), "packing weights")) ||
-        (st = dnnl_check(dnnl_stream_wait(stream), "packing weights")))
+    if ((st = vr_dnnl_check(dnnl_primitive_execute(reorder, stream, 2, args), "packing weights")) ||
+        (st = vr_dnnl_check(dnnl_stream_wait(stream), "packing weights")))
         goto out;
     if (l->bias) {
         dnnl_memory_desc_t bd;
         dnnl_dims_t b = {1, (dnnl_dim_t)l->N};
-        if ((st = dnnl_check(dnnl_memory_desc_init_by_tag(&bd, 2, b, dnnl_f32, dnnl_ab),
+        if ((st = vr_dnnl_check(dnnl_memory_desc_init_by_tag(&bd, 2, b, dnnl_f32, dnnl_ab),
                              "describing a bias")) ||
-            (st = dnnl_check(dnnl_memory_create(&l->bmem, &bd, engine, (void *)l->bias),
+            (st = vr_dnnl_check(dnnl_memory_create(&l->bmem, &bd, engine, (void *)l->bias),
                              "wrapping a bias")))
             goto out;
     }
@@ -256,12 +260,12 @@ static vr_status dnnl_entry(vr_linear *l, size_t M, int *slot)
                        "layout; run with --gemm openblas", M, l->N, l->K);
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *dmd = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
-    st = dnnl_check(dnnl_primitive_create(&l->cache[victim].p, pd), "creating a matmul");
+    st = vr_dnnl_check(dnnl_primitive_create(&l->cache[victim].p, pd), "creating a matmul");
     if (!st)
-        st = dnnl_check(dnnl_memory_create(&l->cache[victim].src, smd, engine, DNNL_MEMORY_NONE),
+        st = vr_dnnl_check(dnnl_memory_create(&l->cache[victim].src, smd, engine, DNNL_MEMORY_NONE),
                         "describing matmul input");
     if (!st)
-        st = dnnl_check(dnnl_memory_create(&l->cache[victim].dst, dmd, engine, DNNL_MEMORY_NONE),
+        st = vr_dnnl_check(dnnl_memory_create(&l->cache[victim].dst, dmd, engine, DNNL_MEMORY_NONE),
                         "describing matmul output");
     dnnl_primitive_desc_destroy(pd);
     if (st) {
@@ -295,10 +299,10 @@ static vr_status dnnl_run(vr_linear *l, size_t M, const float *A, float *C)
                                {DNNL_ARG_WEIGHTS, l->wmem},
                                {DNNL_ARG_DST, l->cache[i].dst},
                                {DNNL_ARG_BIAS, l->bmem}};
-    if ((st = dnnl_check(dnnl_primitive_execute(l->cache[i].p, stream, l->bias ? 4 : 3, args),
+    if ((st = vr_dnnl_check(dnnl_primitive_execute(l->cache[i].p, stream, l->bias ? 4 : 3, args),
                          "running a matmul")))
         return st;
-    return dnnl_check(dnnl_stream_wait(stream), "running a matmul");
+    return vr_dnnl_check(dnnl_stream_wait(stream), "running a matmul");
 }
 #else
 int vr_linear_have_onednn(void) { return 0; }
