@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "flash.h"
 #include "gemm.h"
 #include "kernels.h"
 #include "pool.h"
@@ -13,6 +14,7 @@
 struct vr_attention {
     vr_gemm_backend be;
     size_t H, T, hd;
+    int fused; /* flash.c's kernel, whatever the back end */
 #ifdef VR_HAVE_ONEDNN
     dnnl_engine_t engine; /* shared (onednn.h), not owned */
     dnnl_stream_t stream;
@@ -21,10 +23,53 @@ struct vr_attention {
 #endif
 };
 
-size_t vr_attention_scratch(size_t H, size_t T, int threads)
+size_t vr_attention_scratch(const vr_attention *a, int threads)
 {
     size_t n = (size_t)(threads > 0 ? threads : 1);
-    return (H > n ? H : n) * T * T; /* oneDNN: one image's H heads; pool: one per thread */
+    if (!a || !a->H)
+        return 1;
+    if (a->fused)
+        return n * vr_flash_scratch(a->T, a->hd);
+    return (a->H > n ? a->H : n) * a->T * a->T; /* oneDNN: an image's heads; pool: one per thread */
+}
+
+typedef struct {
+    const vr_attention *a;
+    const float *qkv;
+    float *out, *scratch;
+    size_t chunks; /* query-row ranges per head */
+} fused_job;
+
+/* Units [begin, end), numbered (b * H + h) * chunks + c: query rows of
+ * chunk c of head h of image b. A worker's units are consecutive, so it
+ * packs a head's keys and values once for all the chunks it has of it. */
+static void fused_range(void *ctx, size_t begin, size_t end, int worker)
+{
+    const fused_job *j = ctx;
+    size_t T = j->a->T, hd = j->a->hd, H = j->a->H, Hd = H * hd, ld = 3 * Hd;
+    float *scratch = j->scratch + (size_t)worker * vr_flash_scratch(T, hd);
+    float scale = (float)(1.0 / sqrt((double)hd));
+    size_t packed = (size_t)-1;
+    for (size_t u = begin; u < end; u++) {
+        size_t bh = u / j->chunks, c = u % j->chunks, b = bh / H, h = bh % H;
+        const float *q = j->qkv + b * T * ld + h * hd;
+        if (bh != packed) {
+            vr_flash_pack(scratch, q + Hd, q + 2 * Hd, ld, T, hd);
+            packed = bh;
+        }
+        vr_flash_rows(scratch, q, ld, j->out + b * T * Hd + h * hd, Hd, T, hd, scale,
+                      T * c / j->chunks, T * (c + 1) / j->chunks);
+    }
+}
+
+static void fused(const vr_attention *a, const float *qkv, float *out, size_t B, float *scratch)
+{
+    /* enough units for every thread to get several; chunks of >= 12 rows */
+    size_t units = 4 * (size_t)vr_pool_threads(), chunks = 1;
+    while (B * a->H * chunks < units && a->T / (chunks + 1) >= 12)
+        chunks++;
+    fused_job j = {a, qkv, out, scratch, chunks};
+    vr_pool_run(B * a->H * chunks, 1, fused_range, &j);
 }
 
 typedef struct {
@@ -172,9 +217,10 @@ vr_status vr_attention_create(vr_attention **out, vr_gemm_backend be, size_t H, 
     a->H = H;
     a->T = T;
     a->hd = hd;
+    a->fused = vr_flash_usable(hd);
 #ifdef VR_HAVE_ONEDNN
     vr_status st;
-    if (be == VR_GEMM_ONEDNN && H > 0 && (st = build(a))) {
+    if (be == VR_GEMM_ONEDNN && H > 0 && !a->fused && (st = build(a))) {
         vr_attention_free(a);
         return st;
     }
@@ -183,11 +229,22 @@ vr_status vr_attention_create(vr_attention **out, vr_gemm_backend be, size_t H, 
     return VR_OK;
 }
 
+const char *vr_attention_kind(const vr_attention *a)
+{
+    return a->fused                  ? "fused (AVX-512)"
+           : a->be == VR_GEMM_ONEDNN ? "oneDNN matmuls and softmax"
+                                     : "pool threads with one-thread sgemm";
+}
+
 vr_status vr_attention_run(vr_attention *a, const float *qkv, float *out, size_t B,
                            float *scores)
 {
     if (a->H == 0)
         return VR_OK;
+    if (a->fused) {
+        fused(a, qkv, out, B, scores);
+        return VR_OK;
+    }
 #ifdef VR_HAVE_ONEDNN
     if (a->be == VR_GEMM_ONEDNN)
         return onednn(a, qkv, out, B, scores);

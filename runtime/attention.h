@@ -5,7 +5,9 @@
  * (B*T, H*hd), the heads' outputs side by side. scores holds
  * vr_attention_scratch floats.
  *
- * On oneDNN one batched matmul computes an image's H score matrices, oneDNN's
+ * With AVX-512 (vr_flash_usable) the (image, head, query rows) units spread
+ * over the pool, each fused by flash.c: no scores matrix, whatever the GEMM
+ * back end. Otherwise, on oneDNN one batched matmul computes an image's H score matrices, oneDNN's
  * softmax normalises them in place and a second batched matmul applies them
  * to the values; on OpenBLAS the (image, head) pairs spread over vitrun's pool,
  * each with one-thread sgemm and vitrun's softmax. float32 throughout.
@@ -22,10 +24,13 @@ typedef struct vr_attention vr_attention;
 
 vr_status vr_attention_create(vr_attention **out, vr_gemm_backend be, size_t H, size_t T,
                               size_t hd);
-/* Floats of scratch vr_attention_run needs for `threads` pool threads. */
-size_t vr_attention_scratch(size_t H, size_t T, int threads);
+/* Floats of scratch vr_attention_run needs for `threads` pool threads (1
+ * for a NULL record: a shard without layers). */
+size_t vr_attention_scratch(const vr_attention *a, int threads);
 vr_status vr_attention_run(vr_attention *a, const float *qkv, float *out, size_t B,
                            float *scores);
 void vr_attention_free(vr_attention *a);
+/* Which of the three implementations runs, in words. */
+const char *vr_attention_kind(const vr_attention *a);
 
 #endif

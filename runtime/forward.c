@@ -22,8 +22,8 @@ vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch)
     struct { float **p; size_t a, b; const char *what; } bufs[] = {
         {&s->xn, rows, c->hidden, "normalised activations"},
         {&s->qkv, rows, 3 * Hd, "queries, keys and values"},
-        {&s->scores, vr_attention_scratch(vr_shard_heads(&w->shard), c->tokens,
-                                          vr_pool_threads()), 1, "attention scores"},
+        {&s->scores, vr_attention_scratch(w->attention, vr_pool_threads()), 1,
+         "attention scratch"},
         {&s->attn, rows, Hd ? Hd : 1, "attention output"},
         {&s->partial, w->fused_residual ? 1 : rows, c->hidden, "partial sums"},
         {&s->mlp, rows, Ml ? Ml : 1, "MLP activations"},

@@ -2,29 +2,56 @@
 #include "kernels.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-void vr_layernorm(float *out, size_t ld_out, const float *x, size_t ld_x,
-                  const float *w, const float *b, size_t n, size_t D, double eps)
+static const char *const level_names[] = {"scalar", "avx2", "avx512"};
+
+/* What the CPU has, lowered by VITRUN_MAX_ISA (scalar, avx2, avx512) so that
+ * every path can be tested on one machine. Read once. */
+int vr_kernel_level(void)
 {
-    for (size_t i = 0; i < n; i++) {
-        const float *xi = x + i * ld_x;
-        float *oi = out + i * ld_out;
-        /* Two passes in double: the variance of activations with a large
-         * mean loses digits in float with the one-pass formula. */
-        double mean = 0.0, var = 0.0;
-        for (size_t j = 0; j < D; j++)
-            mean += xi[j];
-        mean /= (double)D;
-        for (size_t j = 0; j < D; j++) {
-            double d = xi[j] - mean;
-            var += d * d;
-        }
-        var /= (double)D;
-        double rstd = 1.0 / sqrt(var + eps);
-        for (size_t j = 0; j < D; j++)
-            oi[j] = (float)((xi[j] - mean) * rstd) * w[j] + b[j];
+    static int level = -1;
+    if (level >= 0)
+        return level;
+    int have = 0;
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(VR_NO_MVEC)
+    __builtin_cpu_init();
+    have = __builtin_cpu_supports("avx512f") ? 2
+           : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1
+                                                                            : 0;
+#endif
+    int cap = vr_kernel_level_parse(getenv("VITRUN_MAX_ISA"));
+    level = cap >= 0 && cap < have ? cap : have;
+    return level;
+}
+
+int vr_kernel_level_parse(const char *name)
+{
+    for (int i = 0; name && i < 3; i++)
+        if (!strcmp(name, level_names[i]))
+            return i;
+    return -1;
+}
+
+const char *vr_kernel_level_name(void) { return level_names[vr_kernel_level()]; }
+
+/* One row in double, two passes: the variance of activations with a large
+ * mean loses digits in float with the one-pass formula. */
+static void layernorm_row(float *o, const float *x, const float *w, const float *b, size_t D,
+                          double eps)
+{
+    double mean = 0.0, var = 0.0;
+    for (size_t j = 0; j < D; j++)
+        mean += x[j];
+    mean /= (double)D;
+    for (size_t j = 0; j < D; j++) {
+        double d = x[j] - mean;
+        var += d * d;
     }
+    double rstd = 1.0 / sqrt(var / (double)D + eps);
+    for (size_t j = 0; j < D; j++)
+        o[j] = (float)((x[j] - mean) * rstd) * w[j] + b[j];
 }
 
 void vr_add_bias(float *x, const float *bias, size_t n, size_t D)
@@ -108,16 +135,93 @@ __attribute__((target("avx2"))) static void exp8(float *x, size_t n, float sub)
     }
 }
 
-/* 2: AVX-512, 1: AVX2, 0: scalar. */
-static int vector_width(void)
+/* layernorm_row with the same passes in double, 8 (AVX-512) or 4 (AVX2)
+ * lanes at a time; only the order of the additions differs. */
+__attribute__((target("avx512f"))) static void layernorm_row16(float *o, const float *x,
+                                                               const float *w, const float *b,
+                                                               size_t D, double eps)
 {
-    static int w = -1;
-    if (w < 0) {
-        __builtin_cpu_init();
-        w = __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
+    size_t V = D / 8 * 8, j;
+    __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+    for (j = 0; j + 16 <= V; j += 16) {
+        s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm256_loadu_ps(x + j)));
+        s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm256_loadu_ps(x + j + 8)));
     }
-    return w;
+    for (; j < V; j += 8)
+        s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm256_loadu_ps(x + j)));
+    double mean = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+    for (j = V; j < D; j++)
+        mean += x[j];
+    mean /= (double)D;
+    const __m512d m = _mm512_set1_pd(mean);
+    s0 = s1 = _mm512_setzero_pd();
+    for (j = 0; j + 16 <= V; j += 16) {
+        __m512d d0 = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + j)), m);
+        __m512d d1 = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + j + 8)), m);
+        s0 = _mm512_fmadd_pd(d0, d0, s0);
+        s1 = _mm512_fmadd_pd(d1, d1, s1);
+    }
+    for (; j < V; j += 8) {
+        __m512d d0 = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + j)), m);
+        s0 = _mm512_fmadd_pd(d0, d0, s0);
+    }
+    double var = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+    for (j = V; j < D; j++)
+        var += (x[j] - mean) * (x[j] - mean);
+    double rstd = 1.0 / sqrt(var / (double)D + eps);
+    const __m512d r = _mm512_set1_pd(rstd);
+    for (j = 0; j < V; j += 8) {
+        __m256 y = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + j)), m), r));
+        _mm256_storeu_ps(o + j, _mm256_add_ps(_mm256_mul_ps(y, _mm256_loadu_ps(w + j)),
+                                              _mm256_loadu_ps(b + j)));
+    }
+    for (j = V; j < D; j++)
+        o[j] = (float)((x[j] - mean) * rstd) * w[j] + b[j];
 }
+
+__attribute__((target("avx2"))) static double hsum4(__m256d v)
+{
+    __m128d h = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+}
+
+__attribute__((target("avx2,fma"))) static void layernorm_row8(float *o, const float *x,
+                                                               const float *w, const float *b,
+                                                               size_t D, double eps)
+{
+    size_t V = D / 8 * 8, j;
+    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    for (j = 0; j < V; j += 8) {
+        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm_loadu_ps(x + j)));
+        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm_loadu_ps(x + j + 4)));
+    }
+    double mean = hsum4(_mm256_add_pd(s0, s1));
+    for (j = V; j < D; j++)
+        mean += x[j];
+    mean /= (double)D;
+    const __m256d m = _mm256_set1_pd(mean);
+    s0 = s1 = _mm256_setzero_pd();
+    for (j = 0; j < V; j += 8) {
+        __m256d d0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + j)), m);
+        __m256d d1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + j + 4)), m);
+        s0 = _mm256_fmadd_pd(d0, d0, s0);
+        s1 = _mm256_fmadd_pd(d1, d1, s1);
+    }
+    double var = hsum4(_mm256_add_pd(s0, s1));
+    for (j = V; j < D; j++)
+        var += (x[j] - mean) * (x[j] - mean);
+    double rstd = 1.0 / sqrt(var / (double)D + eps);
+    const __m256d r = _mm256_set1_pd(rstd);
+    for (j = 0; j < V; j += 4) {
+        __m128 y = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + j)), m), r));
+        _mm_storeu_ps(o + j, _mm_add_ps(_mm_mul_ps(y, _mm_loadu_ps(w + j)), _mm_loadu_ps(b + j)));
+    }
+    for (j = V; j < D; j++)
+        o[j] = (float)((x[j] - mean) * rstd) * w[j] + b[j];
+}
+
+/* 2: AVX-512, 1: AVX2, 0: scalar. */
+static int vector_width(void) { return vr_kernel_level(); }
 #endif
 
 void vr_gelu(float *x, size_t n)
@@ -131,6 +235,18 @@ void vr_gelu(float *x, size_t n)
 #endif
     for (size_t i = 0; i < n; i++)
         x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
+}
+
+void vr_layernorm(float *out, size_t ld_out, const float *x, size_t ld_x,
+                  const float *w, const float *b, size_t n, size_t D, double eps)
+{
+    void (*row)(float *, const float *, const float *, const float *, size_t, double) =
+        layernorm_row;
+#ifdef VR_HAVE_MVEC
+    row = vector_width() == 2 ? layernorm_row16 : vector_width() == 1 ? layernorm_row8 : row;
+#endif
+    for (size_t i = 0; i < n; i++)
+        row(out + i * ld_out, x + i * ld_x, w, b, D, eps);
 }
 
 /* x (n) = exp(x - sub) */

@@ -6,6 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The instruction set vitrun's own kernels use: 2 AVX-512, 1 AVX2 + FMA,
+ * 0 plain C. The CPU's best, or lower if the environment variable
+ * VITRUN_MAX_ISA says scalar or avx2. vr_kernel_level_name gives the word. */
+int vr_kernel_level(void);
+const char *vr_kernel_level_name(void);
+/* The level a VITRUN_MAX_ISA word names, -1 for anything else. */
+int vr_kernel_level_parse(const char *name);
+
 /* out (n, D) = LayerNorm(x (n, D)) * w + b; rows may be strided by ld_x/ld_out. */
 void vr_layernorm(float *out, size_t ld_out, const float *x, size_t ld_x,
                   const float *w, const float *b, size_t n, size_t D, double eps);

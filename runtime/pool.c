@@ -1,10 +1,54 @@
-/* pool.c - a fixed set of worker threads for data-parallel loops. */
+/* pool.c - a fixed set of worker threads for data-parallel loops: OpenMP's
+ * team when vitrun is built with OpenMP (for oneDNN), else its own pthreads. */
 #include "pool.h"
 
 #include <pthread.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #define VR_POOL_MAX 64
 
+static void range(size_t n, int parts, int i, size_t *b, size_t *e)
+{
+    *b = n * (size_t)i / (size_t)parts;
+    *e = n * (size_t)(i + 1) / (size_t)parts;
+}
+
+#ifdef _OPENMP
+/* oneDNN runs on OpenMP's team: vitrun's loops run on the same threads, so
+ * nothing is handed over between two sets of threads between the steps of
+ * a layer. Waiting threads spin GOMP_SPINCOUNT times, then sleep. */
+static int pool_threads = 1;
+
+int vr_pool_start(int threads)
+{
+    pool_threads = threads < 1 ? 1 : threads > VR_POOL_MAX ? VR_POOL_MAX : threads;
+    return pool_threads;
+}
+
+void vr_pool_stop(void) { pool_threads = 1; }
+
+int vr_pool_threads(void) { return pool_threads; }
+
+void vr_pool_run(size_t n, size_t grain, vr_task_fn fn, void *ctx)
+{
+    if (pool_threads <= 1 || n < 2 * (grain ? grain : 1)) {
+        if (n)
+            fn(ctx, 0, n, 0);
+        return;
+    }
+#pragma omp parallel num_threads(pool_threads)
+    {
+        size_t b, e;
+        int me = omp_get_thread_num();
+        range(n, omp_get_num_threads(), me, &b, &e);
+        if (b < e)
+            fn(ctx, b, e, me);
+    }
+}
+
+#else
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t go, done;
@@ -17,13 +61,6 @@ static struct {
     void *ctx;
     size_t n;
 } P = {.mu = PTHREAD_MUTEX_INITIALIZER, .go = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
-
-static void range(size_t n, int parts, int i, size_t *b, size_t *e)
-{
-    *b = n * (size_t)i / (size_t)parts;
-    *e = n * (size_t)(i + 1) / (size_t)parts;
-}
-
 static void *worker(void *arg)
 {
     int me = (int)(size_t)arg;
@@ -105,3 +142,4 @@ void vr_pool_run(size_t n, size_t grain, vr_task_fn fn, void *ctx)
         pthread_cond_wait(&P.done, &P.mu);
     pthread_mutex_unlock(&P.mu);
 }
+#endif

@@ -1,12 +1,17 @@
-/* pool.h - the threads that run vitrun's own loops (attention, GELU,
- * LayerNorm, element-wise work) beside OpenBLAS's.
+/* pool.h - the threads that run vitrun's own loops (attention, LayerNorm,
+ * element-wise work) beside the GEMMs'.
  *
  * vr_pool_run splits [0, n) into one contiguous range per thread, the same
  * split for the same n and thread count, and returns when every range is
  * done. Every element is computed by the same code whichever thread takes
- * it, so results do not depend on the thread count. Threads that have no
- * work sleep on a condition variable: they never spin against BLAS threads
- * or other ranks on the same cores. */
+ * it, so results do not depend on the thread count.
+ *
+ * Built with OpenMP (with oneDNN), the pool is OpenMP's team, the threads
+ * oneDNN runs on: a layer's steps pass from GEMM to LayerNorm to attention
+ * without waking another set of threads. Idle team threads spin
+ * GOMP_SPINCOUNT times (1000, set by vitrun) and then sleep. Without
+ * OpenMP the pool has its own threads, which sleep on a condition variable
+ * when idle and never spin against OpenBLAS's threads or other ranks. */
 #ifndef VR_POOL_H
 #define VR_POOL_H
 

@@ -14,7 +14,9 @@
 #include "cli.h"
 #include "comm.h"
 #include "engine.h"
+#include "flash.h"
 #include "gemm.h"
+#include "kernels.h"
 #include "linear.h"
 #include "pool.h"
 #include "report.h"
@@ -114,6 +116,10 @@ static void print_version(void)
            !vr_linear_have_onednn() ? "no (needs oneDNN)"
            : vr_linear_cpu_bf16()   ? "yes (AVX512_BF16)"
                                     : "no (CPU without AVX512_BF16: fp32 instead)");
+    const char *isa = getenv("VITRUN_MAX_ISA");
+    printf("Kernels: %s (VITRUN_MAX_ISA: %s); attention: %s\n", vr_kernel_level_name(),
+           isa ? isa : "unset", vr_flash_usable(64) ? "fused AVX-512 for head sizes that are multiples of 16"
+                                                      : "on the GEMM back end");
 }
 
 int main(int argc, char **argv)
@@ -139,6 +145,13 @@ int main(int argc, char **argv)
             print_version();
         return finish(rank, VR_OK);
     }
+    const char *isa = getenv("VITRUN_MAX_ISA");
+    if (isa && vr_kernel_level_parse(isa) < 0)
+        st = vr_fail(VR_ERR_USAGE, "VITRUN_MAX_ISA is '%s'; expected scalar, avx2 or avx512 (a "
+                     "cap on the instructions of vitrun's own kernels); unset it to use the "
+                     "CPU's best", isa);
+    if ((st = vr_comm_agree(st)))
+        return finish(rank, st);
     char why[256];
     if ((st = vr_linear_choose(&o.gemm, &o.precision, why, sizeof why)))
         return finish(rank, st);

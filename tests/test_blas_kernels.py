@@ -71,6 +71,15 @@ def main():
     mine = version_line(a.vitrun, dict(base, OMP_WAIT_POLICY="active"), "GOMP_SPINCOUNT")
     c.check("a user's OMP_WAIT_POLICY leaves GOMP_SPINCOUNT alone", mine.startswith("unset"),
             mine)
+    # vitrun's own kernels: the CPU's best unless VITRUN_MAX_ISA caps them
+    kern = version_line(a.vitrun, dict(base, VITRUN_MAX_ISA="avx2"), "Kernels")
+    c.check("VITRUN_MAX_ISA=avx2 caps the kernels", kern.startswith("avx2 (VITRUN_MAX_ISA: avx2)"),
+            kern)
+    bad = run([a.vitrun, "--synthetic", "1", "--model", "none.h5", "--output", "none.csv"],
+              env=dict(base, VITRUN_MAX_ISA="sse4"), check=False)
+    c.check("an unknown VITRUN_MAX_ISA is refused, naming the choices",
+            bad.returncode == 2 and "VITRUN_MAX_ISA is 'sse4'; expected scalar, avx2 or avx512"
+            in bad.stderr, f"exit {bad.returncode}: {bad.stderr.strip()}")
     with tempfile.TemporaryDirectory() as tmp:
         model = os.path.join(tmp, "m.h5")
         run([PYTHON, os.path.join(a.scripts, "make_model.py"), "--image-size", "32",

@@ -3,7 +3,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "../runtime/attention.h"
 #include "../runtime/gemm.h"
 #include "../runtime/kernels.h"
 #include "../runtime/pool.h"
@@ -55,12 +57,15 @@ static void test_gemm(void)
 
 static void test_layernorm(void)
 {
-    size_t n = 9, D = 193;
-    float x[9 * 193], w[193], b[193], out[9 * 193];
+    /* widths around the vector lengths, and ViT-B's */
+    const size_t widths[] = {1, 7, 8, 15, 16, 17, 193, 768};
+    double worst = 0;
+    for (size_t t = 0; t < sizeof widths / sizeof widths[0]; t++) {
+    size_t n = 9, D = widths[t];
+    float x[9 * 768], w[768], b[768], out[9 * 768];
     for (size_t i = 0; i < n * D; i++) x[i] = 100.0f + 3.0f * frand(); /* large mean */
     for (size_t j = 0; j < D; j++) { w[j] = frand(); b[j] = frand(); }
     vr_layernorm(out, D, x, D, w, b, n, D, 1e-6);
-    double worst = 0;
     for (size_t i = 0; i < n; i++) {
         long double mean = 0, var = 0;
         for (size_t j = 0; j < D; j++) mean += x[i * D + j];
@@ -73,7 +78,66 @@ static void test_layernorm(void)
             worst = d > worst ? d : worst;
         }
     }
-    check("layernorm vs long double", worst, 2e-6);
+    }
+    check("layernorm vs long double, widths 1-768", worst, 2e-6);
+}
+
+/* vr_attention_run on random queries, keys and values against softmax(Q K^T
+ * / sqrt(hd)) V in double, straight from the definition. */
+static void test_attention(void)
+{
+    const size_t shapes[][4] = {/* B, H, T, hd */
+                                {2, 3, 197, 64}, {1, 2, 17, 16}, {3, 1, 50, 80},
+                                {1, 4, 5, 32},   {2, 2, 1, 64},  {1, 3, 33, 24}};
+    double worst = 0;
+    char kinds[200] = "";
+    vr_pool_start(2);
+    for (int be = VR_GEMM_OPENBLAS; be <= VR_GEMM_ONEDNN; be++)
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        if (be == VR_GEMM_ONEDNN && !vr_linear_have_onednn())
+            break;
+        size_t B = shapes[s][0], H = shapes[s][1], T = shapes[s][2], hd = shapes[s][3];
+        size_t Hd = H * hd, ld = 3 * Hd;
+        vr_attention *a;
+        if (vr_attention_create(&a, (vr_gemm_backend)be, H, T, hd)) {
+            check("attention: create", 1, 0);
+            continue;
+        }
+        if (s == 0)
+            snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "%s%s",
+                     kinds[0] ? ", " : "", vr_attention_kind(a));
+        float *qkv = malloc(B * T * ld * 4), *out = malloc(B * T * Hd * 4);
+        float *scratch = malloc(vr_attention_scratch(a, vr_pool_threads()) * 4);
+        double *p = malloc(T * sizeof *p);
+        for (size_t i = 0; i < B * T * ld; i++) qkv[i] = 3.0f * frand();
+        vr_attention_run(a, qkv, out, B, scratch);
+        for (size_t b = 0; b < B; b++)
+            for (size_t h = 0; h < H; h++)
+                for (size_t i = 0; i < T; i++) {
+                    const float *q = qkv + (b * T + i) * ld + h * hd;
+                    double m = -INFINITY, sum = 0;
+                    for (size_t j = 0; j < T; j++) {
+                        const float *k = qkv + (b * T + j) * ld + Hd + h * hd;
+                        double d = 0;
+                        for (size_t c = 0; c < hd; c++) d += (double)q[c] * k[c];
+                        p[j] = d / sqrt((double)hd);
+                        m = p[j] > m ? p[j] : m;
+                    }
+                    for (size_t j = 0; j < T; j++) sum += p[j] = exp(p[j] - m);
+                    for (size_t c = 0; c < hd; c++) {
+                        double o = 0;
+                        for (size_t j = 0; j < T; j++)
+                            o += p[j] / sum * qkv[(b * T + j) * ld + 2 * Hd + h * hd + c];
+                        double d = fabs(out[(b * T + i) * Hd + h * hd + c] - o);
+                        worst = d > worst ? d : worst;
+                    }
+                }
+        free(qkv); free(out); free(scratch); free(p);
+        vr_attention_free(a);
+    }
+    vr_pool_stop();
+    printf("(attention: %s)\n", kinds);
+    check("attention vs double, 6 shapes", worst, 2e-5);
 }
 
 static void test_softmax_gelu(void)
@@ -182,7 +246,9 @@ static void test_im2col_topk(void)
 
 int main(void)
 {
+    printf("kernels: %s\n", vr_kernel_level_name());
     test_gemm();
+    test_attention();
     test_layernorm();
     test_softmax_gelu();
     test_im2col_topk();

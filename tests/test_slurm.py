@@ -22,9 +22,9 @@ host) and stops every daemon by PID at the end, whatever happened. Then:
 
 Each output is compared dataset by dataset with a single-process vitrun run
 of the same model and input: path, ok, error and topk_index exactly (top-k
-swaps only between near-tied logits), logits within 1e-6 relative and
-probabilities within what that moves a softmax (tensor parallelism sums in
-another order); stopped and resumed jobs must be bit-identical to the
+swaps only between near-tied logits), logits within 1e-5 relative (tensor
+parallelism sums proj and fc2 in another order: 0.8e-6 to 1.1e-6 seen on
+the default model) and probabilities within what that moves a softmax; stopped and resumed jobs must be bit-identical to the
 uninterrupted job of the same layout (test 1). The accuracy line of --labels
 must match the single process's.
 """
@@ -263,7 +263,7 @@ def read_h5(path):
 def compare(c, what, got, ref, exact=False, path_map=None):
     """Dataset by dataset; path_map turns the reference's row names into got's.
 
-    Not exact: logits within 1e-6 relative; probabilities within 2 max|dlogit|
+    Not exact: logits within 1e-5 relative; probabilities within 2 max|dlogit|
     (+1e-7 for float32), the most a softmax moves when its inputs move that much."""
     if sorted(got) != sorted(ref):
         return c.check(f"{what}: datasets", False, f"{sorted(got)} vs {sorted(ref)}")
@@ -280,7 +280,7 @@ def compare(c, what, got, ref, exact=False, path_map=None):
         elif exact:
             bad.append(f"{k} differs")
         elif k == "logits":
-            if rel_diff(g, r) > 1e-6:
+            if rel_diff(g, r) > 1e-5:
                 bad.append(f"logits {rel_diff(g, r):.2e} relative")
         elif k == "topk_prob":
             dp = float(np.abs(g.astype(np.float64) - r).max())
