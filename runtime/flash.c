@@ -171,14 +171,14 @@ __attribute__((target("avx512f"))) void vr_flash_pack(float *scratch, const floa
             _mm512_storeu_ps(Vp + j * hd + d, _mm512_loadu_ps(v + j * ld + d));
 }
 
-__attribute__((target("avx512f"))) void vr_flash_rows(const float *scratch, const float *q,
+__attribute__((target("avx512f"))) void vr_flash_rows(float *scratch, const float *q,
                                                       size_t ld, float *out, size_t ldo,
                                                       size_t T, size_t hd, float scale,
                                                       size_t q0, size_t q1)
 {
     size_t Tp = vr_flash_pad(T);
     const float *Kt = scratch, *Vp = scratch + hd * Tp;
-    float *S = (float *)scratch + hd * Tp + T * hd;
+    float *S = scratch + hd * Tp + T * hd;
     for (size_t i = q0; i < q1; i += ROWS) {
         size_t n = q1 - i < ROWS ? q1 - i : ROWS;
         const float *A[ROWS], *P[ROWS];
@@ -202,7 +202,7 @@ void vr_flash_pack(float *scratch, const float *k, const float *v, size_t ld, si
                    size_t hd)
 {
 }
-void vr_flash_rows(const float *scratch, const float *q, size_t ld, float *out, size_t ldo,
+void vr_flash_rows(float *scratch, const float *q, size_t ld, float *out, size_t ldo,
                    size_t T, size_t hd, float scale, size_t q0, size_t q1)
 {
 }

@@ -22,7 +22,7 @@ size_t vr_flash_pad(size_t T);
 size_t vr_flash_scratch(size_t T, size_t hd);
 void vr_flash_pack(float *scratch, const float *k, const float *v, size_t ld, size_t T,
                    size_t hd);
-void vr_flash_rows(const float *scratch, const float *q, size_t ld, float *out, size_t ldo,
+void vr_flash_rows(float *scratch, const float *q, size_t ld, float *out, size_t ldo,
                    size_t T, size_t hd, float scale, size_t q0, size_t q1);
 
 #endif
