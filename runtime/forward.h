@@ -21,7 +21,7 @@ typedef struct {
     size_t max_batch;
     float *xn;      /* (B*T, D) LayerNorm output feeding attention or MLP */
     float *qkv;     /* (B*T, 3*Hl*hd) this shard's queries, keys, values */
-    float *scores;  /* attention weights: vr_attention_scratch floats */
+    float *scores;  /* attention scratch: vr_attention_scratch floats */
     float *attn;    /* (B*T, Hl*hd) this shard's head outputs, concatenated */
     float *partial; /* (B*T, D) output of a row-parallel GEMM before the sum (tp > 1 only) */
     float *mlp;     /* (B*T, Ml) this shard's MLP hidden columns */

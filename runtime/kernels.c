@@ -37,21 +37,37 @@ int vr_kernel_level_parse(const char *name)
 const char *vr_kernel_level_name(void) { return level_names[vr_kernel_level()]; }
 
 /* One row in double, two passes: the variance of activations with a large
- * mean loses digits in float with the one-pass formula. */
+ * mean loses digits in float with the one-pass formula. The vector versions
+ * below do columns [0, j) and leave the rest to these three. */
+static double sum_from(const float *x, size_t j, size_t D)
+{
+    double s = 0.0;
+    for (; j < D; j++)
+        s += x[j];
+    return s;
+}
+
+static double squares_from(const float *x, size_t j, size_t D, double mean)
+{
+    double s = 0.0;
+    for (; j < D; j++)
+        s += (x[j] - mean) * (x[j] - mean);
+    return s;
+}
+
+static void scale_from(float *o, const float *x, const float *w, const float *b, size_t j,
+                       size_t D, double mean, double rstd)
+{
+    for (; j < D; j++)
+        o[j] = (float)((x[j] - mean) * rstd) * w[j] + b[j];
+}
+
 static void layernorm_row(float *o, const float *x, const float *w, const float *b, size_t D,
                           double eps)
 {
-    double mean = 0.0, var = 0.0;
-    for (size_t j = 0; j < D; j++)
-        mean += x[j];
-    mean /= (double)D;
-    for (size_t j = 0; j < D; j++) {
-        double d = x[j] - mean;
-        var += d * d;
-    }
-    double rstd = 1.0 / sqrt(var / (double)D + eps);
-    for (size_t j = 0; j < D; j++)
-        o[j] = (float)((x[j] - mean) * rstd) * w[j] + b[j];
+    double mean = sum_from(x, 0, D) / (double)D;
+    double rstd = 1.0 / sqrt(squares_from(x, 0, D, mean) / (double)D + eps);
+    scale_from(o, x, w, b, 0, D, mean, rstd);
 }
 
 void vr_add_bias(float *x, const float *bias, size_t n, size_t D)
@@ -136,47 +152,33 @@ __attribute__((target("avx2"))) static void exp8(float *x, size_t n, float sub)
 }
 
 /* layernorm_row with the same passes in double, 8 (AVX-512) or 4 (AVX2)
- * lanes at a time; only the order of the additions differs. */
+ * lanes at a time over whole vectors of columns; only the order of the
+ * additions differs. */
 __attribute__((target("avx512f"))) static void layernorm_row16(float *o, const float *x,
                                                                const float *w, const float *b,
                                                                size_t D, double eps)
 {
     size_t V = D / 8 * 8, j;
-    __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
-    for (j = 0; j + 16 <= V; j += 16) {
-        s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm256_loadu_ps(x + j)));
-        s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm256_loadu_ps(x + j + 8)));
-    }
-    for (; j < V; j += 8)
-        s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm256_loadu_ps(x + j)));
-    double mean = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
-    for (j = V; j < D; j++)
-        mean += x[j];
-    mean /= (double)D;
+    __m512d s = _mm512_setzero_pd();
+    for (j = 0; j < V; j += 8)
+        s = _mm512_add_pd(s, _mm512_cvtps_pd(_mm256_loadu_ps(x + j)));
+    double mean = (_mm512_reduce_add_pd(s) + sum_from(x, V, D)) / (double)D;
     const __m512d m = _mm512_set1_pd(mean);
-    s0 = s1 = _mm512_setzero_pd();
-    for (j = 0; j + 16 <= V; j += 16) {
-        __m512d d0 = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + j)), m);
-        __m512d d1 = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + j + 8)), m);
-        s0 = _mm512_fmadd_pd(d0, d0, s0);
-        s1 = _mm512_fmadd_pd(d1, d1, s1);
+    s = _mm512_setzero_pd();
+    for (j = 0; j < V; j += 8) {
+        __m512d d = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + j)), m);
+        s = _mm512_fmadd_pd(d, d, s);
     }
-    for (; j < V; j += 8) {
-        __m512d d0 = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + j)), m);
-        s0 = _mm512_fmadd_pd(d0, d0, s0);
-    }
-    double var = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
-    for (j = V; j < D; j++)
-        var += (x[j] - mean) * (x[j] - mean);
+    double var = _mm512_reduce_add_pd(s) + squares_from(x, V, D, mean);
     double rstd = 1.0 / sqrt(var / (double)D + eps);
     const __m512d r = _mm512_set1_pd(rstd);
     for (j = 0; j < V; j += 8) {
-        __m256 y = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + j)), m), r));
+        __m512d d = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + j)), m);
+        __m256 y = _mm512_cvtpd_ps(_mm512_mul_pd(d, r));
         _mm256_storeu_ps(o + j, _mm256_add_ps(_mm256_mul_ps(y, _mm256_loadu_ps(w + j)),
                                               _mm256_loadu_ps(b + j)));
     }
-    for (j = V; j < D; j++)
-        o[j] = (float)((x[j] - mean) * rstd) * w[j] + b[j];
+    scale_from(o, x, w, b, V, D, mean, rstd);
 }
 
 __attribute__((target("avx2"))) static double hsum4(__m256d v)
@@ -189,35 +191,26 @@ __attribute__((target("avx2,fma"))) static void layernorm_row8(float *o, const f
                                                                const float *w, const float *b,
                                                                size_t D, double eps)
 {
-    size_t V = D / 8 * 8, j;
-    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
-    for (j = 0; j < V; j += 8) {
-        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm_loadu_ps(x + j)));
-        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm_loadu_ps(x + j + 4)));
-    }
-    double mean = hsum4(_mm256_add_pd(s0, s1));
-    for (j = V; j < D; j++)
-        mean += x[j];
-    mean /= (double)D;
+    size_t V = D / 4 * 4, j;
+    __m256d s = _mm256_setzero_pd();
+    for (j = 0; j < V; j += 4)
+        s = _mm256_add_pd(s, _mm256_cvtps_pd(_mm_loadu_ps(x + j)));
+    double mean = (hsum4(s) + sum_from(x, V, D)) / (double)D;
     const __m256d m = _mm256_set1_pd(mean);
-    s0 = s1 = _mm256_setzero_pd();
-    for (j = 0; j < V; j += 8) {
-        __m256d d0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + j)), m);
-        __m256d d1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + j + 4)), m);
-        s0 = _mm256_fmadd_pd(d0, d0, s0);
-        s1 = _mm256_fmadd_pd(d1, d1, s1);
+    s = _mm256_setzero_pd();
+    for (j = 0; j < V; j += 4) {
+        __m256d d = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + j)), m);
+        s = _mm256_fmadd_pd(d, d, s);
     }
-    double var = hsum4(_mm256_add_pd(s0, s1));
-    for (j = V; j < D; j++)
-        var += (x[j] - mean) * (x[j] - mean);
+    double var = hsum4(s) + squares_from(x, V, D, mean);
     double rstd = 1.0 / sqrt(var / (double)D + eps);
     const __m256d r = _mm256_set1_pd(rstd);
     for (j = 0; j < V; j += 4) {
-        __m128 y = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + j)), m), r));
+        __m256d d = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + j)), m);
+        __m128 y = _mm256_cvtpd_ps(_mm256_mul_pd(d, r));
         _mm_storeu_ps(o + j, _mm_add_ps(_mm_mul_ps(y, _mm_loadu_ps(w + j)), _mm_loadu_ps(b + j)));
     }
-    for (j = V; j < D; j++)
-        o[j] = (float)((x[j] - mean) * rstd) * w[j] + b[j];
+    scale_from(o, x, w, b, V, D, mean, rstd);
 }
 
 /* 2: AVX-512, 1: AVX2, 0: scalar. */

@@ -21,8 +21,9 @@
  * per-thread scratch buffers. */
 typedef void (*vr_task_fn)(void *ctx, size_t begin, size_t end, int worker);
 
-/* Starts threads - 1 workers (the caller is thread 0); 0 or 1: none. Returns
- * the number of threads in use (fewer when a thread could not be created). */
+/* Sets the pool to `threads` threads, the caller being thread 0 (0 or 1: the
+ * caller alone); without OpenMP it starts threads - 1 workers. Returns the
+ * number of threads in use (fewer when a thread could not be created). */
 int vr_pool_start(int threads);
 void vr_pool_stop(void);
 int vr_pool_threads(void);
