@@ -244,6 +244,10 @@ class Cluster:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        # SIGKILL is delivered, not awaited: give the kernel a moment to end them
+        t = time.time()
+        while self.our_processes() and time.time() - t < 5:
+            time.sleep(0.1)
 
     def dump(self, extra=()):
         """Prints the daemons' logs and the given job logs (after a failure)."""
