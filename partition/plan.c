@@ -16,6 +16,15 @@ static double layer_flops(const vr_config *c, size_t Hl, size_t Ml)
            + 20.0 * T * D;        /* norms, residuals, GELU: small but not zero */
 }
 
+/* What the model's last layer saves: the head reads only the class token,
+ * so after every token's queries, keys and values the layer computes one
+ * query row, proj and the MLP for that token alone (forward.c). */
+static double last_layer_saving(const vr_config *c, size_t Hl, size_t Ml)
+{
+    double T = (double)c->tokens, D = (double)c->hidden, Hd = (double)(Hl * c->head_dim);
+    return (T - 1) * (2.0 * 2 * T * Hd + 2.0 * Hd * D + 2.0 * 2 * D * (double)Ml + 10.0 * D);
+}
+
 static double embed_flops(const vr_config *c)
 {
     return 2.0 * (double)c->patches * (double)c->patch_len * (double)c->hidden +
@@ -27,13 +36,19 @@ static double head_flops(const vr_config *c)
     return 2.0 * (double)c->hidden * (double)c->classes + 10.0 * (double)c->hidden;
 }
 
+/* The head and the last layer's saving: they go together on the last stage. */
+static double tail_flops(const vr_config *c, size_t Hl, size_t Ml)
+{
+    return head_flops(c) - last_layer_saving(c, Hl, Ml);
+}
+
 double vr_shard_flops(const vr_config *c, const vr_shard *s)
 {
     double f = (double)vr_shard_layers(s) * layer_flops(c, vr_shard_heads(s), vr_shard_mlp(s));
     if (s->has_embed)
         f += embed_flops(c);
     if (s->has_head)
-        f += head_flops(c);
+        f += tail_flops(c, vr_shard_heads(s), vr_shard_mlp(s));
     return f;
 }
 
@@ -53,7 +68,7 @@ size_t vr_shard_weight_bytes(const vr_config *c, const vr_shard *s)
 static double stage_cost(const vr_config *c, const size_t *split, int pp, int s, double lf)
 {
     return (double)(split[s + 1] - split[s]) * lf + (s == 0 ? embed_flops(c) : 0.0) +
-           (s == pp - 1 ? head_flops(c) : 0.0);
+           (s == pp - 1 ? tail_flops(c, c->heads, c->mlp_dim) : 0.0);
 }
 
 static double max_cost(const vr_config *c, const size_t *split, int pp, double lf)
@@ -75,7 +90,7 @@ static int fits(const vr_config *c, int pp, double cap, double lf, size_t *split
         split[s] = l;
         double cost = s == 0 ? embed_flops(c) : 0.0;
         if (s == pp - 1) {
-            cost += (double)(L - l) * lf + head_flops(c);
+            cost += (double)(L - l) * lf + tail_flops(c, c->heads, c->mlp_dim);
             l = L;
         } else {
             size_t last = L - (size_t)(pp - 1 - s);
@@ -97,7 +112,7 @@ static vr_status split_layers(vr_plan *p)
     int pp = p->pp;
     size_t L = c->layers;
     double lf = layer_flops(c, c->heads, c->mlp_dim);
-    double E = embed_flops(c), total = E + head_flops(c) + (double)L * lf;
+    double E = embed_flops(c), total = E + tail_flops(c, c->heads, c->mlp_dim) + (double)L * lf;
     /* The smallest max-stage cost the greedy cut achieves (binary search). */
     double lo = 0, hi = total;
     for (int it = 0; it < 200 && hi - lo > 1e-12 * total; it++) {

@@ -28,6 +28,7 @@ size_t vr_attention_scratch(const vr_attention *a, int threads)
     size_t n = (size_t)(threads > 0 ? threads : 1);
     if (!a || !a->H)
         return 1;
+    /* both cover vr_attention_first_row's T floats per thread */
     if (a->fused)
         return n * vr_flash_scratch(a->T, a->hd);
     return (a->H > n ? a->H : n) * a->T * a->T; /* oneDNN: an image's heads; pool: one per thread */
@@ -250,6 +251,66 @@ vr_status vr_attention_run(vr_attention *a, const float *qkv, float *out, size_t
         return onednn(a, qkv, out, B, scores);
 #endif
     pooled(a, qkv, out, B, scores);
+    return VR_OK;
+}
+
+typedef struct {
+    const vr_attention *a;
+    const float *qkv;
+    float *out, *scratch;
+} first_job;
+
+static double dot(const float *a, const float *b, size_t n)
+{
+    double d = 0.0;
+    for (size_t i = 0; i < n; i++)
+        d += (double)a[i] * b[i];
+    return d;
+}
+
+/* Units [begin, end) are (image, head) pairs: one query row against all T
+ * keys in double (a row is a few T*hd multiply-adds: no kernel needed). The
+ * scores are computed twice, for their maximum and then for the weights, so
+ * that only the weights are rounded to float. */
+static void first_range(void *ctx, size_t begin, size_t end, int worker)
+{
+    const first_job *j = ctx;
+    size_t T = j->a->T, hd = j->a->hd, H = j->a->H, Hd = H * hd, ld = 3 * Hd;
+    float *e = j->scratch + (size_t)worker * T;
+    double scale = 1.0 / sqrt((double)hd);
+    for (size_t u = begin; u < end; u++) {
+        size_t b = u / H, h = u % H;
+        const float *q = j->qkv + b * T * ld + h * hd, *k = q + Hd, *v = q + 2 * Hd;
+        double max = -INFINITY, sum = 0.0;
+        for (size_t t = 0; t < T; t++) {
+            double d = dot(q, k + t * ld, hd) * scale;
+            max = d > max ? d : max;
+        }
+        for (size_t t = 0; t < T; t++) {
+            double p = exp(dot(q, k + t * ld, hd) * scale - max);
+            sum += p;
+            e[t] = (float)p;
+        }
+        float *o = j->out + b * Hd + h * hd;
+        for (size_t i0 = 0; i0 < hd; i0 += 16) {
+            size_t w = hd - i0 < 16 ? hd - i0 : 16;
+            double acc[16] = {0};
+            for (size_t t = 0; t < T; t++)
+                for (size_t i = 0; i < w; i++)
+                    acc[i] += (double)e[t] * v[t * ld + i0 + i];
+            for (size_t i = 0; i < w; i++)
+                o[i0 + i] = (float)(acc[i] / sum);
+        }
+    }
+}
+
+vr_status vr_attention_first_row(const vr_attention *a, const float *qkv, float *out, size_t B,
+                                 float *scratch)
+{
+    if (a->H == 0)
+        return VR_OK;
+    first_job j = {a, qkv, out, scratch};
+    vr_pool_run(B * a->H, 4, first_range, &j);
     return VR_OK;
 }
 

@@ -29,6 +29,11 @@ vr_status vr_attention_create(vr_attention **out, vr_gemm_backend be, size_t H, 
 size_t vr_attention_scratch(const vr_attention *a, int threads);
 vr_status vr_attention_run(vr_attention *a, const float *qkv, float *out, size_t B,
                            float *scores);
+/* Only query row 0 (the class token) of each image: out is (B, H*hd), the
+ * class token's head outputs; keys and values are all T rows of qkv. The
+ * model's last block needs no more. Same scratch as vr_attention_run. */
+vr_status vr_attention_first_row(const vr_attention *a, const float *qkv, float *out, size_t B,
+                                 float *scratch);
 void vr_attention_free(vr_attention *a);
 /* Which of the three implementations runs, in words. */
 const char *vr_attention_kind(const vr_attention *a);

@@ -72,6 +72,16 @@ double vr_config_flops_per_image(const vr_config *c)
     return embed + c->layers * layer + 2.0 * D * c->classes;
 }
 
+double vr_config_flops_run(const vr_config *c, int all_tokens)
+{
+    double T = (double)c->tokens, D = (double)c->hidden, M = (double)c->mlp_dim;
+    double full = vr_config_flops_per_image(c);
+    if (all_tokens || c->layers == 0)
+        return full;
+    /* the last block's other T - 1 query rows, proj and MLP rows */
+    return full - (T - 1) * (2.0 * 2 * T * D + 2.0 * D * D + 2.0 * 2 * D * M);
+}
+
 vr_status vr_preprocess_preset(vr_preprocess *p, const char *name, size_t image_size)
 {
     static const double imagenet_mean[3] = {0.485, 0.456, 0.406};

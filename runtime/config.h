@@ -59,7 +59,12 @@ vr_status vr_preprocess_preset(vr_preprocess *p, const char *name, size_t image_
 /* Parameter count of the full model (fits: checked by vr_config_check). */
 size_t vr_config_param_count(const vr_config *c);
 
-/* Multiply-adds of one image's forward pass, for reports. */
+/* Floating-point operations (a multiply-add is two) of one image's forward
+ * pass as the model defines it: every token through every block, as other
+ * engines run it. */
 double vr_config_flops_per_image(const vr_config *c);
+/* What vitrun runs: the last block computes keys and values for every token
+ * but the rest for the class token alone, unless all_tokens (--dump). */
+double vr_config_flops_run(const vr_config *c, int all_tokens);
 
 #endif

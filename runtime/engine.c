@@ -147,6 +147,7 @@ static vr_status allocate(engine *e)
     e->piece = ceil_div(btd, (size_t)e->g->tp);
     if ((st = vr_state_build(&e->st, &e->w, e->B)))
         return st;
+    e->st.all_tokens = o->dump != NULL; /* the dump holds every token of every block */
     for (int i = 0; i < RING; i++) {
         e->x[i] = vr_alloc(e->piece * (size_t)e->g->tp, sizeof(float), "activations");
         e->meta[i] = vr_alloc(vr_batch_meta_bytes(e->B), 1, "batch metadata");

@@ -28,6 +28,7 @@ vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch)
         {&s->partial, w->fused_residual ? 1 : rows, c->hidden, "partial sums"},
         {&s->mlp, rows, Ml ? Ml : 1, "MLP activations"},
         {&s->patches, max_batch * c->patches, w->shard.has_embed ? c->patch_len : 1, "patches"},
+        {&s->cls, max_batch, c->hidden, "class tokens"},
     };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
         size_t n;
@@ -50,6 +51,7 @@ void vr_state_free(vr_run_state *s)
     free(s->partial);
     free(s->mlp);
     free(s->patches);
+    free(s->cls);
     vr_linear_release_scratch();
     memset(s, 0, sizeof *s);
 }
@@ -90,47 +92,94 @@ vr_status vr_forward_embed(vr_run_state *s, const vr_weights *w, const float *pi
         s->t.field += vr_now() - t_;      \
     } while (0)
 
+/* y (rows, D) += A (rows, K) W^T + b: straight into y, or as partial sums
+ * that `reduce` adds up over the ranks sharing the layer first. */
+static vr_status add_linear(vr_run_state *s, const vr_weights *w, vr_linear *lin, size_t rows,
+                            const float *A, float *y, vr_reduce_fn reduce, void *ctx)
+{
+    size_t D = w->cfg.hidden;
+    vr_status st;
+    if (!reduce)
+        return vr_linear_run(lin, rows, A, y, &s->t);
+    if ((st = vr_linear_run(lin, rows, A, s->partial, &s->t)) ||
+        (st = reduce(s->partial, rows * D, ctx)))
+        return st;
+    TIMED(activation, vr_rows_add(y, s->partial, rows, D));
+    return VR_OK;
+}
+
+/* The class tokens (row 0 of each image) between x (B, T, D) and s->cls (B, D). */
+static void class_tokens(const vr_run_state *s, const vr_weights *w, float *x, size_t B,
+                         int to_x)
+{
+    size_t D = w->cfg.hidden, T = w->cfg.tokens;
+    for (size_t b = 0; b < B; b++)
+        if (to_x)
+            memcpy(x + b * T * D, s->cls + b * D, D * sizeof *x);
+        else
+            memcpy(s->cls + b * D, x + b * T * D, D * sizeof *x);
+}
+
+/* x = x + proj(attention(ln1(x))); proj is row-parallel. With `cls` (the
+ * model's last block, whose only reader is the head's class token) every
+ * token's keys and values are computed, then the class token's row alone. */
+static vr_status attention_block(vr_run_state *s, const vr_weights *w,
+                                 const vr_layer_weights *L, float *x, size_t B, int cls,
+                                 vr_reduce_fn reduce, void *ctx)
+{
+    const vr_config *c = &w->cfg;
+    size_t D = c->hidden, n = B * c->tokens;
+    vr_status st;
+    TIMED(norm, vr_rows_layernorm(s->xn, x, L->ln1_w, L->ln1_b, n, D, c->ln_eps));
+    if ((st = vr_linear_run(L->qkv, n, s->xn, s->qkv, &s->t)))
+        return st;
+    if (!cls) {
+        TIMED(attention, st = vr_attention_run(w->attention, s->qkv, s->attn, B, s->scores));
+        return st ? st : add_linear(s, w, L->proj, n, s->attn, x, reduce, ctx);
+    }
+    TIMED(attention, st = vr_attention_first_row(w->attention, s->qkv, s->attn, B, s->scores));
+    if (st)
+        return st;
+    class_tokens(s, w, x, B, 0);
+    if ((st = add_linear(s, w, L->proj, B, s->attn, s->cls, reduce, ctx)))
+        return st;
+    class_tokens(s, w, x, B, 1);
+    return VR_OK;
+}
+
+/* x = x + fc2(gelu(fc1(ln2(x)))); fc1 column-, fc2 row-parallel. With
+ * `cls`, on the class tokens alone. */
+static vr_status mlp_block(vr_run_state *s, const vr_weights *w, const vr_layer_weights *L,
+                           float *x, size_t B, int cls, vr_reduce_fn reduce, void *ctx)
+{
+    const vr_config *c = &w->cfg;
+    size_t D = c->hidden, rows = cls ? B : B * c->tokens;
+    float *y = cls ? s->cls : x;
+    vr_status st;
+    if (cls)
+        class_tokens(s, w, x, B, 0);
+    TIMED(norm, vr_rows_layernorm(s->xn, y, L->ln2_w, L->ln2_b, rows, D, c->ln_eps));
+    if ((st = vr_linear_run(L->fc1, rows, s->xn, s->mlp, &s->t)) ||
+        (st = add_linear(s, w, L->fc2, rows, s->mlp, y, reduce, ctx)))
+        return st;
+    if (cls)
+        class_tokens(s, w, x, B, 1);
+    return VR_OK;
+}
+
 vr_status vr_forward_layer(vr_run_state *s, const vr_weights *w, size_t l, float *x,
                            size_t B, vr_reduce_fn reduce, void *ctx)
 {
-    const vr_config *c = &w->cfg;
     const vr_layer_weights *L = &w->layer[l];
-    size_t D = c->hidden, n = B * c->tokens;
-    /* proj and fc2 add into x themselves unless partial sums need a reduce */
-    float *out = w->fused_residual ? x : s->partial;
+    /* the head reads only the class token of the model's last block */
+    int cls = w->shard.layer_begin + l + 1 == w->cfg.layers && !s->all_tokens;
     vr_status st;
     if (!w->fused_residual != !!reduce)
         return vr_fail(VR_ERR_INTERNAL, "layer prepared for %s sums, run with%s a reduce",
                        w->fused_residual ? "local" : "partial", reduce ? "" : "out");
-
-    /* x = x + proj(attention(ln1(x))); proj is row-parallel: partial sums. */
-    TIMED(norm, vr_rows_layernorm(s->xn, x, L->ln1_w, L->ln1_b, n, D, c->ln_eps));
-    if ((st = vr_linear_run(L->qkv, n, s->xn, s->qkv, &s->t)))
+    if ((st = attention_block(s, w, L, x, B, cls, reduce, ctx)))
         return st;
-    double ta = vr_now();
-    st = vr_attention_run(w->attention, s->qkv, s->attn, B, s->scores);
-    s->t.attention += vr_now() - ta;
-    if (st)
-        return st;
-    if ((st = vr_linear_run(L->proj, n, s->attn, out, &s->t)))
-        return st;
-    if (reduce) {
-        if ((st = reduce(s->partial, n * D, ctx)) != VR_OK)
-            return st;
-        TIMED(activation, vr_rows_add(x, s->partial, n, D));
-    }
-
-    /* x = x + fc2(gelu(fc1(ln2(x)))); fc1 column-, fc2 row-parallel. */
-    TIMED(norm, vr_rows_layernorm(s->xn, x, L->ln2_w, L->ln2_b, n, D, c->ln_eps));
-    if ((st = vr_linear_run(L->fc1, n, s->xn, s->mlp, &s->t)) ||
-        (st = vr_linear_run(L->fc2, n, s->mlp, out, &s->t)))
-        return st;
-    if (reduce) {
-        if ((st = reduce(s->partial, n * D, ctx)) != VR_OK)
-            return st;
-        TIMED(activation, vr_rows_add(x, s->partial, n, D));
-    }
-    return VR_OK;
+    return mlp_block(s, w, L, x, B, cls, reduce, ctx);
 }
 
 vr_status vr_forward_head(vr_run_state *s, const vr_weights *w, const float *x, size_t B,

@@ -26,6 +26,8 @@ typedef struct {
     float *partial; /* (B*T, D) output of a row-parallel GEMM before the sum (tp > 1 only) */
     float *mlp;     /* (B*T, Ml) this shard's MLP hidden columns */
     float *patches; /* (B*patches, P) im2col of the input, first stage only */
+    float *cls;     /* (B, D) the class tokens, in the model's last block */
+    int all_tokens; /* the last block computes every token (for --dump), not only the class token */
     vr_timers t;
 } vr_run_state;
 
@@ -43,7 +45,10 @@ vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision pre
 vr_status vr_forward_embed(vr_run_state *s, const vr_weights *w, const float *pixels,
                            size_t B, float *x);
 
-/* One pre-LN encoder block on x (B, T, D) in place; l indexes the shard's layers. */
+/* One pre-LN encoder block on x (B, T, D) in place; l indexes the shard's
+ * layers. The model's last block updates only the class tokens (row 0 of
+ * each image), all the head reads, unless s->all_tokens: its other rows keep
+ * the block's input. */
 vr_status vr_forward_layer(vr_run_state *s, const vr_weights *w, size_t l, float *x,
                            size_t B, vr_reduce_fn reduce, void *ctx);
 

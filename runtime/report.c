@@ -20,16 +20,17 @@ static double idle(const vr_rank_report *r)
 }
 
 static void write_json(FILE *f, const vr_rank_report *all, const vr_grid *g, const vr_plan *p,
-                       size_t batch, double images, double wall)
+                       size_t batch, int all_tokens, double images, double wall)
 {
     const vr_config *c = &p->cfg;
     fprintf(f, "{\n  \"layout\": {\"ranks\": %d, \"dp\": %d, \"pp\": %d, \"tp\": %d, "
             "\"batch\": %zu, \"nodes\": %d},\n", g->world_size, g->dp, g->pp, g->tp, batch,
             g->nodes);
     fprintf(f, "  \"model\": {\"layers\": %zu, \"hidden\": %zu, \"heads\": %zu, \"mlp\": %zu, "
-            "\"tokens\": %zu, \"classes\": %zu, \"gflop_per_image\": %.4f},\n", c->layers,
-            c->hidden, c->heads, c->mlp_dim, c->tokens, c->classes,
-            vr_config_flops_per_image(c) * 1e-9);
+            "\"tokens\": %zu, \"classes\": %zu, \"gflop_per_image\": %.4f, "
+            "\"gflop_per_image_run\": %.4f},\n", c->layers, c->hidden, c->heads, c->mlp_dim,
+            c->tokens, c->classes, vr_config_flops_per_image(c) * 1e-9,
+            vr_config_flops_run(c, all_tokens) * 1e-9);
     fprintf(f, "  \"layer_split\": [");
     for (int s = 0; s <= p->pp; s++)
         fprintf(f, "%s%zu", s ? ", " : "", p->layer_split[s]);
@@ -63,7 +64,8 @@ static void write_json(FILE *f, const vr_rank_report *all, const vr_grid *g, con
 }
 
 vr_status vr_report_finish(const vr_rank_report *mine, const vr_grid *g, const vr_plan *plan,
-                           size_t batch, const char *path, const char *output, int quiet)
+                           size_t batch, int all_tokens, const char *path, const char *output,
+                           int quiet)
 {
     int me = g->world_rank, n = g->world_size;
     vr_rank_report *all = NULL;
@@ -99,14 +101,14 @@ vr_status vr_report_finish(const vr_rank_report *mine, const vr_grid *g, const v
             return vr_fail(VR_ERR_OUTPUT, "%s: cannot write the report: %s", path,
                            strerror(errno));
         }
-        write_json(f, all, g, plan, batch, images, wall);
+        write_json(f, all, g, plan, batch, all_tokens, images, wall);
         if (fclose(f) != 0) {
             free(all);
             return vr_fail(VR_ERR_OUTPUT, "%s: writing the report failed", path);
         }
     }
     if (!quiet) {
-        double flops = vr_config_flops_per_image(&plan->cfg) * images;
+        double flops = vr_config_flops_run(&plan->cfg, all_tokens) * images;
         fprintf(stderr, "vitrun: %.0f images in %.3f s: %.2f images/s, %.1f GFLOP/s on %d "
                 "rank(s) (dp %d x pp %d x tp %d), %zu failed; largest weight shard %.1f MB; "
                 "stage busy", images, wall, wall > 0 ? images / wall : 0,

@@ -10,8 +10,10 @@
 #include "engine.h"
 
 /* Collective. Rank 0 writes `path` (if not NULL) and, unless quiet, prints
- * the summary to stderr. */
+ * the summary to stderr; all_tokens: the run computed every token of the
+ * last block (--dump), which decides the FLOPs run. */
 vr_status vr_report_finish(const vr_rank_report *mine, const vr_grid *g, const vr_plan *plan,
-                           size_t batch, const char *path, const char *output, int quiet);
+                           size_t batch, int all_tokens, const char *path, const char *output,
+                           int quiet);
 
 #endif

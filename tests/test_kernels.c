@@ -82,14 +82,15 @@ static void test_layernorm(void)
     check("layernorm vs long double, widths 1-768", worst, 2e-6);
 }
 
-/* vr_attention_run on random queries, keys and values against softmax(Q K^T
- * / sqrt(hd)) V in double, straight from the definition. */
+/* vr_attention_run and vr_attention_first_row (the class token's row alone)
+ * on random queries, keys and values against softmax(Q K^T / sqrt(hd)) V in
+ * double, straight from the definition. */
 static void test_attention(void)
 {
     const size_t shapes[][4] = {/* B, H, T, hd */
                                 {2, 3, 197, 64}, {1, 2, 17, 16}, {3, 1, 50, 80},
                                 {1, 4, 5, 32},   {2, 2, 1, 64},  {1, 3, 33, 24}};
-    double worst = 0;
+    double worst = 0, worst_first = 0;
     char kinds[200] = "";
     vr_pool_start(2);
     for (int be = VR_GEMM_OPENBLAS; be <= VR_GEMM_ONEDNN; be++)
@@ -107,10 +108,12 @@ static void test_attention(void)
             snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "%s%s",
                      kinds[0] ? ", " : "", vr_attention_kind(a));
         float *qkv = malloc(B * T * ld * 4), *out = malloc(B * T * Hd * 4);
+        float *first = malloc(B * Hd * 4);
         float *scratch = malloc(vr_attention_scratch(a, vr_pool_threads()) * 4);
         double *p = malloc(T * sizeof *p);
         for (size_t i = 0; i < B * T * ld; i++) qkv[i] = 3.0f * frand();
         vr_attention_run(a, qkv, out, B, scratch);
+        vr_attention_first_row(a, qkv, first, B, scratch);
         for (size_t b = 0; b < B; b++)
             for (size_t h = 0; h < H; h++)
                 for (size_t i = 0; i < T; i++) {
@@ -130,14 +133,19 @@ static void test_attention(void)
                             o += p[j] / sum * qkv[(b * T + j) * ld + 2 * Hd + h * hd + c];
                         double d = fabs(out[(b * T + i) * Hd + h * hd + c] - o);
                         worst = d > worst ? d : worst;
+                        if (i == 0) {
+                            d = fabs(first[b * Hd + h * hd + c] - o);
+                            worst_first = d > worst_first ? d : worst_first;
+                        }
                     }
                 }
-        free(qkv); free(out); free(scratch); free(p);
+        free(qkv); free(out); free(first); free(scratch); free(p);
         vr_attention_free(a);
     }
     vr_pool_stop();
     printf("(attention: %s)\n", kinds);
     check("attention vs double, 6 shapes", worst, 2e-5);
+    check("class-token row of attention vs double, 6 shapes", worst_first, 5e-7);
 }
 
 static void test_softmax_gelu(void)
