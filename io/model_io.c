@@ -385,18 +385,21 @@ static vr_status load_layer(vr_model_file *m, vr_layer_weights *L, size_t layer,
     /* row-parallel: proj columns of this shard's heads; fc2 columns of its columns */
     hsize_t pj_full[2] = {D, H * hd}, pj_start[2] = {0, h0 * hd}, pj_cnt[2] = {D, Hl * hd};
     hsize_t fc2_full[2] = {D, M}, fc2_start[2] = {0, m0}, fc2_cnt[2] = {D, Ml};
-    if ((st = read_all(m, g, "ln1/weight", 1, vec, L->ln1_w)) ||
-        (st = read_all(m, g, "ln1/bias", 1, vec, L->ln1_b)) ||
-        (st = read_tensor(m, g, "attn/qkv_weight", 4, qkv_full, qkv_start, qkv_cnt, L->qkv_w)) ||
-        (st = read_tensor(m, g, "attn/qkv_bias", 3, qb_full, qb_start, qb_cnt, L->qkv_b)) ||
-        (st = read_tensor(m, g, "attn/proj_weight", 2, pj_full, pj_start, pj_cnt, L->proj_w)) ||
-        (st = read_all(m, g, "attn/proj_bias", 1, vec, L->proj_b)) ||
-        (st = read_all(m, g, "ln2/weight", 1, vec, L->ln2_w)) ||
-        (st = read_all(m, g, "ln2/bias", 1, vec, L->ln2_b)) ||
-        (st = read_tensor(m, g, "mlp/fc1_weight", 2, fc1_full, fc1_start, fc1_cnt, L->fc1_w)) ||
-        (st = read_tensor(m, g, "mlp/fc1_bias", 1, f1b_full, f1b_start, f1b_cnt, L->fc1_b)) ||
-        (st = read_tensor(m, g, "mlp/fc2_weight", 2, fc2_full, fc2_start, fc2_cnt, L->fc2_w)) ||
-        (st = read_all(m, g, "mlp/fc2_bias", 1, vec, L->fc2_b)))
+    if (vr_shard_has_attention(s, layer) &&
+        ((st = read_all(m, g, "ln1/weight", 1, vec, L->ln1_w)) ||
+         (st = read_all(m, g, "ln1/bias", 1, vec, L->ln1_b)) ||
+         (st = read_tensor(m, g, "attn/qkv_weight", 4, qkv_full, qkv_start, qkv_cnt, L->qkv_w)) ||
+         (st = read_tensor(m, g, "attn/qkv_bias", 3, qb_full, qb_start, qb_cnt, L->qkv_b)) ||
+         (st = read_tensor(m, g, "attn/proj_weight", 2, pj_full, pj_start, pj_cnt, L->proj_w)) ||
+         (st = read_all(m, g, "attn/proj_bias", 1, vec, L->proj_b))))
+        return st;
+    if (vr_shard_has_mlp(s, layer) &&
+        ((st = read_all(m, g, "ln2/weight", 1, vec, L->ln2_w)) ||
+         (st = read_all(m, g, "ln2/bias", 1, vec, L->ln2_b)) ||
+         (st = read_tensor(m, g, "mlp/fc1_weight", 2, fc1_full, fc1_start, fc1_cnt, L->fc1_w)) ||
+         (st = read_tensor(m, g, "mlp/fc1_bias", 1, f1b_full, f1b_start, f1b_cnt, L->fc1_b)) ||
+         (st = read_tensor(m, g, "mlp/fc2_weight", 2, fc2_full, fc2_start, fc2_cnt, L->fc2_w)) ||
+         (st = read_all(m, g, "mlp/fc2_bias", 1, vec, L->fc2_b))))
         return st;
     return VR_OK;
 }
@@ -405,8 +408,8 @@ vr_status vr_model_load(vr_model_file *m, vr_weights *w, const vr_shard *s)
 {
     const vr_config *c = &m->cfg;
     vr_status st;
-    if (s->layer_end > c->layers || s->head_end > c->heads || s->mlp_end > c->mlp_dim ||
-        s->layer_begin > s->layer_end || s->head_begin > s->head_end ||
+    if (s->part_end > 2 * c->layers || s->head_end > c->heads || s->mlp_end > c->mlp_dim ||
+        s->part_begin > s->part_end || s->head_begin > s->head_end ||
         s->mlp_begin > s->mlp_end)
         return vr_fail(VR_ERR_INTERNAL, "shard out of the model's range");
     if ((st = vr_weights_build(w, c, s)))

@@ -1,28 +1,27 @@
-/* plan.c - cost-balanced layer split, even head split, proportional MLP split. */
+/* plan.c - cost-balanced split of the half-blocks into pipeline stages,
+ * even head split, proportional MLP split. */
 #include "plan.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* FLOPs per image of one encoder layer with Hl heads and Ml MLP columns. */
-static double layer_flops(const vr_config *c, size_t Hl, size_t Ml)
+/* FLOPs per image of half-block j with Hl heads and Ml MLP columns. The
+ * model's last layer computes every token's queries, keys and values but
+ * the rest for the class token alone, the only row the head reads
+ * (forward.c). */
+static double part_flops(const vr_config *c, size_t j, size_t Hl, size_t Ml)
 {
     double T = (double)c->tokens, D = (double)c->hidden, Hd = (double)(Hl * c->head_dim);
-    return 2.0 * T * D * 3 * Hd   /* qkv, column-parallel */
-           + 2.0 * 2 * T * T * Hd /* scores and weighted sum */
-           + 2.0 * T * Hd * D     /* proj, row-parallel */
-           + 2.0 * 2 * T * D * (double)Ml /* fc1 and fc2 */
-           + 20.0 * T * D;        /* norms, residuals, GELU: small but not zero */
-}
-
-/* What the model's last layer saves: the head reads only the class token,
- * so after every token's queries, keys and values the layer computes one
- * query row, proj and the MLP for that token alone (forward.c). */
-static double last_layer_saving(const vr_config *c, size_t Hl, size_t Ml)
-{
-    double T = (double)c->tokens, D = (double)c->hidden, Hd = (double)(Hl * c->head_dim);
-    return (T - 1) * (2.0 * 2 * T * Hd + 2.0 * Hd * D + 2.0 * 2 * D * (double)Ml + 10.0 * D);
+    double rows = j / 2 + 1 == c->layers ? 1.0 : T; /* query rows after qkv */
+    if (j % 2 == 0)
+        return 2.0 * T * D * 3 * Hd      /* qkv, column-parallel */
+               + 2.0 * 2 * rows * T * Hd /* scores and weighted sum */
+               + 2.0 * rows * Hd * D     /* proj, row-parallel */
+               + 10.0 * T * D;           /* norm and residual: small but not zero */
+    return 2.0 * 2 * rows * D * (double)Ml /* fc1 and fc2 */
+           + 10.0 * rows * D;              /* norm, GELU and residual */
 }
 
 static double embed_flops(const vr_config *c)
@@ -36,27 +35,25 @@ static double head_flops(const vr_config *c)
     return 2.0 * (double)c->hidden * (double)c->classes + 10.0 * (double)c->hidden;
 }
 
-/* The head and the last layer's saving: they go together on the last stage. */
-static double tail_flops(const vr_config *c, size_t Hl, size_t Ml)
-{
-    return head_flops(c) - last_layer_saving(c, Hl, Ml);
-}
-
 double vr_shard_flops(const vr_config *c, const vr_shard *s)
 {
-    double f = (double)vr_shard_layers(s) * layer_flops(c, vr_shard_heads(s), vr_shard_mlp(s));
+    double f = 0;
+    for (size_t j = s->part_begin; j < s->part_end; j++)
+        f += part_flops(c, j, vr_shard_heads(s), vr_shard_mlp(s));
     if (s->has_embed)
         f += embed_flops(c);
     if (s->has_head)
-        f += tail_flops(c, vr_shard_heads(s), vr_shard_mlp(s));
+        f += head_flops(c);
     return f;
 }
 
 size_t vr_shard_weight_bytes(const vr_config *c, const vr_shard *s)
 {
     size_t D = c->hidden, Hd = vr_shard_heads(s) * c->head_dim, Ml = vr_shard_mlp(s);
-    size_t per_layer = 4 * D + 3 * Hd * D + 3 * Hd + D * Hd + D + Ml * D + Ml + D * Ml + D;
-    size_t n = vr_shard_layers(s) * per_layer;
+    size_t attention = 2 * D + 3 * Hd * D + 3 * Hd + D * Hd + D, mlp = 2 * D + Ml * D + Ml + D * Ml + D;
+    size_t n = 0;
+    for (size_t j = s->part_begin; j < s->part_end; j++)
+        n += j % 2 ? mlp : attention;
     if (s->has_embed)
         n += D * c->patch_len + 2 * D + c->tokens * D;
     if (s->has_head)
@@ -64,80 +61,89 @@ size_t vr_shard_weight_bytes(const vr_config *c, const vr_shard *s)
     return n * sizeof(float);
 }
 
-/* Cost per image of stage s of a split (the whole model: unsplit TP). */
-static double stage_cost(const vr_config *c, const size_t *split, int pp, int s, double lf)
+/* Cost per image of stage s (the whole model: unsplit TP); pre[j] is the
+ * cost of half-blocks [0, j). */
+static double stage_cost(const vr_config *c, const double *pre, const size_t *split, int pp,
+                         int s)
 {
-    return (double)(split[s + 1] - split[s]) * lf + (s == 0 ? embed_flops(c) : 0.0) +
-           (s == pp - 1 ? tail_flops(c, c->heads, c->mlp_dim) : 0.0);
+    return pre[split[s + 1]] - pre[split[s]] + (s == 0 ? embed_flops(c) : 0.0) +
+           (s == pp - 1 ? head_flops(c) : 0.0);
 }
 
-static double max_cost(const vr_config *c, const size_t *split, int pp, double lf)
+static double max_cost(const vr_config *c, const double *pre, const size_t *split, int pp)
 {
     double m = 0;
     for (int s = 0; s < pp; s++) {
-        double x = stage_cost(c, split, pp, s, lf);
+        double x = stage_cost(c, pre, split, pp, s);
         m = x > m ? x : m;
     }
     return m;
 }
 
-/* Greedy: fill each stage up to `cap`, keeping one layer for every later
+/* Greedy: fill each stage up to `cap`, keeping a half-block for every later
  * stage. Returns 0 if some stage must exceed cap. */
-static int fits(const vr_config *c, int pp, double cap, double lf, size_t *split)
+static int fits(const vr_config *c, const double *pre, int pp, double cap, size_t *split)
 {
-    size_t L = c->layers, l = 0;
+    size_t P = 2 * c->layers, j = 0;
     for (int s = 0; s < pp; s++) {
-        split[s] = l;
-        double cost = s == 0 ? embed_flops(c) : 0.0;
-        if (s == pp - 1) {
-            cost += (double)(L - l) * lf + tail_flops(c, c->heads, c->mlp_dim);
-            l = L;
-        } else {
-            size_t last = L - (size_t)(pp - 1 - s);
-            do {
-                cost += lf;
-                l++;
-            } while (l < last && cost + lf <= cap);
-        }
-        if (cost > cap)
+        split[s] = j;
+        size_t last = P - (size_t)(pp - 1 - s);
+        double base = (s == 0 ? embed_flops(c) : 0.0) - pre[split[s]];
+        j++; /* at least one half-block */
+        while (j < last && base + pre[j + 1] <= cap)
+            j++;
+        if (s == pp - 1)
+            j = P;
+        split[s + 1] = j;
+        if (stage_cost(c, pre, split, pp, s) > cap)
             return 0;
     }
-    split[pp] = L;
+    split[pp] = P;
     return 1;
 }
 
-static vr_status split_layers(vr_plan *p)
+static vr_status split_parts(vr_plan *p)
 {
     const vr_config *c = &p->cfg;
     int pp = p->pp;
-    size_t L = c->layers;
-    double lf = layer_flops(c, c->heads, c->mlp_dim);
-    double E = embed_flops(c), total = E + tail_flops(c, c->heads, c->mlp_dim) + (double)L * lf;
+    size_t P = 2 * c->layers;
+    double *pre = malloc((P + 1) * sizeof *pre);
+    if (!pre)
+        return vr_fail(VR_ERR_NOMEM, "cannot allocate the plan");
+    pre[0] = 0;
+    for (size_t j = 0; j < P; j++)
+        pre[j + 1] = pre[j] + part_flops(c, j, c->heads, c->mlp_dim);
+    double E = embed_flops(c), total = E + head_flops(c) + pre[P];
     /* The smallest max-stage cost the greedy cut achieves (binary search). */
     double lo = 0, hi = total;
     for (int it = 0; it < 200 && hi - lo > 1e-12 * total; it++) {
         double mid = 0.5 * (lo + hi);
-        if (fits(c, pp, mid, lf, p->layer_split))
+        if (fits(c, pre, pp, mid, p->part_split))
             hi = mid;
         else
             lo = mid;
     }
-    if (!fits(c, pp, hi * (1 + 1e-12), lf, p->layer_split))
+    if (!fits(c, pre, pp, hi * (1 + 1e-12), p->part_split)) {
+        free(pre);
         return vr_fail(VR_ERR_INTERNAL, "layer planner found no split");
-    /* Greedy front-loads stages (12 layers on 5: 3,3,3,2,1). Cutting at even
-     * shares of the cumulative cost is as good when its busiest stage is no
-     * busier, and spreads the slack (3,3,2,2,2): prefer it then. */
+    }
+    /* Greedy front-loads stages (12 layers on 5: 3,3,3,2,1). Cutting where
+     * the cumulative cost is nearest even shares is as good when its busiest
+     * stage is no busier, and spreads the slack (3,3,2,2,2): prefer it then. */
     size_t even[pp + 1];
     even[0] = 0;
     for (int s = 1; s < pp; s++) {
-        double target = total * s / pp - E; /* cost of layers before the cut */
-        long k = (long)(target / lf + 0.5);
-        long lo_k = (long)even[s - 1] + 1, hi_k = (long)L - (pp - s);
-        even[s] = (size_t)(k < lo_k ? lo_k : k > hi_k ? hi_k : k);
+        double target = total * s / pp - E; /* cost of half-blocks before the cut */
+        size_t lo_k = even[s - 1] + 1, hi_k = P - (size_t)(pp - s), k = lo_k;
+        for (size_t j = lo_k; j <= hi_k; j++)
+            if (fabs(pre[j] - target) < fabs(pre[k] - target))
+                k = j;
+        even[s] = k;
     }
-    even[pp] = L;
-    if (max_cost(c, even, pp, lf) <= max_cost(c, p->layer_split, pp, lf) * (1 + 1e-12))
-        memcpy(p->layer_split, even, sizeof even);
+    even[pp] = P;
+    if (max_cost(c, pre, even, pp) <= max_cost(c, pre, p->part_split, pp) * (1 + 1e-12))
+        memcpy(p->part_split, even, sizeof even);
+    free(pre);
     return VR_OK;
 }
 
@@ -157,10 +163,10 @@ vr_status vr_plan_build(vr_plan *p, const vr_config *c, int dp, int pp, int tp,
     if ((size_t)tp > c->heads)
         return vr_fail(VR_ERR_USAGE, "--tp %d asks for more tensor-parallel ranks than the "
                        "model's %zu attention heads", tp, c->heads);
-    p->layer_split = calloc((size_t)pp + 1, sizeof *p->layer_split);
+    p->part_split = calloc((size_t)pp + 1, sizeof *p->part_split);
     p->head_split = calloc((size_t)tp + 1, sizeof *p->head_split);
     p->mlp_split = calloc((size_t)tp + 1, sizeof *p->mlp_split);
-    if (!p->layer_split || !p->head_split || !p->mlp_split) {
+    if (!p->part_split || !p->head_split || !p->mlp_split) {
         vr_plan_free(p);
         return vr_fail(VR_ERR_NOMEM, "cannot allocate the plan");
     }
@@ -168,17 +174,17 @@ vr_status vr_plan_build(vr_plan *p, const vr_config *c, int dp, int pp, int tp,
     if (layers) {
         size_t sum = 0;
         for (int s = 0; s < pp && !st; s++) {
-            p->layer_split[s] = sum;
+            p->part_split[s] = 2 * sum;
             if (layers[s] == 0)
                 st = vr_fail(VR_ERR_USAGE, "--layers: stage %d has no layers", s);
             sum += layers[s];
         }
-        p->layer_split[pp] = sum;
+        p->part_split[pp] = 2 * sum;
         if (!st && sum != c->layers)
             st = vr_fail(VR_ERR_USAGE, "--layers adds up to %zu layers, the model has %zu", sum,
                          c->layers);
     } else {
-        st = split_layers(p);
+        st = split_parts(p);
     }
     if (st) {
         vr_plan_free(p);
@@ -196,17 +202,16 @@ vr_status vr_plan_build(vr_plan *p, const vr_config *c, int dp, int pp, int tp,
 
 void vr_plan_free(vr_plan *p)
 {
-    free(p->layer_split);
+    free(p->part_split);
     free(p->head_split);
     free(p->mlp_split);
-    p->layer_split = p->head_split = p->mlp_split = NULL;
+    p->part_split = p->head_split = p->mlp_split = NULL;
 }
 
 vr_shard vr_plan_shard(const vr_plan *p, int stage, int t)
 {
     vr_shard s;
-    s.layer_begin = p->layer_split[stage];
-    s.layer_end = p->layer_split[stage + 1];
+    vr_shard_set_parts(&s, p->part_split[stage], p->part_split[stage + 1]);
     s.head_begin = p->head_split[t];
     s.head_end = p->head_split[t + 1];
     s.mlp_begin = p->mlp_split[t];
@@ -237,8 +242,11 @@ void vr_plan_print(const vr_plan *p, FILE *fp)
         for (int s = 0; s < p->pp; s++)
             for (int t = 0; t < p->tp; t++) {
                 vr_shard sh = vr_plan_shard(p, s, t);
-                char lay[32], hd[32], ml[32];
-                snprintf(lay, sizeof lay, "%zu-%zu", sh.layer_begin, sh.layer_end - 1);
+                char lay[48], hd[32], ml[32];
+                /* a: ends after that layer's attention; m: begins at its MLP */
+                snprintf(lay, sizeof lay, "%zu%s-%zu%s", sh.part_begin / 2,
+                         sh.part_begin % 2 ? "m" : "", (sh.part_end - 1) / 2,
+                         sh.part_end % 2 ? "a" : "");
                 snprintf(hd, sizeof hd, "%zu-%zu", sh.head_begin, sh.head_end - 1);
                 snprintf(ml, sizeof ml, "%zu-%zu", sh.mlp_begin, sh.mlp_end - 1);
                 fprintf(fp, "%5d %7d %5d %3d %-9s %-9s %-11s %10.1f %12.3f  %s%s\n",

@@ -18,12 +18,14 @@
 typedef struct {
     vr_config cfg;
     int dp, pp, tp;        /* replicas, stages per replica, ranks per stage */
-    size_t *layer_split;   /* (pp + 1): stage s holds layers [split[s], split[s+1]) */
+    size_t *part_split;    /* (pp + 1): stage s holds half-blocks [split[s], split[s+1]) */
     size_t *head_split;    /* (tp + 1): TP rank t holds heads [split[t], split[t+1]) */
     size_t *mlp_split;     /* (tp + 1): TP rank t holds MLP columns [split[t], split[t+1]) */
 } vr_plan;
 
-/* Builds the plan. `layers` (pp entries, or NULL) overrides the layer split. */
+/* Builds the plan. `layers` (pp entries, or NULL) overrides the split with
+ * whole layers per stage; otherwise stages may cut between a layer's
+ * attention and its MLP where that balances them better. */
 vr_status vr_plan_build(vr_plan *p, const vr_config *c, int dp, int pp, int tp,
                         const size_t *layers);
 void vr_plan_free(vr_plan *p);

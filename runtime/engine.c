@@ -148,11 +148,15 @@ static vr_status allocate(engine *e)
     if ((st = vr_state_build(&e->st, &e->w, e->B)))
         return st;
     e->st.all_tokens = o->dump != NULL; /* the dump holds every token of every block */
+    size_t sizes[2] = {e->B, e->n % e->B}; /* full micro-batches and the last one */
+    if ((st = vr_state_warm(&e->st, &e->w, sizes, 2)))
+        return st;
     for (int i = 0; i < RING; i++) {
         e->x[i] = vr_alloc(e->piece * (size_t)e->g->tp, sizeof(float), "activations");
         e->meta[i] = vr_alloc(vr_batch_meta_bytes(e->B), 1, "batch metadata");
         if (!e->x[i] || !e->meta[i])
             return VR_ERR_NOMEM;
+        memset(e->x[i], 0, e->piece * (size_t)e->g->tp * sizeof(float)); /* pages touched now */
         if (e->last && e->g->tp_rank == 0 &&
             !(e->res[i] = vr_alloc(e->B * (c->classes + c->hidden), sizeof(float), "results")))
             return VR_ERR_NOMEM;
@@ -340,7 +344,8 @@ static vr_status step(engine *e, size_t i, size_t n_local)
                                    g->tp > 1 ? vr_comm_tp_allreduce : NULL, &e->rep->comm)))
             return st;
         progress_sends(e);
-        if (e->have_dump) {
+        /* a block's output is complete after its MLP */
+        if (e->have_dump && vr_shard_has_mlp(&e->shard, e->shard.layer_begin + l)) {
             char name[32];
             snprintf(name, sizeof name, "block_%02zu", e->shard.layer_begin + l);
             if ((st = vr_dump_write(&e->dump, name, (size_t)meta->first, count, c->tokens,

@@ -38,8 +38,35 @@ vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch)
             return vr_fail(VR_ERR_NOMEM, "cannot allocate %s for batch %zu (%s)",
                            bufs[i].what, max_batch, vr_last_error());
         }
+        memset(*bufs[i].p, 0, n * sizeof(float)); /* pages touched now, not in the first GEMMs */
     }
     return VR_OK;
+}
+
+vr_status vr_state_warm(vr_run_state *s, const vr_weights *w, const size_t *batches, int n)
+{
+    const vr_config *c = &w->cfg;
+    const vr_shard *sh = &w->shard;
+    size_t T = c->tokens;
+    vr_status st = VR_OK;
+    for (int i = 0; i < n && !st; i++) {
+        size_t B = batches[i];
+        if (!B)
+            continue;
+        if (w->patch)
+            st = vr_linear_warm(w->patch, c->patches);
+        for (size_t l = 0; !st && l < vr_shard_layers(sh); l++) {
+            const vr_layer_weights *L = &w->layer[l];
+            /* the model's last block runs its class tokens alone (vr_forward_layer) */
+            size_t rows = sh->layer_begin + l + 1 == c->layers && !s->all_tokens ? B : B * T;
+            if ((st = vr_linear_warm(L->qkv, B * T)) || (st = vr_linear_warm(L->proj, rows)) ||
+                (st = vr_linear_warm(L->fc1, rows)) || (st = vr_linear_warm(L->fc2, rows)))
+                break;
+        }
+        if (!st && w->head)
+            st = vr_linear_warm(w->head, B);
+    }
+    return st;
 }
 
 void vr_state_free(vr_run_state *s)
@@ -177,9 +204,14 @@ vr_status vr_forward_layer(vr_run_state *s, const vr_weights *w, size_t l, float
     if (!w->fused_residual != !!reduce)
         return vr_fail(VR_ERR_INTERNAL, "layer prepared for %s sums, run with%s a reduce",
                        w->fused_residual ? "local" : "partial", reduce ? "" : "out");
-    if ((st = attention_block(s, w, L, x, B, cls, reduce, ctx)))
+    /* a stage may hold only the attention or only the MLP of its first and last layers */
+    if (vr_shard_has_attention(&w->shard, w->shard.layer_begin + l) &&
+        (st = attention_block(s, w, L, x, B, cls, reduce, ctx)))
         return st;
-    return mlp_block(s, w, L, x, B, cls, reduce, ctx);
+    if (vr_shard_has_mlp(&w->shard, w->shard.layer_begin + l) &&
+        (st = mlp_block(s, w, L, x, B, cls, reduce, ctx)))
+        return st;
+    return VR_OK;
 }
 
 vr_status vr_forward_head(vr_run_state *s, const vr_weights *w, const float *x, size_t B,
@@ -221,12 +253,17 @@ vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision pre
         st = prepare(&w->patch, w, be, prec, w->patch_w, NULL, D, c->patch_len, 0);
     for (size_t l = 0; !st && l < vr_shard_layers(&w->shard); l++) {
         vr_layer_weights *L = &w->layer[l];
-        if ((st = prepare(&L->qkv, w, be, prec, L->qkv_w, L->qkv_b, 3 * Hd, D, 0)) ||
-            (st = prepare(&L->proj, w, be, prec, L->proj_w, owner ? L->proj_b : NULL, D, Hd,
-                          acc)) ||
-            (st = prepare(&L->fc1, w, be, prec, L->fc1_w, L->fc1_b, Ml, D, VR_LIN_GELU)))
+        size_t layer = w->shard.layer_begin + l;
+        if (vr_shard_has_attention(&w->shard, layer) &&
+            ((st = prepare(&L->qkv, w, be, prec, L->qkv_w, L->qkv_b, 3 * Hd, D, 0)) ||
+             (st = prepare(&L->proj, w, be, prec, L->proj_w, owner ? L->proj_b : NULL, D, Hd,
+                           acc))))
             break;
-        st = prepare(&L->fc2, w, be, prec, L->fc2_w, owner ? L->fc2_b : NULL, D, Ml, acc);
+        if (vr_shard_has_mlp(&w->shard, layer) &&
+            ((st = prepare(&L->fc1, w, be, prec, L->fc1_w, L->fc1_b, Ml, D, VR_LIN_GELU)) ||
+             (st = prepare(&L->fc2, w, be, prec, L->fc2_w, owner ? L->fc2_b : NULL, D, Ml,
+                           acc))))
+            break;
     }
     if (!st && w->shard.has_head)
         st = prepare(&w->head, w, be, prec, w->head_w, w->head_b, c->classes, D, 0);

@@ -34,6 +34,10 @@ typedef struct {
 /* After vr_forward_prepare: the buffers depend on how the layers were prepared. */
 vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch);
 void vr_state_free(vr_run_state *s);
+/* Before the first micro-batch: every GEMM's kernel for batches of each of
+ * the sizes (0 entries are skipped), so that the first micro-batch is not
+ * slower than the rest (a pipeline waits for it). */
+vr_status vr_state_warm(vr_run_state *s, const vr_weights *w, const size_t *batches, int n);
 
 /* Readies the shard's weight matrices for the GEMM back end and precision
  * (see linear.h); tp is the number of ranks sharing each layer (1: proj and
@@ -45,8 +49,9 @@ vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision pre
 vr_status vr_forward_embed(vr_run_state *s, const vr_weights *w, const float *pixels,
                            size_t B, float *x);
 
-/* One pre-LN encoder block on x (B, T, D) in place; l indexes the shard's
- * layers. The model's last block updates only the class tokens (row 0 of
+/* One pre-LN encoder block on x (B, T, D) in place, or the half of it the
+ * shard holds (a stage may begin at a layer's MLP or end after its
+ * attention); l indexes the shard's layers. The model's last block updates only the class tokens (row 0 of
  * each image), all the head reads, unless s->all_tokens: its other rows keep
  * the block's input. */
 vr_status vr_forward_layer(vr_run_state *s, const vr_weights *w, size_t l, float *x,

@@ -377,6 +377,18 @@ void vr_linear_free(vr_linear *l)
     free(l);
 }
 
+vr_status vr_linear_warm(vr_linear *l, size_t M)
+{
+#ifdef VR_HAVE_ONEDNN
+    int slot;
+    if (l && M && l->be == VR_GEMM_ONEDNN)
+        return dnnl_entry(l, M, &slot);
+#endif
+    (void)l;
+    (void)M;
+    return VR_OK;
+}
+
 vr_status vr_linear_run(vr_linear *l, size_t M, const float *A, float *C, vr_timers *t)
 {
     double t0 = vr_now();

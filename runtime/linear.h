@@ -57,6 +57,11 @@ void vr_linear_free(vr_linear *l);
  * separate epilogue, t->activation. */
 vr_status vr_linear_run(vr_linear *l, size_t M, const float *A, float *C, vr_timers *t);
 
+/* Makes what vr_linear_run needs for M rows ahead of time (oneDNN's
+ * primitive for M, compiled on first use otherwise), so that the first
+ * micro-batch runs as fast as the rest. */
+vr_status vr_linear_warm(vr_linear *l, size_t M);
+
 /* Frees scratch buffers shared by every vr_linear. */
 void vr_linear_release_scratch(void);
 

@@ -31,9 +31,10 @@ static void write_json(FILE *f, const vr_rank_report *all, const vr_grid *g, con
             "\"gflop_per_image_run\": %.4f},\n", c->layers, c->hidden, c->heads, c->mlp_dim,
             c->tokens, c->classes, vr_config_flops_per_image(c) * 1e-9,
             vr_config_flops_run(c, all_tokens) * 1e-9);
+    /* in layers; x.5: the cut falls between layer x's attention and its MLP */
     fprintf(f, "  \"layer_split\": [");
     for (int s = 0; s <= p->pp; s++)
-        fprintf(f, "%s%zu", s ? ", " : "", p->layer_split[s]);
+        fprintf(f, "%s%g", s ? ", " : "", (double)p->part_split[s] / 2);
     fprintf(f, "],\n  \"images\": %.0f,\n  \"wall_s\": %.6f,\n  \"images_per_s\": %.4f,\n"
             "  \"blas\": \"%s\",\n  \"ranks\": [\n", images, wall, wall > 0 ? images / wall : 0,
             vr_gemm_library());

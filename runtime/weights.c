@@ -31,18 +31,22 @@ static void lay_out(vr_weights *w, float *base, size_t *off)
     }
     for (size_t l = 0; l < vr_shard_layers(s); l++) {
         vr_layer_weights *L = &w->layer[l];
-        L->ln1_w = take(base, off, D);
-        L->ln1_b = take(base, off, D);
-        L->qkv_w = take(base, off, 3 * Hd * D);
-        L->qkv_b = take(base, off, 3 * Hd);
-        L->proj_w = take(base, off, D * Hd);
-        L->proj_b = take(base, off, D);
-        L->ln2_w = take(base, off, D);
-        L->ln2_b = take(base, off, D);
-        L->fc1_w = take(base, off, Ml * D);
-        L->fc1_b = take(base, off, Ml);
-        L->fc2_w = take(base, off, D * Ml);
-        L->fc2_b = take(base, off, D);
+        if (vr_shard_has_attention(s, s->layer_begin + l)) {
+            L->ln1_w = take(base, off, D);
+            L->ln1_b = take(base, off, D);
+            L->qkv_w = take(base, off, 3 * Hd * D);
+            L->qkv_b = take(base, off, 3 * Hd);
+            L->proj_w = take(base, off, D * Hd);
+            L->proj_b = take(base, off, D);
+        }
+        if (vr_shard_has_mlp(s, s->layer_begin + l)) {
+            L->ln2_w = take(base, off, D);
+            L->ln2_b = take(base, off, D);
+            L->fc1_w = take(base, off, Ml * D);
+            L->fc1_b = take(base, off, Ml);
+            L->fc2_w = take(base, off, D * Ml);
+            L->fc2_b = take(base, off, D);
+        }
     }
     if (s->has_head) {
         w->norm_w = take(base, off, D);
