@@ -174,15 +174,15 @@ vr_status vr_plan_build(vr_plan *p, const vr_config *c, int dp, int pp, int tp,
     if (layers) {
         size_t sum = 0;
         for (int s = 0; s < pp && !st; s++) {
-            p->part_split[s] = 2 * sum;
+            p->part_split[s] = sum;
             if (layers[s] == 0)
                 st = vr_fail(VR_ERR_USAGE, "--layers: stage %d has no layers", s);
             sum += layers[s];
         }
-        p->part_split[pp] = 2 * sum;
-        if (!st && sum != c->layers)
-            st = vr_fail(VR_ERR_USAGE, "--layers adds up to %zu layers, the model has %zu", sum,
-                         c->layers);
+        p->part_split[pp] = sum;
+        if (!st && sum != 2 * c->layers)
+            st = vr_fail(VR_ERR_USAGE, "--layers adds up to %g layers, the model has %zu",
+                         (double)sum / 2, c->layers);
     } else {
         st = split_parts(p);
     }
@@ -283,6 +283,13 @@ vr_status vr_plan_parse_layers(const char *s, size_t *out, int pp)
         unsigned long long v = strtoull(q, &end, 10);
         if (end == q || errno || v > VR_MAX_LAYERS)
             break;
+        v *= 2; /* in half-blocks: "3.5" is a layer's attention more than 3 layers */
+        if (end[0] == '.' && end[1] == '5') {
+            v++;
+            end += 2;
+        } else if (end[0] == '.' && end[1] == '0') {
+            end += 2;
+        }
         if (n < pp)
             out[n] = (size_t)v;
         n++;
@@ -294,6 +301,7 @@ vr_status vr_plan_parse_layers(const char *s, size_t *out, int pp)
     }
     if (*q || n != pp)
         return vr_fail(VR_ERR_USAGE, "--layers '%s' must be %d comma-separated layer counts, "
-                       "one per pipeline stage (e.g. 4,4,3,1)", s, pp);
+                       "one per pipeline stage (e.g. 4,4,3,1; x.5 ends or begins a stage "
+                       "between a layer's attention and its MLP, e.g. 6.5,5.5)", s, pp);
     return VR_OK;
 }

@@ -23,9 +23,10 @@ typedef struct {
     size_t *mlp_split;     /* (tp + 1): TP rank t holds MLP columns [split[t], split[t+1]) */
 } vr_plan;
 
-/* Builds the plan. `layers` (pp entries, or NULL) overrides the split with
- * whole layers per stage; otherwise stages may cut between a layer's
- * attention and its MLP where that balances them better. */
+/* Builds the plan. `layers` (pp entries, or NULL) overrides the split: the
+ * half-blocks of each stage (vr_plan_parse_layers). Otherwise the planner
+ * balances the stages' FLOPs, cutting between a layer's attention and its
+ * MLP where that balances them better. */
 vr_status vr_plan_build(vr_plan *p, const vr_config *c, int dp, int pp, int tp,
                         const size_t *layers);
 void vr_plan_free(vr_plan *p);
@@ -48,7 +49,9 @@ static inline int vr_plan_replica_of(const vr_plan *p, size_t m) { return (int)(
 /* Prints every rank's assignment and the predicted per-stage load. */
 void vr_plan_print(const vr_plan *p, FILE *fp);
 
-/* Parses "4,4,3,1" into out (pp entries). */
+/* Parses "4,4,3,1" or "6.5,5.5" (layers per stage, x.5 meaning the stage
+ * ends or begins between a layer's attention and its MLP) into out: pp
+ * counts of half-blocks. */
 vr_status vr_plan_parse_layers(const char *s, size_t *out, int pp);
 
 #endif

@@ -37,7 +37,7 @@ def main():
     ap.add_argument("--pp", type=int, default=1)
     ap.add_argument("--tp", type=int, default=1)
     ap.add_argument("--dp", type=int, default=1)
-    ap.add_argument("--layers", help="override the layer split, e.g. 4,1,1,1")
+    ap.add_argument("--layers", help="override the layer split, e.g. 4,1,1,1 or 3.5,3.5")
     ap.add_argument("--send", default="slice")
     ap.add_argument("--gemm", default="auto", help="vitrun's GEMM back end")
     ap.add_argument("--batch", type=int, default=3)
@@ -110,7 +110,7 @@ def main():
                                                   if ln.strip()[:1].isdigit()]) == np_, "")
         split = r["layer_split"]
         if a.layers:
-            want = np.cumsum([0] + [int(x) for x in a.layers.split(",")]).tolist()
+            want = np.cumsum([0] + [float(x) for x in a.layers.split(",")]).tolist()
             ck.check("--layers honoured", split == want, str(split))
         ck.check("layer split covers the model", split[0] == 0 and split[-1] == L, str(split))
     return ck.finish()

@@ -161,18 +161,24 @@ int main(void)
     vr_plan_free(&p);
 
     size_t layers[4];
-    CHECK(vr_plan_parse_layers("4,4,3,1", layers, 4) == VR_OK && layers[3] == 1, "parse 4,4,3,1");
+    CHECK(vr_plan_parse_layers("4,4,3,1", layers, 4) == VR_OK && layers[3] == 2, "parse 4,4,3,1");
     CHECK(vr_plan_build(&p, &b16, 1, 4, 1, layers) == VR_OK && p.part_split[2] == 16 &&
               p.part_split[3] == 22, "--layers 4,4,3,1 honoured");
     vr_plan_free(&p);
     CHECK(vr_plan_parse_layers("4,4,3", layers, 4) != VR_OK, "three counts for four stages");
     CHECK(vr_plan_parse_layers("4,x,3,1", layers, 4) != VR_OK, "non-number");
     CHECK(vr_plan_parse_layers("4,-4,3,1", layers, 4) != VR_OK, "negative");
-    layers[0] = 6; layers[1] = 6; layers[2] = 0; layers[3] = 0;
+    CHECK(vr_plan_parse_layers("4,3.7,3,1", layers, 4) != VR_OK, "a fraction other than .5");
+    CHECK(vr_plan_parse_layers("6.5,0.5,4,1", layers, 4) == VR_OK && layers[0] == 13 &&
+              layers[1] == 1 && layers[3] == 2, "parse 6.5,0.5,4,1 into half-blocks");
+    CHECK(vr_plan_build(&p, &b16, 1, 4, 1, layers) == VR_OK && p.part_split[1] == 13 &&
+              p.part_split[2] == 14 && p.part_split[4] == 24, "--layers 6.5,0.5,4,1 honoured");
+    vr_plan_free(&p);
+    layers[0] = 12; layers[1] = 12; layers[2] = 0; layers[3] = 0;
     CHECK(vr_plan_build(&p, &b16, 1, 4, 1, layers) != VR_OK, "empty stage refused");
-    layers[0] = 5; layers[1] = 5; layers[2] = 1; layers[3] = 0;
+    layers[0] = 10; layers[1] = 12; layers[2] = 2; layers[3] = 0;
     CHECK(vr_plan_build(&p, &b16, 1, 4, 1, layers) != VR_OK, "a stage with 0 layers refused");
-    layers[0] = 5; layers[1] = 5; layers[2] = 1; layers[3] = 2;
+    layers[0] = 10; layers[1] = 10; layers[2] = 2; layers[3] = 4;
     CHECK(vr_plan_build(&p, &b16, 1, 4, 1, layers) != VR_OK, "13 layers for a 12-layer model");
     CHECK(vr_plan_build(&p, &b16, 1, 13, 1, NULL) != VR_OK, "13 stages for 12 layers refused");
     CHECK(vr_plan_build(&p, &b16, 1, 1, 13, NULL) != VR_OK, "13 TP ranks for 12 heads refused");
