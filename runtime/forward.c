@@ -43,6 +43,14 @@ vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch)
     return VR_OK;
 }
 
+/* Whether the shard's layer l runs on the class tokens alone after its keys
+ * and values: the model's last block, whose only reader is the head, unless
+ * the run dumps every token. */
+static int class_only(const vr_run_state *s, const vr_weights *w, size_t l)
+{
+    return w->shard.layer_begin + l + 1 == w->cfg.layers && !s->all_tokens;
+}
+
 vr_status vr_state_warm(vr_run_state *s, const vr_weights *w, const size_t *batches, int n)
 {
     const vr_config *c = &w->cfg;
@@ -57,8 +65,7 @@ vr_status vr_state_warm(vr_run_state *s, const vr_weights *w, const size_t *batc
             st = vr_linear_warm(w->patch, c->patches);
         for (size_t l = 0; !st && l < vr_shard_layers(sh); l++) {
             const vr_layer_weights *L = &w->layer[l];
-            /* the model's last block runs its class tokens alone (vr_forward_layer) */
-            size_t rows = sh->layer_begin + l + 1 == c->layers && !s->all_tokens ? B : B * T;
+            size_t rows = class_only(s, w, l) ? B : B * T;
             if ((st = vr_linear_warm(L->qkv, B * T)) || (st = vr_linear_warm(L->proj, rows)) ||
                 (st = vr_linear_warm(L->fc1, rows)) || (st = vr_linear_warm(L->fc2, rows)))
                 break;
@@ -198,8 +205,7 @@ vr_status vr_forward_layer(vr_run_state *s, const vr_weights *w, size_t l, float
                            size_t B, vr_reduce_fn reduce, void *ctx)
 {
     const vr_layer_weights *L = &w->layer[l];
-    /* the head reads only the class token of the model's last block */
-    int cls = w->shard.layer_begin + l + 1 == w->cfg.layers && !s->all_tokens;
+    int cls = class_only(s, w, l);
     vr_status st;
     if (!w->fused_residual != !!reduce)
         return vr_fail(VR_ERR_INTERNAL, "layer prepared for %s sums, run with%s a reduce",

@@ -3,8 +3,9 @@
  * x is the residual stream (B, T, D) for B images. A stage calls
  * vr_forward_embed (first stage), vr_forward_layer for each of its layers,
  * and vr_forward_head (last stage). Tensor parallelism enters only through
- * `reduce`, which sums a (B*T, D) partial result over the ranks sharing the
- * layer; NULL means this rank holds every head and column.
+ * `reduce`, which sums a (rows, D) partial result over the ranks sharing the
+ * layer (B*T rows, or B in the model's last block); NULL means this rank
+ * holds every head and column.
  */
 #ifndef VR_FORWARD_H
 #define VR_FORWARD_H
