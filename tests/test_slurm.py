@@ -11,7 +11,8 @@ host) and stops every daemon by PID at the end, whatever happened. Then:
      (relative and absolute paths, a blank line), each with sliced labels;
      the parts concatenated;
   4. the time-limit path: USR1 to the job's batch shell (what
-     --signal=B:USR1@120 sends) while it scores; vitrun stops with exit 75
+     --signal=B:USR1@120 sends) while it scores the images 4 times over
+     (hard links, a job of about 12 s); vitrun stops with exit 75
      leaving OUT.part and OUT.journal, the job requeues itself and resumes;
      then the same job submitted again on the finished output does nothing.
      (scancel --batch --signal=USR1 sends exactly what the time limit would;
@@ -473,11 +474,23 @@ def main():
                     total == acc, f"{accs} -> {total} vs {acc}")
         print(f"  (arrays: {time.time() - t0:.1f} s)")
 
-        # 4. USR1 to the batch shell mid-run: stop, requeue, resume
+        # 4. USR1 to the batch shell mid-run: stop, requeue, resume. Over the
+        # images 4 times (hard links r0_ to r3_): a job of about 12 s, so that
+        # the signal lands mid-run even when slurmctld is slow to pass it on
+        # (scancel once took 3 s on a busy host, longer than 5000 images take)
+        rep_dir = os.path.join(data, "images_x4")
+        os.makedirs(rep_dir)
+        rep_names = [f"r{r}_{x}" for r in range(4) for x in names]
+        for x in rep_names:
+            os.link(os.path.join(images, x[3:]), os.path.join(rep_dir, x))
+        rep_labels = os.path.join(data, "labels_x4.txt")
+        with open(rep_labels, "w") as f:
+            f.write("".join(f"{truth[x[3:]]} {x}\n" for x in rep_names))
+        n4, acc4 = len(rep_names), tuple(4 * x for x in acc_all)
         out4 = os.path.join(tmp, "requeued.h5")
         t0 = time.time()
-        j4 = submit(score, ["-N1", "-n4"], ["--logits"], INPUT=images, OUTPUT=out4, PP="2",
-                    TP="2", BATCH="1", LABELS=labels)
+        j4 = submit(score, ["-N1", "-n4"], ["--logits"], INPUT=rep_dir, OUTPUT=out4, PP="2",
+                    TP="2", BATCH="1", LABELS=rep_labels)
         t = time.time()
         while journal_rows(out4 + ".journal") <= 0 and time.time() - t < 60:
             if cl.jobs(j4).get(j4, {}).get("JobState") in DONE:
@@ -497,8 +510,8 @@ def main():
                 and "Exited with exit code 75" in log,
                 f"state {info[j4].get('JobState')}, restarts {info[j4].get('Restarts')}")
         c.check("stopped: OUT.part and OUT.journal kept, no OUT",
-                0 < rows < N_IMAGES and os.path.exists(out4 + ".part")
-                and not os.path.exists(out4), f"{rows} of {N_IMAGES} rows in the journal")
+                0 < rows < n4 and os.path.exists(out4 + ".part")
+                and not os.path.exists(out4), f"{rows} of {n4} rows in the journal")
         info = cl.wait_job(j4, 120)  # the requeued job pends (not done) until it ends
         log = job_log(j4)
         print(f"  (job {j4}, stopped and resumed: {time.time() - t0:.1f} s)")
@@ -509,13 +522,19 @@ def main():
                     runs == 2 and resumed, f"{runs} runs; {resumed and resumed.group(0)}")
             if c.check("uninterrupted job of the same layout (test 1) to compare with",
                        os.path.exists(out1)):
-                compare(c, "requeued job: bit-identical to the uninterrupted job (test 1)",
-                        read_h5(out4), read_h5(out1), exact=True)
-            c.check("requeued job: accuracy line as the single process's",
-                    accuracy(log) == acc_all, f"{accuracy(log)} vs {acc_all}")
+                # test 1's rows 4 times over, named as the links
+                ref1 = read_h5(out1)
+                ref4 = {k: np.concatenate([v] * 4) for k, v in ref1.items()}
+                ref4["path"] = np.array([x.encode() for x in rep_names])
+                c.check("test 1's rows named as its images",
+                        [x.decode() for x in ref1["path"]] == names)
+                compare(c, "requeued job: bit-identical to the uninterrupted job (test 1) "
+                        "over the images 4 times", read_h5(out4), ref4, exact=True)
+            c.check("requeued job: accuracy line as the single process's, 4 times over",
+                    accuracy(log) == acc4, f"{accuracy(log)} vs {acc4}")
             before = os.stat(out4).st_mtime_ns
-            again = submit(score, ["-N1", "-n4"], ["--logits"], INPUT=images, OUTPUT=out4,
-                           PP="2", TP="2", BATCH="1", LABELS=labels)
+            again = submit(score, ["-N1", "-n4"], ["--logits"], INPUT=rep_dir, OUTPUT=out4,
+                           PP="2", TP="2", BATCH="1", LABELS=rep_labels)
             info = cl.wait_job(again, 60)
             log_again = job_log(again)
             finished_ok("the same job again on the finished output", info, log_again)
