@@ -68,9 +68,10 @@ int vr_h5_attr_str(hid_t obj, const char *name, char *out, size_t cap)
     hid_t a = open_attr(obj, name);
     if (a < 0)
         return -1;
-    hid_t t = H5Aget_type(a);
+    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
     int ok = 0;
-    if (H5Tget_class(t) == H5T_STRING) {
+    /* one string, scalar or of one element: H5Aread writes every element */
+    if (H5Tget_class(t) == H5T_STRING && H5Sget_simple_extent_npoints(sp) == 1) {
         if (H5Tis_variable_str(t) > 0) {
             char *s = NULL;
             hid_t mt = H5Tcopy(H5T_C_S1);
@@ -92,6 +93,7 @@ int vr_h5_attr_str(hid_t obj, const char *name, char *out, size_t cap)
             free(buf);
         }
     }
+    H5Sclose(sp);
     H5Tclose(t);
     H5Aclose(a);
     return ok ? 0 : -1;

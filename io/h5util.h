@@ -24,7 +24,8 @@ void vr_h5_quiet(void);
  * whose parent is missing is an error, not "no"). */
 int vr_h5_exists(hid_t loc, const char *path);
 
-/* Attribute readers: 0 on success, -1 if missing or of the wrong kind. */
+/* Attribute readers: 0 on success, -1 if missing or of the wrong kind or
+ * count (a string attribute must hold exactly one string). */
 int vr_h5_attr_i64(hid_t obj, const char *name, long long *out);
 int vr_h5_attr_f64(hid_t obj, const char *name, double *out, size_t n);
 int vr_h5_attr_str(hid_t obj, const char *name, char *out, size_t cap);

@@ -30,7 +30,6 @@ void vr_jpeg_free(vr_jpeg_decoder *d)
         tjDestroy(d->tj);
     free(d->file);
     free(d->pix);
-    free(d->work);
     vr_resampler_free(&d->rs);
     memset(d, 0, sizeof *d);
 }
@@ -221,8 +220,7 @@ int vr_jpeg_decode(vr_jpeg_decoder *d, const uint8_t *buf, size_t len, const vr_
         cmyk_to_rgb(d->pix, d->pix, npix, has_adobe_marker(buf, len));
     char rerr[160];
     vr_clear_error();
-    if (vr_preprocess_rgb(&d->rs, out, d->pix, (size_t)sh, (size_t)sw, p, &d->work,
-                          &d->work_cap) != VR_OK) {
+    if (vr_preprocess_rgb(&d->rs, out, d->pix, (size_t)sh, (size_t)sw, p) != VR_OK) {
         snprintf(rerr, sizeof rerr, "%s", vr_last_error());
         return reason(err, errcap, "%s", rerr);
     }

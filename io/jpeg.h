@@ -28,8 +28,6 @@ typedef struct {
     size_t file_cap;
     uint8_t *pix;        /* decoded pixels (h, w, 3 or 4) */
     size_t pix_cap;
-    uint8_t *work;       /* resized image before the crop */
-    size_t work_cap;
     vr_resampler rs;
     int last_scale_num, last_scale_den; /* the DCT scaling of the last image */
 } vr_jpeg_decoder;

@@ -32,8 +32,8 @@ static vr_status need_str(vr_model_file *m, hid_t g, const char *grp, const char
                           char *out, size_t cap, const char *const *allowed)
 {
     if (vr_h5_attr_str(g, name, out, cap) != 0)
-        return vr_fail(VR_ERR_MODEL, "%s: %s is missing the string attribute '%s'", m->path,
-                       grp, name);
+        return vr_fail(VR_ERR_MODEL, "%s: %s is missing the string attribute '%s' (or it is "
+                       "not one string)", m->path, grp, name);
     for (size_t i = 0; allowed[i]; i++)
         if (strcmp(out, allowed[i]) == 0)
             return VR_OK;
@@ -114,6 +114,14 @@ static vr_status read_preprocess(vr_model_file *m)
     if (p->crop_size != m->cfg.image_size)
         return vr_fail(VR_ERR_MODEL, "%s: /preprocess crop_size %zu != /config image_size %zu",
                        m->path, p->crop_size, m->cfg.image_size);
+    if (p->resize_size < p->crop_size || p->resize_size > VR_MAX_DIM)
+        return vr_fail(VR_ERR_MODEL,
+                       "%s: /preprocess resize_size %zu must be from crop_size %zu to %zu "
+                       "(images are resized to it, %s, then centre-cropped to %zux%zu); fix the "
+                       "attribute or override it with --preprocess",
+                       m->path, p->resize_size, p->crop_size, VR_MAX_DIM,
+                       p->resize == VR_RESIZE_EXACT ? "both sides" : "the shorter side",
+                       p->crop_size, p->crop_size);
     return VR_OK;
 }
 
@@ -196,8 +204,14 @@ vr_status vr_model_open(vr_model_file *m, const char *path)
                        "re-convert the model or use a matching vitrun", path, version,
                        VR_FORMAT_VERSION);
     }
-    if (vr_h5_attr_str(f, "model_id", m->model_id, sizeof m->model_id) != 0)
+    if (vr_h5_attr_str(f, "model_id", m->model_id, sizeof m->model_id) != 0) {
         m->model_id[0] = '\0';
+        if (H5Aexists(f, "model_id") > 0) {
+            vr_model_close(m);
+            return vr_fail(VR_ERR_MODEL, "%s: root attribute 'model_id' is not one string; "
+                           "re-convert the model with scripts/convert_checkpoint.py", path);
+        }
+    }
     vr_status st;
     if ((st = read_config(m)) || (st = read_preprocess(m)) || (st = read_labels(m))) {
         vr_model_close(m);
@@ -208,8 +222,10 @@ vr_status vr_model_open(vr_model_file *m, const char *path)
 
 void vr_model_close(vr_model_file *m)
 {
-    for (size_t i = 0; i < m->n_shards_open; i++)
+    for (size_t i = 0; i < m->n_shards_open; i++) {
         H5Fclose((hid_t)m->shards[i].file);
+        free(m->shards[i].name);
+    }
     m->n_shards_open = 0;
     if (m->file >= 0)
         H5Fclose((hid_t)m->file);
@@ -251,10 +267,15 @@ static vr_status locate(vr_model_file *m, const char *group, location *loc)
     if (info.u.val_size > sizeof buf || H5Lget_val(f, group, buf, sizeof buf, H5P_DEFAULT) < 0 ||
         H5Lunpack_elink_val(buf, info.u.val_size, &flags, &target_file, &target_obj) < 0)
         return vr_fail(VR_ERR_MODEL, "%s: cannot read the external link %s", m->path, group);
-    if (target_file[0] == '/')
-        snprintf(loc->file_name, sizeof loc->file_name, "%s", target_file);
-    else
-        snprintf(loc->file_name, sizeof loc->file_name, "%s%s", m->dir, target_file);
+    if (strlen(m->dir) + strlen(target_file) >= sizeof loc->file_name ||
+        strlen(target_obj) >= sizeof loc->prefix)
+        return vr_fail(VR_ERR_MODEL, "%s: the external link %s makes a path of over %zu "
+                       "characters (shard file) or %zu (group); give the shard files shorter "
+                       "names", m->path, group, sizeof loc->file_name - 1,
+                       sizeof loc->prefix - 1);
+    size_t nd = target_file[0] == '/' ? 0 : strlen(m->dir), nt = strlen(target_file);
+    memcpy(loc->file_name, m->dir, nd); /* the lengths fit: checked above */
+    memcpy(loc->file_name + nd, target_file, nt + 1);
     snprintf(loc->prefix, sizeof loc->prefix, "%s", target_obj);
     for (size_t i = 0; i < m->n_shards_open; i++)
         if (strcmp(m->shards[i].name, target_file) == 0) {
@@ -276,14 +297,22 @@ static vr_status locate(vr_model_file *m, const char *group, location *loc)
         return vr_fail(VR_ERR_MODEL, "%s: HDF5 cannot open shard file '%s' (truncated or "
                        "damaged?)", m->path, loc->file_name);
     char id[64] = "";
-    if (m->model_id[0] && (vr_h5_attr_str(sf, "model_id", id, sizeof id) != 0 ||
-                           strcmp(id, m->model_id) != 0)) {
+    int no_id = m->model_id[0] && vr_h5_attr_str(sf, "model_id", id, sizeof id) != 0;
+    if (m->model_id[0] && (no_id || strcmp(id, m->model_id) != 0)) {
         H5Fclose(sf);
+        if (no_id)
+            return vr_fail(VR_ERR_MODEL, "%s: shard file '%s' has no model_id string (the index "
+                           "has '%s'); it is damaged or from another model: copy or convert it "
+                           "again", m->path, loc->file_name, m->model_id);
         return vr_fail(VR_ERR_MODEL, "%s: shard file '%s' has model_id '%s' but the index has "
                        "'%s'; it belongs to another model (mixed-up copies?)", m->path,
                        loc->file_name, id, m->model_id);
     }
-    snprintf(m->shards[m->n_shards_open].name, sizeof m->shards[0].name, "%s", target_file);
+    if (!(m->shards[m->n_shards_open].name = strdup(target_file))) {
+        H5Fclose(sf);
+        return vr_fail(VR_ERR_NOMEM, "%s: out of memory opening shard file '%s'", m->path,
+                       loc->file_name);
+    }
     m->shards[m->n_shards_open++].file = sf;
     loc->file = sf;
 check_group:

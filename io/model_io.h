@@ -25,7 +25,7 @@ typedef struct {
     vr_config cfg;
     vr_preprocess pre;
     char **labels;        /* (classes) or NULL when the model has none */
-    struct { char name[512]; long long file; } shards[VR_MAX_SHARD_FILES];
+    struct { char *name; long long file; } shards[VR_MAX_SHARD_FILES]; /* name: the link's */
     size_t n_shards_open; /* shard files this process has opened */
     size_t bytes_read;    /* tensor bytes read by vr_model_load */
 } vr_model_file;

@@ -50,9 +50,13 @@ static int grow(void **p, size_t *cap, size_t n, size_t elem)
     return 1;
 }
 
-/* Weights of each output pixel over the input, as Pillow's precompute_coeffs
- * and normalize_coeffs_8bpc make them. Returns the kernel size, 0 on OOM. */
-static size_t coeffs(vr_resampler *r, int horiz, size_t in_size, size_t out_size, vr_interp it)
+/* Weights of output pixels first .. first+count-1 of out_size over the input,
+ * as Pillow's precompute_coeffs and normalize_coeffs_8bpc make them (each
+ * pixel's weights depend only on its own position, so a window of them is
+ * the same as the whole row's). Stored at index xx - first. Returns the
+ * kernel size, 0 on OOM. */
+static size_t coeffs(vr_resampler *r, int horiz, size_t in_size, size_t out_size, size_t first,
+                     size_t count, vr_interp it)
 {
     double (*filter)(double) = it == VR_INTERP_BICUBIC ? filter_bicubic : filter_bilinear;
     double support_base = it == VR_INTERP_BICUBIC ? 2.0 : 1.0;
@@ -63,14 +67,15 @@ static size_t coeffs(vr_resampler *r, int horiz, size_t in_size, size_t out_size
     int32_t **kk = horiz ? &r->kx : &r->ky;
     int **bb = horiz ? &r->bx : &r->by;
     size_t nk;
-    if (!vr_mul(out_size, ksize, &nk) ||
+    if (!vr_mul(count, ksize, &nk) ||
         !grow((void **)kk, horiz ? &r->cap_kx : &r->cap_ky, nk, sizeof(int32_t)) ||
-        !grow((void **)bb, horiz ? &r->cap_bx : &r->cap_by, out_size * 2, sizeof(int)))
+        !grow((void **)bb, horiz ? &r->cap_bx : &r->cap_by, count * 2, sizeof(int)))
         return 0;
     double *pre = malloc(ksize * sizeof(double));
     if (!pre)
         return 0;
-    for (size_t xx = 0; xx < out_size; xx++) {
+    for (size_t i = 0; i < count; i++) {
+        size_t xx = first + i;
         double center = ((double)xx + 0.5) * scale;
         double ww = 0.0, ss = 1.0 / filterscale;
         int xmin = (int)(center - support + 0.5), xmax = (int)(center + support + 0.5);
@@ -84,14 +89,14 @@ static size_t coeffs(vr_resampler *r, int horiz, size_t in_size, size_t out_size
             pre[x] = w;
             ww += w;
         }
-        int32_t *k = *kk + xx * ksize;
+        int32_t *k = *kk + i * ksize;
         for (int x = 0; x < (int)ksize; x++) {
             double w = x < xmax ? (ww != 0.0 ? pre[x] / ww : pre[x]) : 0.0;
             k[x] = (int32_t)(w < 0 ? -0.5 + w * (1 << PRECISION_BITS)
                                    : 0.5 + w * (1 << PRECISION_BITS));
         }
-        (*bb)[xx * 2] = xmin;
-        (*bb)[xx * 2 + 1] = xmax;
+        (*bb)[i * 2] = xmin;
+        (*bb)[i * 2 + 1] = xmax;
     }
     free(pre);
     return ksize;
@@ -106,60 +111,62 @@ static inline uint8_t clip8(int32_t v)
     return (uint8_t)(v >> PRECISION_BITS);
 }
 
-vr_status vr_resize_u8(vr_resampler *r, uint8_t *out, size_t oh, size_t ow, const uint8_t *in,
-                       size_t ih, size_t iw, size_t C, vr_interp interp)
+vr_status vr_resize_window_u8(vr_resampler *r, uint8_t *out, size_t oh, size_t ow, size_t oy0,
+                              size_t ny, size_t ox0, size_t nx, const uint8_t *in, size_t ih,
+                              size_t iw, size_t C, vr_interp interp)
 {
     if (!oh || !ow || !ih || !iw || ih > INT32_MAX / 4 || iw > INT32_MAX / 4)
         return vr_fail(VR_ERR_INPUT, "cannot resize a %zux%zu image to %zux%zu", iw, ih, ow, oh);
+    if (!ny || !nx || oy0 > oh || ny > oh - oy0 || ox0 > ow || nx > ow - ox0)
+        return vr_fail(VR_ERR_INPUT, "window %zux%zu at (%zu, %zu) outside a %zux%zu resize", nx,
+                       ny, ox0, oy0, ow, oh);
     int need_h = ow != iw, need_v = oh != ih;
     size_t kxs = 0, kys = 0;
-    if ((need_h && !(kxs = coeffs(r, 1, iw, ow, interp))) ||
-        (need_v && !(kys = coeffs(r, 0, ih, oh, interp))))
+    if ((need_h && !(kxs = coeffs(r, 1, iw, ow, ox0, nx, interp))) ||
+        (need_v && !(kys = coeffs(r, 0, ih, oh, oy0, ny, interp))))
         return vr_fail(VR_ERR_NOMEM, "out of memory for resize coefficients (%zux%zu to %zux%zu)",
                        iw, ih, ow, oh);
-    /* Source rows the vertical pass reads: only those get a horizontal pass. */
-    size_t y0 = 0, y1 = ih;
+    /* Source rows the window needs: only those get a horizontal pass. */
+    size_t y0 = oy0, y1 = oy0 + ny;
     if (need_v) {
         y0 = (size_t)r->by[0];
-        y1 = (size_t)r->by[(oh - 1) * 2] + (size_t)r->by[(oh - 1) * 2 + 1];
+        y1 = (size_t)r->by[(ny - 1) * 2] + (size_t)r->by[(ny - 1) * 2 + 1];
     }
-    const uint8_t *src = in;
-    size_t src_w = iw;
-    if (need_h) {
-        uint8_t *dst = need_v ? NULL : out;
-        if (need_v) {
-            size_t n;
-            if (!vr_mul(y1 - y0, ow * C, &n) || !grow((void **)&r->tmp, &r->cap_tmp, n, 1))
-                return vr_fail(VR_ERR_NOMEM, "out of memory resizing a %zux%zu image", iw, ih);
-            dst = r->tmp;
+    /* src: rows y0..y1-1 of the image after the horizontal pass, window
+     * columns only, src_w wide; row y at src + (y - y0) * src_w * C */
+    const uint8_t *src;
+    size_t src_w = nx;
+    uint8_t *dst = need_v ? NULL : out;
+    if (need_v) {
+        size_t n;
+        if (!vr_mul(y1 - y0, nx * C, &n) || !grow((void **)&r->tmp, &r->cap_tmp, n, 1))
+            return vr_fail(VR_ERR_NOMEM, "out of memory resizing a %zux%zu image", iw, ih);
+        dst = r->tmp;
+    }
+    for (size_t y = y0; y < y1; y++) {
+        const uint8_t *row = in + y * iw * C;
+        uint8_t *o = dst + (y - y0) * nx * C;
+        if (!need_h) {  /* same width: the window's columns as they are */
+            memcpy(o, row + ox0 * C, nx * C);
+            continue;
         }
-        for (size_t y = y0; y < y1; y++) {
-            const uint8_t *row = in + y * iw * C;
-            uint8_t *o = dst + (y - y0) * ow * C;
-            for (size_t xx = 0; xx < ow; xx++) {
-                const int32_t *k = r->kx + xx * kxs;
-                int xmin = r->bx[xx * 2], xmax = r->bx[xx * 2 + 1];
-                for (size_t c = 0; c < C; c++) {
-                    int32_t ss = 1 << (PRECISION_BITS - 1);
-                    for (int x = 0; x < xmax; x++)
-                        ss += (int32_t)row[(size_t)(x + xmin) * C + c] * k[x];
-                    o[xx * C + c] = clip8(ss);
-                }
+        for (size_t j = 0; j < nx; j++) {
+            const int32_t *k = r->kx + j * kxs;
+            int xmin = r->bx[j * 2], xmax = r->bx[j * 2 + 1];
+            for (size_t c = 0; c < C; c++) {
+                int32_t ss = 1 << (PRECISION_BITS - 1);
+                for (int x = 0; x < xmax; x++)
+                    ss += (int32_t)row[(size_t)(x + xmin) * C + c] * k[x];
+                o[j * C + c] = clip8(ss);
             }
         }
-        if (!need_v)
-            return VR_OK;
-        src = r->tmp;
-        src_w = ow;
-    } else if (!need_v) {
-        memcpy(out, in, ih * iw * C);
-        return VR_OK;
     }
-    /* vertical pass over rows y0..y1-1 of src (already offset when tmp) */
-    size_t base = need_h ? y0 : 0;
-    for (size_t yy = 0; yy < oh; yy++) {
+    if (!need_v)
+        return VR_OK;
+    src = r->tmp;
+    for (size_t yy = 0; yy < ny; yy++) {
         const int32_t *k = r->ky + yy * kys;
-        int ymin = r->by[yy * 2] - (int)base, ymax = r->by[yy * 2 + 1];
+        int ymin = r->by[yy * 2] - (int)y0, ymax = r->by[yy * 2 + 1];
         uint8_t *o = out + yy * src_w * C;
         for (size_t x = 0; x < src_w * C; x++) {
             int32_t ss = 1 << (PRECISION_BITS - 1);
@@ -194,20 +201,15 @@ size_t vr_crop_offset(size_t size, size_t crop)
 }
 
 vr_status vr_preprocess_rgb(vr_resampler *r, uint8_t *out, const uint8_t *rgb, size_t h,
-                            size_t w, const vr_preprocess *p, uint8_t **work, size_t *work_cap)
+                            size_t w, const vr_preprocess *p)
 {
-    size_t oh, ow, n, cs = p->crop_size;
+    size_t oh, ow, cs = p->crop_size;
     vr_resize_target(p, h, w, &oh, &ow);
     if (oh < cs || ow < cs)
         return vr_fail(VR_ERR_INPUT, "the preset resizes %zux%zu to %zux%zu, smaller than the "
                        "%zux%zu crop", w, h, ow, oh, cs, cs);
-    if (!vr_mul(oh, ow, &n) || !vr_mul(n, 3, &n) || !grow((void **)work, work_cap, n, 1))
-        return vr_fail(VR_ERR_NOMEM, "out of memory resizing a %zux%zu image", w, h);
-    vr_status st = vr_resize_u8(r, *work, oh, ow, rgb, h, w, 3, p->interp);
-    if (st)
-        return st;
-    size_t top = vr_crop_offset(oh, cs), left = vr_crop_offset(ow, cs);
-    for (size_t y = 0; y < cs; y++)
-        memcpy(out + y * cs * 3, *work + ((top + y) * ow + left) * 3, cs * 3);
-    return VR_OK;
+    /* Only the crop is computed: a 20000x1 image resized to 5120000x256
+     * costs the crop's memory, not 3.9 GB. */
+    return vr_resize_window_u8(r, out, oh, ow, vr_crop_offset(oh, cs), cs,
+                               vr_crop_offset(ow, cs), cs, rgb, h, w, 3, p->interp);
 }

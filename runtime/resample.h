@@ -20,17 +20,21 @@
 /* Scratch for one image's resize: coefficient tables and the intermediate
  * rows. Grown on demand, reused across images; one per thread. */
 typedef struct {
-    int32_t *kx, *ky;  /* fixed-point weights, (out_w, kx_size) and (out_h, ky_size) */
-    int *bx, *by;      /* (out, 2): first source pixel and count */
-    uint8_t *tmp;      /* horizontal pass output (rows, out_w, C) */
+    int32_t *kx, *ky;  /* fixed-point weights, (window w, kx_size) and (window h, ky_size) */
+    int *bx, *by;      /* (window, 2): first source pixel and count */
+    uint8_t *tmp;      /* horizontal pass output (rows, window w, C) */
     size_t cap_kx, cap_ky, cap_bx, cap_by, cap_tmp;
 } vr_resampler;
 
 void vr_resampler_free(vr_resampler *r);
 
-/* out (oh, ow, C) = in (ih, iw, C) resized with Pillow's filter `interp`. */
-vr_status vr_resize_u8(vr_resampler *r, uint8_t *out, size_t oh, size_t ow, const uint8_t *in,
-                       size_t ih, size_t iw, size_t C, vr_interp interp);
+/* out (ny, nx, C) = rows oy0..oy0+ny-1, columns ox0..ox0+nx-1 of in (ih, iw,
+ * C) resized to (oh, ow) with Pillow's filter `interp`: the same bytes as
+ * the whole resize, with memory and work for the window (and the source rows
+ * it reads) only. */
+vr_status vr_resize_window_u8(vr_resampler *r, uint8_t *out, size_t oh, size_t ow, size_t oy0,
+                              size_t ny, size_t ox0, size_t nx, const uint8_t *in, size_t ih,
+                              size_t iw, size_t C, vr_interp interp);
 
 /* Size after the preset's resize: exact -> (size, size); shorter -> the
  * shorter side becomes `size`, the longer one int(size * long / short), as
@@ -41,10 +45,10 @@ void vr_resize_target(const vr_preprocess *p, size_t h, size_t w, size_t *oh, si
  * round-half-to-even as torchvision's CenterCrop uses; crop <= size. */
 size_t vr_crop_offset(size_t size, size_t crop);
 
-/* The whole geometric preset: resize, then centre crop to crop_size^2.
- * `work` holds the resized image, at least vr_preprocess_work_bytes(). */
+/* The whole geometric preset: resize, then centre crop to crop_size^2;
+ * only the crop is computed, whatever the aspect ratio. */
 vr_status vr_preprocess_rgb(vr_resampler *r, uint8_t *out /* (crop, crop, 3) */,
                             const uint8_t *rgb /* (h, w, 3) */, size_t h, size_t w,
-                            const vr_preprocess *p, uint8_t **work, size_t *work_cap);
+                            const vr_preprocess *p);
 
 #endif

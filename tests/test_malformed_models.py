@@ -107,6 +107,59 @@ def main():
         shutil.copy(os.path.join(d2, "m.shard-01.h5"), os.path.join(d, "m.shard-01.h5"))
         expect("shard of another model", score(m), ["m.shard-01.h5", "model_id"])
 
+        # string attributes holding many strings (HDF5 writes every one of them)
+        d, m = fresh("id_array")
+        with h5py.File(m, "a") as f:
+            f.attrs.create("model_id", np.array([b"A" * 16] * 1000, dtype="S16"))
+        expect("model_id: 1000 fixed-length strings", score(m), ["m.h5", "model_id",
+                                                                  "not one string"])
+        d, m = fresh("id_vlen")
+        with h5py.File(m, "a") as f:
+            f.attrs.create("model_id", ["x"] * 1000, dtype=h5py.string_dtype())
+        expect("model_id: 1000 variable-length strings", score(m), ["m.h5", "model_id",
+                                                                     "not one string"])
+        d, m = fresh("shard_id_vlen")
+        with h5py.File(os.path.join(d, "m.shard-01.h5"), "a") as f:
+            f.attrs.create("model_id", ["x"] * 1000, dtype=h5py.string_dtype())
+        expect("a shard's model_id: 1000 strings", score(m), ["m.shard-01.h5", "model_id"])
+        d, m = fresh("resize_mode_array")
+        with h5py.File(m, "a") as f:
+            f["preprocess"].attrs.create("resize", ["shorter"] * 50, dtype=h5py.string_dtype())
+        expect("/preprocess resize: 50 strings", score(m), ["m.h5", "/preprocess", "resize"])
+        for bad in (16, 1 << 31):  # crop_size is 32
+            d, m = fresh(f"resize_{bad}")
+            with h5py.File(m, "a") as f:
+                f["preprocess"].attrs["resize_size"] = bad
+            expect(f"/preprocess resize_size {bad}", score(m), ["m.h5", f"resize_size {bad}",
+                                                                "crop_size 32"])
+
+        # a shard behind a 614-character relative path (12 folders of 49
+        # characters), linked from 72 groups: opened once, not once per group
+        # (past 64 opens a model is refused)
+        d = os.path.join(root, "long_link")
+        os.makedirs(d)
+        m = os.path.join(d, "m.h5")
+        run([PYTHON, os.path.join(a.scripts, "make_model.py"), "--image-size", "16",
+             "--patch-size", "8", "--hidden", "16", "--layers", "140", "--heads", "2",
+             "--mlp-dim", "32", "--classes", "3", "--shards", "2", m])
+        sub = os.path.join(*["d" * 49] * 12)
+        os.makedirs(os.path.join(d, sub))
+        os.rename(os.path.join(d, "m.shard-01.h5"), os.path.join(d, sub, "m.shard-01.h5"))
+        relinked = []
+        with h5py.File(m, "a") as f:
+            def relink(g):
+                for k in list(g.keys()):
+                    ln = g.get(k, getlink=True)
+                    if isinstance(ln, h5py.ExternalLink) and ln.filename == "m.shard-01.h5":
+                        del g[k]
+                        g[k] = h5py.ExternalLink(os.path.join(sub, ln.filename), ln.path)
+                        relinked.append(k)
+                    elif isinstance(ln, h5py.HardLink) and isinstance(g[k], h5py.Group):
+                        relink(g[k])
+            relink(f)
+        expect(f"a shard file behind a 614-character link from {len(relinked)} groups: scores",
+               score(m), ["3 rows"], code=0)
+
         d, m = fresh("attr")
         with h5py.File(m, "a") as f:
             del f["config"].attrs["hidden_size"]

@@ -13,7 +13,9 @@ source library computes:
   hf           ViTImageProcessor: PIL resize to 224x224 bilinear, x/255, (x-0.5)/0.5
 
 Bound: the same 8-bit pixels as Pillow (0 levels of difference) and the
-normalised float32 within 1e-6. With --dct-scale on, a large photo decoded at
+normalised float32 within 1e-6. Extreme aspect ratios (2400x3, 3x2400) are
+among them; a 12000x1 image, whose whole resize would take 2.4 GB, must be
+scored in under 400 MB. With --dct-scale on, a large photo decoded at
 a reduced DCT scale is checked against a looser bound and the difference is
 printed.
 """
@@ -45,7 +47,8 @@ def make_corpus(out):
         save(im, f"p{i}_444.jpg", quality=95, subsampling=0)
         save(im.convert("L"), f"p{i}_gray.jpg", quality=90)
         save(im.convert("CMYK"), f"p{i}_cmyk.jpg", quality=90)
-        for (w, h) in [(97, 61), (300, 500), (1024, 683), (257, 256), (224, 224), (640, 230)]:
+        for (w, h) in [(97, 61), (300, 500), (1024, 683), (257, 256), (224, 224), (640, 230),
+                       (2400, 3), (3, 2400), (1000, 9)]:
             save(im.resize((w, h), Image.LANCZOS), f"p{i}_{w}x{h}.jpg", quality=90)
     return names
 
@@ -147,6 +150,23 @@ def main():
         c.check(f"2560x1708 photo, --dct-scale {mode}", measure <= bound,
                 f"max {lv.max():.2f} 8-bit levels, mean {mean_lv:.3f} levels "
                 f"(bound: {'1e-6 max' if mode == 'off' else '2 mean levels'})")
+    # An extreme aspect ratio: torchvision's Resize(256) makes a 12000x1 image
+    # 3072000x256 (2.4 GB of pixels); vitrun computes only the 224x224 crop
+    thin = os.path.join(a.workdir, "thin")
+    os.makedirs(thin, exist_ok=True)
+    Image.open(PHOTOS[0]).convert("RGB").resize((12000, 1), Image.LANCZOS).save(
+        os.path.join(thin, "thin.jpg"), quality=90)
+    out = os.path.join(a.workdir, "thin.h5")
+    meter = ("import resource, subprocess, sys; p = subprocess.run(sys.argv[1:]); "
+             "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    p = run([PYTHON, "-c", meter, a.vitrun, "--model", model, "--input", thin, "--output", out,
+             "--preprocess", "torchvision", "--quiet"])
+    rc, kb = (int(x) for x in p.stdout.split()[-2:])
+    with h5py.File(out, "r") as o:
+        ok = int(o["ok"][0])
+    c.check("12000x1 JPEG, Resize(256): scored with the crop's memory", rc == 0 and ok == 1
+            and kb < 400 * 1024, f"exit {rc}, ok {ok}, peak RSS {kb / 1024:.0f} MB (bound 400 MB; "
+            f"the whole resize would be 2.4 GB)")
     return c.finish()
 
 
