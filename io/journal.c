@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -167,6 +168,9 @@ static int decode(const vr_journal *j, const uint8_t *p, size_t len, size_t coun
         memcpy(q, p + off + 5 + el + nl, per * 4);
         o->topk_index = (const int *)q;
         o->topk_prob = q + j->k;
+        for (size_t t = 0; o->ok && t < j->k; t++) /* they index the class labels */
+            if (o->topk_index[t] < 0 || (size_t)o->topk_index[t] >= j->classes)
+                return -1;
         q += j->k * 2;
         o->logits = j->logits ? q : NULL;
         q += j->logits ? j->classes : 0;
@@ -210,6 +214,10 @@ vr_status vr_journal_resume(vr_journal *j, const char *path, const char *fingerp
     }
     free(fp);
     off_t pos = lseek(j->fd, 0, SEEK_CUR);
+    struct stat sb;
+    if (fstat(j->fd, &sb) != 0)
+        return vr_fail(VR_ERR_OUTPUT, "%s: cannot stat the resume journal: %s", path,
+                       strerror(errno));
     vr_output_row *rows = NULL;
     char *strs = NULL; /* (payload + 2 per row) the rows' strings, terminated */
     float *nums = NULL; /* (payload / 4) the rows' numbers */
@@ -229,8 +237,12 @@ vr_status vr_journal_resume(vr_journal *j, const char *path, const char *fingerp
         memcpy(&first, h + 8, 8);
         memcpy(&count, h + 16, 8);
         memcpy(&plen, h + 24, 8);
+        /* the header is outside the CRC: a payload longer than the rest of
+         * the file is a torn record, not an allocation */
+        off_t here = lseek(j->fd, 0, SEEK_CUR);
         if (got < REC_HEADER || magic32 != REC_MAGIC || first != j->rows || !count ||
-            count > (1u << 20) || plen > MAX_PAYLOAD) {
+            count > (1u << 20) || plen > MAX_PAYLOAD || here < 0 || here > sb.st_size ||
+            plen > (uint64_t)(sb.st_size - here)) {
             why = "a torn or damaged record header";
             break;
         }

@@ -83,21 +83,31 @@ typedef struct {
     size_t n, skipped;
     uint64_t hash;
     char rel[VR_PATH_MAX]; /* path relative to the root being walked */
+    char scratch[3 * VR_PATH_MAX]; /* an entry's full path for lstat */
     const char *root;
 } walk;
 
+/* Recursive, one level per folder: a frame holds no path buffers (a tree
+ * 2000 folders deep, the most VR_PATH_MAX allows, takes a few hundred KB of
+ * stack) and its folder is closed before it descends. */
 static vr_status walk_dir(walk *w, size_t rel_len)
 {
-    char full[2 * VR_PATH_MAX];
-    snprintf(full, sizeof full, "%s%s%.*s", w->root, rel_len ? "/" : "", (int)rel_len, w->rel);
+    char *full = malloc(strlen(w->root) + rel_len + 2);
+    if (!full)
+        return vr_fail(VR_ERR_NOMEM, "out of memory listing %s", w->root);
+    sprintf(full, "%s%s%.*s", w->root, rel_len ? "/" : "", (int)rel_len, w->rel);
     DIR *d = opendir(full);
     if (!d) {
+        vr_status st0 = VR_OK;
         if (!rel_len)
-            return vr_fail(VR_ERR_INPUT, "%s: cannot list the directory: %s", full,
-                           strerror(errno));
-        fprintf(stderr, "vitrun: warning: skipping %s: %s\n", full, strerror(errno));
-        w->skipped++;
-        return VR_OK;
+            st0 = vr_fail(VR_ERR_INPUT, "%s: cannot list the directory: %s", full,
+                          strerror(errno));
+        else {
+            fprintf(stderr, "vitrun: warning: skipping %s: %s\n", full, strerror(errno));
+            w->skipped++;
+        }
+        free(full);
+        return st0;
     }
     entry *ents = NULL;
     size_t ne = 0, cap = 0;
@@ -112,9 +122,8 @@ static vr_status walk_dir(walk *w, size_t rel_len)
             dir = 1;
         } else if (de->d_type == DT_UNKNOWN) {
             struct stat sb;
-            char p[3 * VR_PATH_MAX];
-            snprintf(p, sizeof p, "%s/%s", full, nm);
-            dir = lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+            snprintf(w->scratch, sizeof w->scratch, "%s/%s", full, nm);
+            dir = lstat(w->scratch, &sb) == 0 && S_ISDIR(sb.st_mode);
         }
         if (!dir && !is_jpeg_name(nm))
             continue;
@@ -169,6 +178,7 @@ static vr_status walk_dir(walk *w, size_t rel_len)
     for (size_t i = 0; i < ne; i++)
         free(ents[i].name);
     free(ents);
+    free(full);
     return st;
 }
 
@@ -176,27 +186,34 @@ vr_status vr_listing_build(const char *dir, const char *manifest, size_t *n, uin
 {
     char tmp[VR_PATH_MAX + 16];
     snprintf(tmp, sizeof tmp, "%s.tmp", manifest);
-    walk w = {0};
-    w.hash = FNV_OFFSET;
-    w.root = dir;
-    if (!(w.out = fopen(tmp, "w")))
-        return vr_fail(VR_ERR_OUTPUT, "%s: cannot create the input manifest: %s (it goes next to "
-                       "--output)", tmp, strerror(errno));
-    vr_status st = walk_dir(&w, 0);
-    if (fclose(w.out) != 0 && !st)
+    walk *w = calloc(1, sizeof *w); /* 16 KB of path buffers: not on the stack */
+    if (!w)
+        return vr_fail(VR_ERR_NOMEM, "out of memory listing %s", dir);
+    w->hash = FNV_OFFSET;
+    w->root = dir;
+    vr_status st;
+    if (!(w->out = fopen(tmp, "w"))) {
+        st = vr_fail(VR_ERR_OUTPUT, "%s: cannot create the input manifest: %s (it goes next to "
+                     "--output)", tmp, strerror(errno));
+        free(w);
+        return st;
+    }
+    st = walk_dir(w, 0);
+    if (fclose(w->out) != 0 && !st)
         st = vr_fail(VR_ERR_OUTPUT, "%s: write failed: %s", tmp, strerror(errno));
+    if (!st && w->n == 0)
+        st = vr_fail(VR_ERR_INPUT, "%s holds no .jpg or .jpeg files", dir);
     if (!st && rename(tmp, manifest) != 0)
         st = vr_fail(VR_ERR_OUTPUT, "cannot rename %s to %s: %s", tmp, manifest,
                      strerror(errno));
-    if (st) {
+    if (st)
         unlink(tmp);
-        return st;
+    else {
+        *n = w->n;
+        *hash = w->hash;
     }
-    if (w.n == 0)
-        return vr_fail(VR_ERR_INPUT, "%s holds no .jpg or .jpeg files", dir);
-    *n = w.n;
-    *hash = w.hash;
-    return VR_OK;
+    free(w);
+    return st;
 }
 
 /* One path from fp into *line (newline and a '\r' before it removed); 0 at

@@ -68,7 +68,9 @@ vr_status vr_feed_describe(const vr_options *o, const vr_config *cfg, vr_input_i
             info->n = 0;
             return VR_OK;
         }
-        FILE *fp = o->resume ? fopen(info->listing, "r") : NULL;
+        /* without a journal there is no run to continue: a manifest left
+         * beside it (its journal deleted to start over) is stale */
+        FILE *fp = o->resume && access(journal, F_OK) == 0 ? fopen(info->listing, "r") : NULL;
         if (fp) {
             /* the listing of the interrupted run: the same rows, whatever
              * was added to the folder since */

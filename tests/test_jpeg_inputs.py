@@ -6,7 +6,8 @@ images) cropped to many sizes and re-encoded as baseline, progressive,
 grayscale and CMYK JPEGs, in nested folders with mixed-case extensions and
 files that must be ignored, plus broken files: empty, truncated, a PNG named
 .jpg, a corrupt header, a decompression bomb (header claims 40000x40000) and
-a dangling symlink. Checks: rows in path order; every good file scored with
+a dangling symlink; a tree 1500 folders deep; a folder without JPEGs.
+Checks: rows in path order; every good file scored with
 logits within 2e-5 of the float64 numpy reference run on Pillow's
 preprocessing of the same file; every broken file recorded with ok = 0 and
 its reason; exit 0 with the failure count; --strict exits 2 naming the file;
@@ -177,6 +178,38 @@ def main():
                  "--labels", lab_file] + common, check=False)
         c.check("--labels in another order: exit 2 naming the line",
                 p.returncode == 2 and "truth.txt:1" in p.stderr, p.stderr.strip()[-160:])
+
+        # 1b. a tree 1500 folders deep (a 3000-character path), and an empty one
+        deep = os.path.join(tmp, "deep")
+        bottom = deep
+        os.mkdir(deep)
+        for _ in range(1500):  # os.makedirs recurses once per level, past Python's limit
+            bottom = os.path.join(bottom, "a")
+            os.mkdir(bottom)
+        shutil.copy(os.path.join(root, good[0]), os.path.join(deep, "top.jpg"))
+        shutil.copy(os.path.join(root, good[0]), os.path.join(bottom, "x.jpg"))
+        dout = os.path.join(tmp, "deep.h5")
+        dp = run([a.vitrun, "--input", deep, "--output", dout] + common, check=False)
+        dr = read(dout) if dp.returncode == 0 else {"path": [], "logits": np.zeros((0, K))}
+        dpaths = [x.decode() for x in dr["path"]]
+        c.check("a tree 1500 folders deep: walked, both files scored alike",
+                dpaths == ["a/" * 1500 + "x.jpg", "top.jpg"]
+                and np.array_equal(dr["logits"][0], dr["logits"][1]),
+                f"exit {dp.returncode}, {len(dpaths)} rows"
+                + (f", deepest path {len(dpaths[0])} characters" if dpaths else ""))
+        os.remove(os.path.join(bottom, "x.jpg"))
+        while bottom != deep:  # shutil.rmtree too recurses once per level
+            os.rmdir(bottom)
+            bottom = os.path.dirname(bottom)
+        empty = os.path.join(tmp, "empty")
+        os.makedirs(os.path.join(empty, "sub"))
+        eout = os.path.join(tmp, "empty.h5")
+        ep = run([a.vitrun, "--input", empty, "--output", eout] + common, check=False)
+        left = [s for s in (".inputs", ".inputs.tmp", ".journal", ".part", "")
+                if os.path.exists(eout + s)]
+        c.check("a folder without JPEGs: exit 2 naming it, nothing left behind",
+                ep.returncode == 2 and "holds no .jpg" in ep.stderr and not left,
+                f"exit {ep.returncode}, left {left}: {ep.stderr.strip()[:160]}")
 
         # 2. --strict
         p = run([a.vitrun, "--input", root, "--output", os.path.join(tmp, "strict.h5"),

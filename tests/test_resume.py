@@ -10,6 +10,9 @@ once without interruption. Then runs are killed and resumed:
   - with --mpiexec, a pp=2 job: one rank SIGKILLed (mpirun aborts), SIGUSR1
     to mpirun (forwarded: exit 75), SIGTERM to every rank (as Slurm does);
   - refusals: a journal without --resume, a resume with another --batch;
+  - the journal deleted and the folder grown: --resume lists it afresh;
+  - a crafted journal record (valid CRC, a class index out of range) is
+    dropped and scored again;
   - --resume on a finished output does nothing.
 
 Every finished output is compared dataset by dataset, bit for bit, with the
@@ -25,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 import h5py
 import numpy as np
@@ -133,8 +137,9 @@ def main():
         run([PYTHON, os.path.join(a.scripts, "make_model.py"), "--image-size", 64,
              "--patch-size", 8, "--hidden", 192, "--layers", 4, "--heads", 4, "--mlp-dim", 768,
              "--classes", 20, "--labels", "--preprocess", "torchvision", model])
-        def cmd(out, *extra, batch=4):
-            return [a.vitrun, "--model", model, "--input", root, "--batch", batch, "--threads",
+        def cmd(out, *extra, batch=4, inp=None):
+            return [a.vitrun, "--model", model, "--input", inp or root, "--batch", batch,
+                    "--threads",
                     1, "--logits", "--embeddings", "--topk", 3, "--output", out, "--progress",
                     "off"] + list(extra)
 
@@ -173,7 +178,9 @@ def main():
         c.check("SIGTERM: exit 75, rows kept, resumable message", rc == 75 and rows > 0 and
                 "--resume" in err, f"exit {rc} at {rows} rows: {err.strip().splitlines()[-1]}")
         with open(out + ".journal", "ab") as f:  # half of a record that never finished
-            f.write(struct.pack("<IIQQQ", 0x31425256, 1234, rows, 4, 10000) + b"\x00" * 300)
+            # a length of 16 GB in the header (outside the CRC): not allocated
+            f.write(struct.pack("<IIQQQ", 0x31425256, 1234, rows, 4, (1 << 34) - 16)
+                    + b"\x00" * 300)
         p = run(cmd(out, "--resume"))
         ok, why = same_h5(out, ref)
         c.check("torn journal tail cut off and resumed: identical", ok and "dropped" in p.stderr,
@@ -219,6 +226,51 @@ def main():
         ok, why = same_h5(fresh, ref)
         c.check("--resume with nothing to resume: a fresh run, identical, not 'resuming'",
                 ok and "resuming" not in p.stderr, why)
+
+        # the journal deleted to start over, the folder grown since: --resume
+        # starts afresh from the folder as it is now, not from the old manifest
+        grown = os.path.join(tmp, "grown")
+        shutil.copytree(root, grown)
+        out = os.path.join(tmp, "stale.h5")
+        j = Job(cmd(out, inp=grown), out)
+        j.wait_rows(n // 3)
+        os.killpg(j.p.pid, signal.SIGKILL)
+        j.finish()
+        os.remove(out + ".journal")
+        shutil.copy(os.path.join(root, "part0", "img0000.jpg"), os.path.join(grown, "zz.jpg"))
+        run(cmd(out, "--resume", inp=grown))
+        with h5py.File(out) as x, h5py.File(ref) as y:
+            paths = [p.decode() for p in x["path"][...]]
+            ref_paths = [p.decode() for p in y["path"][...]]
+            first = all(np.array_equal(x[k][:n], y[k][...]) for k in y if k != "path")
+            i0 = ref_paths.index("part0/img0000.jpg")
+            last = len(paths) == n + 1 and np.array_equal(x["logits"][n], y["logits"][i0])
+        c.check("journal deleted, a file added, --resume: a fresh listing with the new file",
+                paths[:n] == ref_paths and first and last and paths[-1] == "zz.jpg",
+                f"{len(paths)} rows for {n + 1} files; last {paths[-1]}")
+
+        # a crafted journal (its CRC made to match): a class index outside the
+        # model's classes drops that record, which is scored again
+        out = os.path.join(tmp, "crafted.h5")
+        j = Job(cmd(out), out)
+        j.wait_rows(n // 2)
+        os.killpg(j.p.pid, signal.SIGKILL)
+        j.finish()
+        d = bytearray(open(out + ".journal", "rb").read())
+        (flen,) = struct.unpack_from("<I", d, 8)
+        off = 12 + flen + 4
+        _, _, _, count, plen = struct.unpack_from("<IIQQQ", d, off)
+        p0 = off + 32
+        el, nl = struct.unpack_from("<HH", d, p0 + 1)
+        struct.pack_into("<i", d, p0 + 5 + el + nl, 50_000_000)  # row 0's top-1 class
+        struct.pack_into("<I", d, off + 4, zlib.crc32(bytes(d[p0:p0 + plen])))
+        open(out + ".journal", "wb").write(bytes(d))
+        p = run(cmd(out, "--resume"), check=False)
+        ok, why = same_h5(out, ref) if p.returncode == 0 else (False, "")
+        c.check("journal row with class 50000000 (CRC valid): dropped, rescored, identical",
+                ok and d[p0] == 1 and "dropped" in p.stderr,
+                f"exit {p.returncode}; {why}; "
+                + next((ln for ln in p.stderr.splitlines() if "dropped" in ln), "nothing dropped"))
 
         # CSV, byte for byte
         ref_csv, out = os.path.join(tmp, "ref.csv"), os.path.join(tmp, "killed.csv")
