@@ -105,9 +105,9 @@ vr_status vr_comm_grid(vr_grid *g, int dp, int pp, int tp)
     int *leaders = malloc((size_t)n * sizeof *leaders);
     g_order = malloc((size_t)n * sizeof *g_order);
     if (!keys || !leaders || !g_order) {
-        free(keys);
-        free(leaders);
-        return vr_fail(VR_ERR_NOMEM, "cannot allocate the rank grid");
+        /* the other ranks are in the allgather below: returning would hang them */
+        fprintf(stderr, "vitrun: rank %d: out of memory for the rank grid (%d ranks)\n", me, n);
+        MPI_Abort(MPI_COMM_WORLD, vr_exit_code(VR_ERR_NOMEM));
     }
     MPI_Allgather(&leader, 1, MPI_INT, leaders, 1, MPI_INT, MPI_COMM_WORLD);
     for (int r = 0; r < n; r++)

@@ -70,8 +70,11 @@ vr_status vr_report_finish(const vr_rank_report *mine, const vr_grid *g, const v
 {
     int me = g->world_rank, n = g->world_size;
     vr_rank_report *all = NULL;
-    if (me == 0 && !(all = calloc((size_t)n, sizeof *all)))
-        return vr_fail(VR_ERR_NOMEM, "cannot gather the report");
+    if (me == 0 && !(all = calloc((size_t)n, sizeof *all))) {
+        /* the other ranks are in the gather: returning would hang them */
+        fprintf(stderr, "vitrun: out of memory gathering the report of %d ranks\n", n);
+        vr_comm_abort(vr_exit_code(VR_ERR_NOMEM));
+    }
     vr_status st = vr_comm_gather(mine, sizeof *mine, all);
     if (st || me != 0) {
         free(all);

@@ -182,7 +182,8 @@ int main(int argc, char **argv)
     if (o.dump && size > 1)
         return finish(rank, vr_fail(VR_ERR_USAGE, "--dump-activations needs a single rank"));
     vr_plan plan;
-    if ((st = vr_plan_build(&plan, &cfg, g.dp, g.pp, g.tp, o.layers ? layers : NULL)))
+    if ((st = vr_comm_agree(vr_plan_build(&plan, &cfg, g.dp, g.pp, g.tp,
+                                          o.layers ? layers : NULL))))
         return finish(rank, st);
     if (o.plan) {
         if (rank == 0) {
