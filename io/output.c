@@ -260,5 +260,17 @@ vr_status vr_output_commit(vr_output *o)
     if (rename(o->path, o->final) != 0)
         return vr_fail(VR_ERR_OUTPUT, "cannot rename %s to %s: %s", o->path, o->final,
                        strerror(errno));
+    /* and the new name reaches it before the caller deletes the journal */
+    char dir[4096];
+    const char *slash = strrchr(o->final, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == o->final ? 1 : (int)(slash - o->final),
+                 o->final);
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+        fsync(fd);
+        close(fd);
+    }
     return VR_OK;
 }
