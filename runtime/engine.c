@@ -440,7 +440,9 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
         /* the writer says where the run starts: 0, or where the journal ends */
         unsigned long long w[2] = {e->sink.done, (unsigned long long)e->complete};
         st = vr_comm_bcast(w, sizeof w, e->writer_rank);
-        e->m0 = (size_t)w[0] / e->B;
+        /* a journal of every row (the run ended before its output was
+         * renamed) starts past the last micro-batch, partial or not */
+        e->m0 = ceil_div((size_t)w[0], e->B);
         e->complete = (int)w[1];
         if (e->writer)
             rep->resumed = (size_t)w[0]; /* counted once, by the writer */

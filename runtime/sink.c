@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kernels.h"
@@ -46,6 +47,31 @@ static vr_status replay(void *ctx, const vr_output_row *rows, size_t n)
 
 static int file_exists(const char *p) { return access(p, F_OK) == 0; }
 
+/* --output names a file that does not exist yet, or the scores of an
+ * earlier run: never a folder, and never a file this run reads. */
+static vr_status check_output_path(const vr_options *o)
+{
+    const char *out = o->output;
+    size_t len = strlen(out);
+    struct stat so, sx;
+    if (!len)
+        return vr_fail(VR_ERR_USAGE, "--output is empty; it names the scores file, e.g. "
+                       "scores.h5 or scores.csv");
+    if (out[len - 1] == '/' || (stat(out, &so) == 0 && S_ISDIR(so.st_mode)))
+        return vr_fail(VR_ERR_USAGE, "--output '%s' is a folder; it names the scores file, "
+                       "e.g. %s%sscores.h5 or .csv", out, out, out[len - 1] != '/' ? "/" : "");
+    if (stat(out, &so) != 0)
+        return VR_OK;
+    const struct { const char *flag, *path; } reads[] = {
+        {"--model", o->model}, {"--input", o->input}, {"--labels", o->truth}};
+    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++)
+        if (reads[i].path && stat(reads[i].path, &sx) == 0 && sx.st_dev == so.st_dev &&
+            sx.st_ino == so.st_ino)
+            return vr_fail(VR_ERR_USAGE, "--output %s is the %s file: the scores would "
+                           "overwrite it; choose another output file", out, reads[i].flag);
+    return VR_OK;
+}
+
 vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint, size_t n,
                        size_t B, size_t k, size_t C, size_t D, char *const *labels,
                        int *complete)
@@ -59,6 +85,9 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
     s->D = D;
     s->labels = labels;
     *complete = 0;
+    vr_status st0 = check_output_path(o);
+    if (st0)
+        return st0;
     snprintf(s->journal_path, sizeof s->journal_path, "%s.journal", o->output);
     int have_journal = file_exists(s->journal_path);
     if (!o->resume && have_journal)

@@ -193,6 +193,26 @@ def main():
             f["pixels"] = np.zeros((2, 32, 32, 3), np.uint8)
         expect("input without 'images'", ["--model", m, "--input", empty, "--output",
                os.path.join(root, "o.h5")], ["noimages.h5", "no dataset 'images'"])
+        # --output: never a folder, never a file the run reads
+        folder = os.path.join(root, "outdir")
+        os.makedirs(folder)
+        for what, o in [("an existing folder", folder), ("a path ending in /", folder + "/"),
+                        ("empty", "")]:
+            expect(f"--output {what}", ["--model", m, "--synthetic", "3", "--output", o],
+                   ["--output", "scores.h5"])
+        kept = open(m, "rb").read()
+        expect("--output the model file", ["--model", m, "--synthetic", "3", "--output", m],
+               ["--output", "--model file"])
+        ck.check("the model file untouched", open(m, "rb").read() == kept)
+        good_in = os.path.join(root, "in.h5")
+        with h5py.File(good_in, "w") as f:
+            f["images"] = np.zeros((2, 32, 32, 3), np.uint8)
+        expect("--output the input file", ["--model", m, "--input", good_in, "--output",
+                                           good_in], ["--output", "--input file"])
+        alias = os.path.join(root, "in.csv")
+        os.link(good_in, alias)
+        expect("--output the input file under another name (a hard link)",
+               ["--model", m, "--input", good_in, "--output", alias], ["--output", "--input file"])
         expect("unknown flag", score(m) + ["--fast"], ["unknown option '--fast'"])
         expect("--batch 0", score(m) + ["--batch", "0"], ["--batch"])
         expect("--batch abc", score(m) + ["--batch", "abc"], ["--batch", "abc"])

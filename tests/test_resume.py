@@ -11,6 +11,7 @@ once without interruption. Then runs are killed and resumed:
     to mpirun (forwarded: exit 75), SIGTERM to every rank (as Slurm does);
   - refusals: a journal without --resume, a resume with another --batch;
   - the journal deleted and the folder grown: --resume lists it afresh;
+  - every row journaled but the final rename blocked: --resume commits;
   - a crafted journal record (valid CRC, a class index out of range) is
     dropped and scored again;
   - --resume on a finished output does nothing.
@@ -248,6 +249,22 @@ def main():
         c.check("journal deleted, a file added, --resume: a fresh listing with the new file",
                 paths[:n] == ref_paths and first and last and paths[-1] == "zz.jpg",
                 f"{len(paths)} rows for {n + 1} files; last {paths[-1]}")
+
+        # every row scored, then the rename to OUT fails (a folder took its
+        # name): the journal holds all 242 rows, the last batch partial;
+        # --resume scores nothing more and commits
+        out = os.path.join(tmp, "blocked.h5")
+        j = Job(cmd(out), out)
+        j.wait_rows(1)
+        os.makedirs(os.path.join(out, "x"))
+        rc, err = j.finish()
+        rows = journal_rows(out + ".journal")
+        shutil.rmtree(out)
+        p = run(cmd(out, "--resume"), check=False)
+        ok, why = same_h5(out, ref) if p.returncode == 0 else (False, p.stderr.strip()[-200:])
+        c.check("rename blocked after the last row (exit 1), folder removed, --resume: "
+                "identical", rc == 1 and rows == n and ok,
+                f"first run exit {rc} with {rows} of {n} rows journaled; {why}")
 
         # a crafted journal (its CRC made to match): a class index outside the
         # model's classes drops that record, which is scored again
