@@ -5,30 +5,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-vr_status vr_truth_open(vr_truth *t, const char *path, size_t classes)
+/* The next non-blank line of fp into *line without its line end; its length,
+ * or -1 at the end. *lineno counts every line read. */
+static ssize_t next_line(FILE *fp, char **line, size_t *cap, size_t *lineno)
 {
-    memset(t, 0, sizeof *t);
-    snprintf(t->path, sizeof t->path, "%s", path);
-    t->classes = classes;
-    if (!(t->fp = fopen(path, "r")))
-        return vr_fail(VR_ERR_INPUT, "%s: cannot open the labels file: %s", path,
-                       strerror(errno));
-    return VR_OK;
+    for (;;) {
+        ssize_t r = getline(line, cap, fp);
+        if (r <= 0)
+            return -1;
+        ++*lineno;
+        size_t l = (size_t)r;
+        while (l && ((*line)[l - 1] == '\n' || (*line)[l - 1] == '\r'))
+            (*line)[--l] = '\0';
+        if (l)
+            return (ssize_t)l;
+    }
 }
 
-vr_status vr_truth_next(vr_truth *t, const char *name, int *label)
+/* "LABEL PATH": the label, and the path in *name (inside t->line). */
+static vr_status parse(const vr_truth *t, int *label, const char **name)
 {
-    ssize_t r;
-    do {
-        r = getline(&t->line, &t->cap, t->fp);
-        t->lineno++;
-    } while (r > 0 && (t->line[0] == '\n' || (t->line[0] == '\r' && t->line[1] == '\n')));
-    if (r <= 0)
-        return vr_fail(VR_ERR_INPUT, "%s: ends at line %zu, before the row '%s'; it needs a "
-                       "line per input", t->path, t->lineno - 1, name);
-    size_t l = (size_t)r;
-    while (l && (t->line[l - 1] == '\n' || t->line[l - 1] == '\r'))
-        t->line[--l] = '\0';
     char *end;
     errno = 0;
     long v = strtol(t->line, &end, 10);
@@ -37,11 +33,85 @@ vr_status vr_truth_next(vr_truth *t, const char *name, int *label)
         return vr_fail(VR_ERR_INPUT, "%s:%zu: expected 'LABEL PATH' with LABEL a class index "
                        "from 0 to %zu, found '%.80s'", t->path, t->lineno, t->classes - 1,
                        t->line);
-    if (strcmp(end + 1, name))
-        return vr_fail(VR_ERR_INPUT, "%s:%zu: names '%.200s' but this row is '%.200s'; list "
-                       "the labels in the input's order", t->path, t->lineno, end + 1, name);
     *label = (int)v;
+    *name = end + 1;
     return VR_OK;
+}
+
+static vr_status misnamed(const vr_truth *t, const char *label_name, const char *row)
+{
+    return vr_fail(VR_ERR_INPUT, "%s:%zu: names '%.200s' but this row is '%.200s'; list the "
+                   "labels in the input's order", t->path, t->lineno, label_name, row);
+}
+
+/* The whole file before any scoring: its format, its labels, a line per
+ * input and, when the rows' names are known (`listing`), their order. */
+static vr_status check_all(vr_truth *t, size_t n, const char *listing)
+{
+    FILE *lf = NULL;
+    char *row = NULL;
+    size_t row_cap = 0, row_no = 0, lines = 0;
+    vr_status st = VR_OK;
+    if (listing && !(lf = fopen(listing, "r")))
+        return vr_fail(VR_ERR_INPUT, "%s: cannot open the input listing: %s", listing,
+                       strerror(errno));
+    while (next_line(t->fp, &t->line, &t->cap, &t->lineno) >= 0) {
+        int label;
+        const char *name;
+        if ((st = parse(t, &label, &name)))
+            break;
+        if (++lines > n) {
+            st = vr_fail(VR_ERR_INPUT, "%s:%zu: more lines than the %zu inputs; it needs a "
+                         "line per input, in the input's order", t->path, t->lineno, n);
+            break;
+        }
+        if (lf) {
+            if (next_line(lf, &row, &row_cap, &row_no) < 0) {
+                st = vr_fail(VR_ERR_INPUT, "%s: ends after %zu rows, before the labels do",
+                             listing, row_no);
+                break;
+            }
+            if (strcmp(name, row)) {
+                st = misnamed(t, name, row);
+                break;
+            }
+        }
+    }
+    if (!st && lines < n)
+        st = vr_fail(VR_ERR_INPUT, "%s: ends at line %zu with %zu labels for %zu inputs; it "
+                     "needs a line per input", t->path, t->lineno, lines, n);
+    if (lf)
+        fclose(lf);
+    free(row);
+    if (!st && fseek(t->fp, 0, SEEK_SET) != 0)
+        st = vr_fail(VR_ERR_INPUT, "%s: cannot read it again: %s", t->path, strerror(errno));
+    t->lineno = 0;
+    return st;
+}
+
+vr_status vr_truth_open(vr_truth *t, const char *path, size_t classes, size_t n,
+                        const char *listing)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->path, sizeof t->path, "%s", path);
+    t->classes = classes;
+    if (!(t->fp = fopen(path, "r")))
+        return vr_fail(VR_ERR_INPUT, "%s: cannot open the labels file: %s", path,
+                       strerror(errno));
+    return check_all(t, n, listing);
+}
+
+vr_status vr_truth_next(vr_truth *t, const char *name, int *label)
+{
+    if (next_line(t->fp, &t->line, &t->cap, &t->lineno) < 0)
+        return vr_fail(VR_ERR_INPUT, "%s: ends at line %zu, before the row '%s'; it needs a "
+                       "line per input (did it change during the run?)", t->path, t->lineno,
+                       name);
+    const char *lname;
+    vr_status st = parse(t, label, &lname);
+    if (!st && strcmp(lname, name))
+        st = misnamed(t, lname, name);
+    return st;
 }
 
 void vr_truth_close(vr_truth *t)

@@ -131,8 +131,9 @@ static vr_status open_sink(engine *e)
     if (!e->writer)
         return VR_OK;
     fingerprint(e, fp, sizeof fp);
+    int jpeg = e->info.kind == VR_INPUT_DIR || e->info.kind == VR_INPUT_LIST;
     vr_status st = vr_sink_open(&e->sink, e->o, fp, e->n, e->B, e->k, c->classes, c->hidden,
-                                e->model.labels, &e->complete);
+                                e->model.labels, jpeg ? e->info.listing : NULL, &e->complete);
     e->have_sink = !st && !e->complete;
     return st;
 }

@@ -74,7 +74,7 @@ static vr_status check_output_path(const vr_options *o)
 
 vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint, size_t n,
                        size_t B, size_t k, size_t C, size_t D, char *const *labels,
-                       int *complete)
+                       const char *listing, int *complete)
 {
     memset(s, 0, sizeof *s);
     s->o = o;
@@ -103,7 +103,7 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
         return VR_ERR_NOMEM;
     vr_status st;
     if (o->truth) {
-        if ((st = vr_truth_open(&s->truth, o->truth, C)))
+        if ((st = vr_truth_open(&s->truth, o->truth, C, n, listing)))
             return st;
         s->have_truth = 1;
     }

@@ -178,6 +178,25 @@ def main():
                  "--labels", lab_file] + common, check=False)
         c.check("--labels in another order: exit 2 naming the line",
                 p.returncode == 2 and "truth.txt:1" in p.stderr, p.stderr.strip()[-160:])
+        # faults at the end of the file are found before anything is scored
+        last = len(truth)
+        for what, lines, needle in [
+                ("a line short", truth[:-1], f"{last - 1} labels for {last} inputs"),
+                ("a line too many", truth + ["3 extra.jpg"], f"truth.txt:{last + 1}: more lines"),
+                (f"a label of {K} on the last line", truth[:-1] + [f"{K} {paths[-1]}"],
+                 f"truth.txt:{last}: expected 'LABEL PATH'"),
+                ("the last two lines swapped", truth[:-2] + truth[:-3:-1],
+                 f"truth.txt:{last - 1}: names")]:
+            with open(lab_file, "w") as f:
+                f.write("\n".join(lines) + "\n")
+            o = os.path.join(tmp, "acc3.h5")
+            p = run([a.vitrun, "--input", root, "--output", o, "--labels", lab_file] + common,
+                    check=False)
+            left = [x for x in (".part", ".journal", "") if os.path.exists(o + x)]
+            c.check(f"--labels with {what}: exit 2 before scoring, naming the line",
+                    p.returncode == 2 and needle in p.stderr and not left
+                    and "images in" not in p.stderr,
+                    f"exit {p.returncode}, left {left}: {p.stderr.strip()[-170:]}")
 
         # 1b. a tree 1500 folders deep (a 3000-character path), and an empty one
         deep = os.path.join(tmp, "deep")
