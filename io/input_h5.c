@@ -31,6 +31,13 @@ vr_status vr_input_h5_open(vr_input_h5 *in, const char *path, const vr_config *c
                        cfg->channels, cfg->channels, cfg->image_size, cfg->image_size);
     }
     hid_t d = H5Dopen2(f, "/images", H5P_DEFAULT);
+    if (d < 0) {
+        vr_input_h5_close(in);
+        return vr_fail(VR_ERR_INPUT, "%s: 'images' cannot be opened as a dataset (a group, or "
+                       "a link to a missing file?); expected uint8 [N,%zu,%zu,%zu] or float32 "
+                       "[N,%zu,%zu,%zu]", path, cfg->image_size, cfg->image_size, cfg->channels,
+                       cfg->channels, cfg->image_size, cfg->image_size);
+    }
     in->dset = d;
     hid_t t = H5Dget_type(d), sp = H5Dget_space(d);
     hsize_t dims[8] = {0};
@@ -42,10 +49,11 @@ vr_status vr_input_h5_open(vr_input_h5 *in, const char *path, const vr_config *c
     vr_h5_fmt_dims(got, sizeof got, dims, nd > 0 && nd <= 8 ? nd : 0);
     int cls = H5Tget_class(t);
     size_t sz = H5Tget_size(t);
+    int is_unsigned = cls == H5T_INTEGER && H5Tget_sign(t) == H5T_SGN_NONE;
     H5Sclose(sp);
     H5Tclose(t);
     size_t S = cfg->image_size, C = cfg->channels;
-    if (nd == 4 && cls == H5T_INTEGER && sz == 1 && dims[1] == S && dims[2] == S && dims[3] == C) {
+    if (nd == 4 && is_unsigned && sz == 1 && dims[1] == S && dims[2] == S && dims[3] == C) {
         in->is_uint8 = 1;
     } else if (nd == 4 && cls == H5T_FLOAT && dims[1] == C && dims[2] == S && dims[3] == S) {
         in->is_uint8 = 0;
@@ -60,6 +68,29 @@ vr_status vr_input_h5_open(vr_input_h5 *in, const char *path, const vr_config *c
     in->h = in->w = S;
     in->c = C;
     in->has_paths = vr_h5_exists(f, "/paths");
+    if (in->has_paths) {
+        /* the rows' names: one string per image, or the output would name
+         * some rows by index without saying so */
+        hid_t pd = H5Dopen2(f, "/paths", H5P_DEFAULT);
+        hid_t pt = pd >= 0 ? H5Dget_type(pd) : -1, ps = pd >= 0 ? H5Dget_space(pd) : -1;
+        int pnd = ps >= 0 ? H5Sget_simple_extent_ndims(ps) : -1;
+        hssize_t pn = ps >= 0 ? H5Sget_simple_extent_npoints(ps) : -1;
+        int ok = pt >= 0 && H5Tget_class(pt) == H5T_STRING && pnd == 1 &&
+                 pn == (hssize_t)in->n;
+        if (ps >= 0)
+            H5Sclose(ps);
+        if (pt >= 0)
+            H5Tclose(pt);
+        if (pd >= 0)
+            H5Dclose(pd);
+        if (!ok) {
+            vr_input_h5_close(in);
+            return vr_fail(VR_ERR_INPUT, "%s: 'paths' must be %llu strings, one per image (it "
+                           "names the rows); found %lld values%s. Fix it or remove it to name "
+                           "rows by index", path, (unsigned long long)dims[0], (long long)pn,
+                           pnd > 1 ? " in more than one dimension" : "");
+        }
+    }
     return VR_OK;
 }
 
@@ -102,6 +133,19 @@ void vr_input_h5_name(vr_input_h5 *in, size_t i, char *out, size_t cap)
         if (H5Dread(d, mt, ms, fs, H5P_DEFAULT, &s) >= 0 && s)
             snprintf(out, cap, "%s", s);
         H5free_memory(s);
+        H5Sclose(ms);
+        H5Tclose(mt);
+    } else if (H5Tget_class(t) == H5T_STRING && i < n && H5Tget_size(t) < cap) {
+        /* fixed-length (numpy 'S'): read as stored, NUL-terminated here */
+        hid_t mt = H5Tcopy(t), ms = H5Screate_simple(1, &one, NULL);
+        size_t sz = H5Tget_size(t);
+        H5Tset_strpad(mt, H5T_STR_NULLTERM);
+        H5Tset_size(mt, sz + 1);
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &one, NULL);
+        if (H5Dread(d, mt, ms, fs, H5P_DEFAULT, out) >= 0)
+            out[sz] = '\0'; /* sz + 1 <= cap */
+        else
+            snprintf(out, cap, "%zu", i);
         H5Sclose(ms);
         H5Tclose(mt);
     }

@@ -213,6 +213,37 @@ def main():
         os.link(good_in, alias)
         expect("--output the input file under another name (a hard link)",
                ["--model", m, "--input", good_in, "--output", alias], ["--output", "--input file"])
+        # HDF5 image inputs: signed bytes, 'paths' that do not name every row,
+        # 'images' that is not a dataset; fixed-length 'paths' name the rows
+        _, m = fresh("h5inputs")
+        px = np.random.default_rng(0).integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
+        cases = {"int8": {"images": px.astype(np.int8)},
+                 "short_paths": {"images": px, "paths": np.array([b"a.jpg", b"b.jpg"])},
+                 "paths_2d": {"images": px, "paths": np.array([[b"a"], [b"b"], [b"c"]])},
+                 "group": {}}
+        for name, content in cases.items():
+            path = os.path.join(root, f"in_{name}.h5")
+            with h5py.File(path, "w") as f:
+                for k, v in content.items():
+                    f[k] = v
+                if name == "group":
+                    f.create_group("images")
+            needles = {"int8": ["int8 [3, 32, 32, 3]", "uint8"],
+                       "short_paths": ["'paths' must be 3 strings", "found 2"],
+                       "paths_2d": ["'paths' must be 3 strings", "more than one dimension"],
+                       "group": ["'images' cannot be opened as a dataset"]}[name]
+            expect(f"input: {name.replace('_', ' ')}", ["--model", m, "--input", path,
+                   "--output", os.path.join(root, "o.h5")], [path] + needles)
+        fixed = os.path.join(root, "in_fixed_paths.h5")
+        with h5py.File(fixed, "w") as f:
+            f["images"] = px
+            f["paths"] = np.array([b"a.jpg", b"bb/c.jpg", b"d.jpg"])  # numpy 'S8', null-padded
+        expect("input: fixed-length 'paths' name the rows", ["--model", m, "--input", fixed,
+               "--output", os.path.join(root, "fixed.csv")], [], code=0)
+        rows = open(os.path.join(root, "fixed.csv")).read().splitlines()[1:]
+        ck.check("fixed-length 'paths': the rows carry them",
+                 [r.split(",")[0] for r in rows] == ['"a.jpg"', '"bb/c.jpg"', '"d.jpg"'],
+                 f"{[r.split(',')[0] for r in rows]}")
         expect("unknown flag", score(m) + ["--fast"], ["unknown option '--fast'"])
         expect("--batch 0", score(m) + ["--batch", "0"], ["--batch"])
         expect("--batch abc", score(m) + ["--batch", "abc"], ["--batch", "abc"])
