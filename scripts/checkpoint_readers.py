@@ -32,27 +32,41 @@ def read_safetensors(path):
             header = json.loads(f.read(n))
         except ValueError as e:
             raise CheckpointError(f"{path}: safetensors header is not valid JSON ({e})")
+        if not isinstance(header, dict):
+            raise CheckpointError(f"{path}: safetensors header is a JSON "
+                                  f"{type(header).__name__}, not an object of tensors")
         base = 8 + n
         out = {}
         for name, info in header.items():
             if name == "__metadata__":
                 continue
+            ok = (isinstance(info, dict) and isinstance(info.get("dtype"), str)
+                  and isinstance(info.get("shape"), list)
+                  and all(isinstance(d, int) and d >= 0 for d in info["shape"])
+                  and isinstance(info.get("data_offsets"), list)
+                  and len(info["data_offsets"]) == 2
+                  and all(isinstance(d, int) for d in info["data_offsets"]))
+            if not ok:
+                raise CheckpointError(f"{path}: tensor {name}: the header entry needs dtype "
+                                      f"(a string), shape (sizes) and data_offsets (2 "
+                                      f"integers); found {json.dumps(info)[:120]}")
             dt, shape, (lo, hi) = info["dtype"], info["shape"], info["data_offsets"]
             if not 0 <= lo <= hi <= size - base:
                 raise CheckpointError(f"{path}: tensor {name} lies outside the file "
                                       "(truncated download?)")
+            if dt != "BF16" and dt not in _ST_DTYPES:
+                raise CheckpointError(f"{path}: tensor {name} has unsupported dtype {dt}")
+            item = 2 if dt == "BF16" else np.dtype(_ST_DTYPES[dt]).itemsize
+            count = int(np.prod(shape)) if shape else 1
+            if hi - lo != count * item:
+                raise CheckpointError(f"{path}: tensor {name} has {hi - lo} bytes, its shape "
+                                      f"{shape} of {dt} needs {count * item}")
             f.seek(base + lo)
             raw = f.read(hi - lo)
             if dt == "BF16":  # bfloat16 is the top half of a float32
                 arr = (np.frombuffer(raw, "<u2").astype(np.uint32) << 16).view(np.float32)
-            elif dt in _ST_DTYPES:
-                arr = np.frombuffer(raw, _ST_DTYPES[dt])
             else:
-                raise CheckpointError(f"{path}: tensor {name} has unsupported dtype {dt}")
-            count = int(np.prod(shape)) if shape else 1
-            if arr.size != count:
-                raise CheckpointError(f"{path}: tensor {name} holds {arr.size} values, "
-                                      f"its shape {shape} needs {count}")
+                arr = np.frombuffer(raw, _ST_DTYPES[dt])
             out[name] = arr.reshape(shape)
     return out
 
@@ -87,20 +101,33 @@ def read_any(path):
     return read_pickle(path)
 
 
+def _json_object(path):
+    try:
+        with open(path) as f:
+            obj = json.load(f)
+    except ValueError as e:
+        raise CheckpointError(f"{path}: not valid JSON ({e})")
+    if not isinstance(obj, dict):
+        raise CheckpointError(f"{path}: a JSON {type(obj).__name__}, expected an object")
+    return obj
+
+
 def read_hf_folder(folder):
     """config.json plus model.safetensors / pytorch_model.bin (or their sharded indexes)."""
     cfg_path = os.path.join(folder, "config.json")
     if not os.path.isfile(cfg_path):
         raise CheckpointError(f"{folder}: no config.json; expected a HuggingFace model folder")
-    with open(cfg_path) as f:
-        config = json.load(f)
+    config = _json_object(cfg_path)
     for single, index in (("model.safetensors", "model.safetensors.index.json"),
                           ("pytorch_model.bin", "pytorch_model.bin.index.json")):
         if os.path.isfile(os.path.join(folder, single)):
             return config, read_any(os.path.join(folder, single))
         if os.path.isfile(os.path.join(folder, index)):
-            with open(os.path.join(folder, index)) as f:
-                files = sorted(set(json.load(f)["weight_map"].values()))
+            wmap = _json_object(os.path.join(folder, index)).get("weight_map")
+            if not isinstance(wmap, dict) or not all(isinstance(v, str) for v in wmap.values()):
+                raise CheckpointError(f"{os.path.join(folder, index)}: no 'weight_map' of "
+                                      "tensor names to file names")
+            files = sorted(set(wmap.values()))
             tensors = {}
             for name in files:
                 tensors.update(read_any(os.path.join(folder, name)))

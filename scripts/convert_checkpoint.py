@@ -27,6 +27,9 @@ import vitrun_model as vm  # noqa: E402
 from checkpoint_readers import CheckpointError, read_any, read_hf_folder  # noqa: E402
 
 
+MAX_LAYERS = 4096  # docs/MODEL_FORMAT.md
+
+
 class Tensors:
     """Hands out tensors by name and remembers which were missing or never used."""
 
@@ -73,6 +76,9 @@ def count_layers(tensors, pattern):
     ids = {int(m.group(1)) for k in tensors for m in [re.match(pattern, k)] if m}
     if not ids:
         return 0
+    if max(ids) >= MAX_LAYERS:
+        raise CheckpointError(f"layer number {max(ids)} is out of range (the format allows "
+                              f"{MAX_LAYERS} layers)")
     if ids != set(range(max(ids) + 1)):
         raise CheckpointError(f"layer numbers are not contiguous: {sorted(ids)}")
     return max(ids) + 1
@@ -95,10 +101,15 @@ def shape_config(t, patch_name, pos_name, fc1_name, head_name, layers, heads, so
         if not t.has(n):
             raise CheckpointError(f"{source}: tensor {n} is missing; is this a "
                                   "ViT classification checkpoint of the format given?")
-    D, C, p, p2 = t.t[patch_name].shape
-    T = int(np.prod(t.t[pos_name].shape)) // D
-    grid = int(round((T - 1) ** 0.5))
-    if grid * grid != T - 1 or p != p2:
+    shapes = {n: tuple(np.shape(t.t[n])) for n in (patch_name, pos_name, fc1_name, head_name)}
+    for n, dims in ((patch_name, 4), (fc1_name, 2), (head_name, 2)):
+        if len(shapes[n]) != dims or 0 in shapes[n]:
+            raise CheckpointError(f"{source}: tensor {n} has shape {list(shapes[n])}; expected "
+                                  f"{dims} nonzero sizes")
+    D, C, p, p2 = shapes[patch_name]
+    T = int(np.prod(shapes[pos_name])) // D
+    grid = int(round(max(T - 1, 0) ** 0.5))
+    if T < 2 or grid * grid != T - 1 or p != p2:
         raise CheckpointError(f"{source}: {pos_name} holds {T} tokens, not 1 + a square grid")
     return dict(image_size=grid * p, patch_size=p, num_channels=C, hidden_size=D,
                 num_layers=layers, num_heads=infer_heads(D, heads, source),
@@ -106,6 +117,11 @@ def shape_config(t, patch_name, pos_name, fc1_name, head_name, layers, heads, so
 
 
 def split_qkv(w, b, D):
+    if w is None or b is None:  # listed as missing by Tensors.finish
+        return dict.fromkeys(("q_w", "k_w", "v_w", "q_b", "k_b", "v_b"))
+    if w.shape[0] != 3 * D or b.shape[0] != 3 * D:
+        raise CheckpointError(f"fused qkv of shape {list(w.shape)} and bias {list(b.shape)}; "
+                              f"expected {3 * D} rows for width {D}")
     return dict(q_w=w[:D], k_w=w[D:2 * D], v_w=w[2 * D:], q_b=b[:D], k_b=b[D:2 * D], v_b=b[2 * D:])
 
 
@@ -261,6 +277,11 @@ def main(argv=None):
                              a.mean, a.std)
     except (CheckpointError, ValueError, OSError) as e:
         print(f"convert_checkpoint.py: error: {e}", file=sys.stderr)
+        return 2
+    except (KeyError, TypeError, IndexError, AttributeError, ZeroDivisionError) as e:
+        # a checkpoint malformed in a way no check above names
+        print(f"convert_checkpoint.py: error: {a.src} is not a well-formed {a.format} ViT "
+              f"checkpoint ({type(e).__name__}: {e})", file=sys.stderr)
         return 2
     print(f"convert_checkpoint.py: {cfg['num_layers']} layers, width {cfg['hidden_size']}, "
           f"{cfg['num_heads']} heads, {cfg['num_classes']} classes -> {', '.join(files)}",

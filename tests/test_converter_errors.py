@@ -8,8 +8,11 @@ Two positive controls make sure the cases fail for the stated reason.
 import argparse
 import json
 import os
+import struct
 import sys
 import tempfile
+
+import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -100,6 +103,66 @@ def main():
                     "2 labels")
         expect_fail("more shards than layers",
                     ["--format", "timm", good, "--heads", "5", "--shards", "3"], "--shards")
+
+        # malformed checkpoints: a message naming the problem, never a traceback
+        def raw_safetensors(name, header, body=b""):
+            h = json.dumps(header).encode()
+            with open(path(name), "wb") as f:
+                f.write(struct.pack("<Q", len(h)) + h + body)
+            return path(name)
+
+        expect_fail("timm without the fused qkv: listed as missing",
+                    ["--format", "timm", timm_with("noqkv.safetensors",
+                     lambda t: t.pop("blocks.0.attn.qkv.weight")), "--heads", "5"],
+                    "missing tensors: blocks.0.attn.qkv.weight")
+        tv = checkpoints._torchvision_tensors(P, False)
+        del tv["encoder.layers.encoder_layer_1.self_attention.in_proj_weight"]
+        checkpoints.write_safetensors(path("tv2.safetensors"), tv)
+        expect_fail("torchvision without in_proj_weight: listed as missing",
+                    ["--format", "torchvision", path("tv2.safetensors"), "--heads", "5"],
+                    "missing tensors: encoder.layers.encoder_layer_1.self_attention."
+                    "in_proj_weight")
+        expect_fail("layer number 999999999999",
+                    ["--format", "timm", timm_with("far.safetensors", lambda t: t.update(
+                        {"blocks.999999999999.norm1.weight": P["cls"]})), "--heads", "5"],
+                    "layer number 999999999999 is out of range")
+        expect_fail("pos_embed smaller than the width",
+                    ["--format", "timm", timm_with("pos.safetensors", lambda t: t.update(
+                        {"pos_embed": t["pos_embed"].reshape(-1)[:7]})), "--heads", "5"],
+                    "pos_embed holds 0 tokens")
+        expect_fail("patch weight with a zero size",
+                    ["--format", "timm", timm_with("zero.safetensors", lambda t: t.update(
+                        {"patch_embed.proj.weight": np.zeros((0, 3, 8, 8), np.float32)})),
+                     "--heads", "5"], "patch_embed.proj.weight has shape [0, 3, 8, 8]")
+        expect_fail("1-d head weight",
+                    ["--format", "timm", timm_with("head1.safetensors", lambda t: t.update(
+                        {"head.weight": t["head.weight"].reshape(-1)})), "--heads", "5"],
+                    "head.weight has shape [660]; expected 2 nonzero sizes")
+        expect_fail("safetensors header a JSON list",
+                    ["--format", "timm", raw_safetensors("list.safetensors", [1, 2]),
+                     "--heads", "5"], "a JSON list, not an object")
+        expect_fail("safetensors entry without dtype",
+                    ["--format", "timm", raw_safetensors("nodt.safetensors", {"a": {
+                        "shape": [1], "data_offsets": [0, 4]}}, b"\0" * 4), "--heads", "5"],
+                    "tensor a: the header entry needs dtype")
+        expect_fail("safetensors entry with a nested shape",
+                    ["--format", "timm", raw_safetensors("nest.safetensors", {"a": {
+                        "dtype": "F32", "shape": [[1]], "data_offsets": [0, 4]}}, b"\0" * 4),
+                     "--heads", "5"], "tensor a: the header entry needs dtype")
+        expect_fail("safetensors bytes that do not fit the dtype",
+                    ["--format", "timm", raw_safetensors("odd.safetensors", {"a": {
+                        "dtype": "F32", "shape": [1], "data_offsets": [0, 3]}}, b"\0" * 3),
+                     "--heads", "5"], "tensor a has 3 bytes")
+        hf2 = checkpoints.export_hf(P, path("hf2"), [str(i) for i in range(11)])
+        with open(os.path.join(hf2, "config.json"), "w") as f:
+            json.dump([1], f)
+        expect_fail("HF config.json a list", ["--format", "hf", hf2],
+                    "config.json: a JSON list, expected an object")
+        hf3 = checkpoints.export_hf(P, path("hf3"), [str(i) for i in range(11)])
+        os.rename(os.path.join(hf3, "model.safetensors"), os.path.join(hf3, "part1.safetensors"))
+        with open(os.path.join(hf3, "model.safetensors.index.json"), "w") as f:
+            json.dump({"metadata": {}}, f)
+        expect_fail("HF index without weight_map", ["--format", "hf", hf3], "no 'weight_map'")
     return ck.finish()
 
 
