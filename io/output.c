@@ -50,6 +50,19 @@ static void csv_str(FILE *fp, const char *s)
     fputc('"', fp);
 }
 
+int vr_output_is_model(const char *path)
+{
+    vr_h5_quiet();
+    if (vr_h5_is_hdf5(path) <= 0)
+        return 0;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return 0;
+    int model = H5Aexists(f, "model_id") > 0 || H5Aexists(f, "format_version") > 0;
+    H5Fclose(f);
+    return model;
+}
+
 vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classes, size_t dim,
                          int logits, int embedding, char *const *labels)
 {

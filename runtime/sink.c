@@ -69,6 +69,9 @@ static vr_status check_output_path(const vr_options *o)
             sx.st_ino == so.st_ino)
             return vr_fail(VR_ERR_USAGE, "--output %s is the %s file: the scores would "
                            "overwrite it; choose another output file", out, reads[i].flag);
+    if (vr_output_is_model(out)) /* a shard, or another model's index */
+        return vr_fail(VR_ERR_USAGE, "--output %s is a vitrun model file: the scores would "
+                       "overwrite it; choose another output file", out);
     return VR_OK;
 }
 

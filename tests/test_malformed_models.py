@@ -204,6 +204,11 @@ def main():
         expect("--output the model file", ["--model", m, "--synthetic", "3", "--output", m],
                ["--output", "--model file"])
         ck.check("the model file untouched", open(m, "rb").read() == kept)
+        shard = os.path.join(os.path.dirname(m), "m.shard-01.h5")
+        kept = open(shard, "rb").read()
+        expect("--output one of the model's shard files", ["--model", m, "--synthetic", "3",
+               "--output", shard], ["--output", "is a vitrun model file"])
+        ck.check("the shard file untouched", open(shard, "rb").read() == kept)
         good_in = os.path.join(root, "in.h5")
         with h5py.File(good_in, "w") as f:
             f["images"] = np.zeros((2, 32, 32, 3), np.uint8)
