@@ -64,6 +64,18 @@ vr_status vr_input_h5_open(vr_input_h5 *in, const char *path, const vr_config *c
                        "(resize images to %zux%zu first)", path, tname, got, S, S, C, C, S, S,
                        S, S);
     }
+    /* chunks never written read back as the fill value: scores of images
+     * that are not there */
+    H5D_space_status_t alloc = H5D_SPACE_STATUS_ERROR;
+    if (dims[0] > 0 && (H5Dget_space_status(d, &alloc) < 0 ||
+                        alloc != H5D_SPACE_STATUS_ALLOCATED)) {
+        vr_input_h5_close(in);
+        return vr_fail(VR_ERR_INPUT, "%s: 'images' has %s of its %llu images written (the rest "
+                       "would read as the fill value); the file is incomplete: write every "
+                       "image, or shrink the dataset to those written",
+                       path, alloc == H5D_SPACE_STATUS_NOT_ALLOCATED ? "none" : "only part",
+                       (unsigned long long)dims[0]);
+    }
     in->n = dims[0];
     in->h = in->w = S;
     in->c = C;

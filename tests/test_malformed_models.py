@@ -239,6 +239,14 @@ def main():
                        "group": ["'images' cannot be opened as a dataset"]}[name]
             expect(f"input: {name.replace('_', ' ')}", ["--model", m, "--input", path,
                    "--output", os.path.join(root, "o.h5")], [path] + needles)
+        sparse = os.path.join(root, "in_sparse.h5")
+        with h5py.File(sparse, "w") as f:  # 10^12 images declared, one chunk written
+            d = f.create_dataset("images", (10 ** 12, 32, 32, 3), np.uint8,
+                                 chunks=(1, 32, 32, 3), fillvalue=7)
+            d[0] = px[0]
+        expect("input: 10^12 images declared, one written", ["--model", m, "--input", sparse,
+               "--output", os.path.join(root, "o.h5")], [sparse, "only part of its "
+                                                          "1000000000000 images written"])
         fixed = os.path.join(root, "in_fixed_paths.h5")
         with h5py.File(fixed, "w") as f:
             f["images"] = px
