@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -79,6 +80,22 @@ vr_status vr_input_h5_open(vr_input_h5 *in, const char *path, const vr_config *c
     in->n = dims[0];
     in->h = in->w = S;
     in->c = C;
+    /* the first and last images read now, not mid-run: external raw storage
+     * that is missing, or a damaged chunk there, is a clear error here */
+    if (in->n) {
+        size_t img = C * S * S;
+        void *probe = malloc(img * (in->is_uint8 ? 1 : sizeof(float)));
+        vr_status pst = probe ? VR_OK : vr_fail(VR_ERR_NOMEM, "%s: out of memory", path);
+        for (int k = 0; !pst && k < 2; k++)
+            pst = vr_input_h5_read(in, k ? in->n - 1 : 0, 1, probe, probe);
+        free(probe);
+        if (pst) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", vr_last_error());
+            vr_input_h5_close(in);
+            return vr_fail(pst, "%s (is its external data file missing?)", why);
+        }
+    }
     in->has_paths = vr_h5_exists(f, "/paths");
     if (in->has_paths) {
         /* the rows' names: one string per image, or the output would name

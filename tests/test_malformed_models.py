@@ -247,6 +247,12 @@ def main():
         expect("input: 10^12 images declared, one written", ["--model", m, "--input", sparse,
                "--output", os.path.join(root, "o.h5")], [sparse, "only part of its "
                                                           "1000000000000 images written"])
+        ext = os.path.join(root, "in_external.h5")
+        with h5py.File(ext, "w") as f:  # pixels in a raw file beside it, then deleted
+            f.create_dataset("images", px.shape, np.uint8,
+                             external=[(os.path.join(root, "gone.bin"), 0, px.nbytes)])
+        expect("input: external raw storage missing", ["--model", m, "--input", ext,
+               "--output", os.path.join(root, "o.h5")], [ext, "external data file"])
         fixed = os.path.join(root, "in_fixed_paths.h5")
         with h5py.File(fixed, "w") as f:
             f["images"] = px
