@@ -168,13 +168,21 @@ int vr_jpeg_decode(vr_jpeg_decoder *d, const uint8_t *buf, size_t len, const vr_
         return reason(err, errcap, "not a JPEG file (starts with %02x %02x, expected ff d8)",
                       len > 0 ? buf[0] : 0, len > 1 ? buf[1] : 0);
     }
-    int w, h, subsamp, cs;
+    /* TurboJPEG 2.1.5 returns success without setting these when the data
+     * ends before the frame header (tables only): start them at "none" */
+    int w = 0, h = 0, subsamp = -1, cs = -1;
     if (tjDecompressHeader3(d->tj, buf, (unsigned long)len, &w, &h, &subsamp, &cs) != 0) {
         reason(err, errcap, "corrupt JPEG header: %s", tjGetErrorStr2(d->tj));
         return fresh_handle(d);
     }
-    if (w <= 0 || h <= 0)
-        return reason(err, errcap, "JPEG header gives a %dx%d image", w, h);
+    if (w <= 0 || h <= 0 || cs < 0) {
+        if (w == 0 && h == 0)
+            reason(err, errcap, "truncated JPEG: its %zu bytes end before the frame header "
+                   "(no image size)", len);
+        else
+            reason(err, errcap, "JPEG header gives a %dx%d image", w, h);
+        return fresh_handle(d);
+    }
     if ((size_t)w * (size_t)h > lim->max_pixels)
         return reason(err, errcap, "image is %dx%d = %zu pixels, over the limit of %zu "
                       "(--max-pixels)", w, h, (size_t)w * (size_t)h, lim->max_pixels);

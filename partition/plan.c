@@ -197,6 +197,13 @@ vr_status vr_plan_build(vr_plan *p, const vr_config *c, int dp, int pp, int tp,
         p->mlp_split[t + 1] = (c->mlp_dim * p->head_split[t + 1] + H / 2) / H;
     }
     p->mlp_split[tp] = c->mlp_dim;
+    for (int t = 0; t < tp; t++)
+        if (p->mlp_split[t + 1] <= p->mlp_split[t]) {
+            vr_plan_free(p);
+            return vr_fail(VR_ERR_USAGE, "--tp %d leaves tensor-parallel rank %d no MLP "
+                           "columns (the model's MLP has %zu, shared as its %zu heads are); "
+                           "use a smaller --tp", tp, t, c->mlp_dim, H);
+        }
     return VR_OK;
 }
 

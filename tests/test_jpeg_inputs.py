@@ -5,7 +5,8 @@ A corpus of real photographs (Debian's matplotlib and scikit-learn sample
 images) cropped to many sizes and re-encoded as baseline, progressive,
 grayscale and CMYK JPEGs, in nested folders with mixed-case extensions and
 files that must be ignored, plus broken files: empty, truncated, a PNG named
-.jpg, a corrupt header, a decompression bomb (header claims 40000x40000) and
+.jpg, a corrupt header, files cut before the frame header, a decompression
+bomb (header claims 40000x40000) and
 a dangling symlink; a tree 1500 folders deep; a folder without JPEGs.
 Checks: rows in path order; every good file scored with
 logits within 2e-5 of the float64 numpy reference run on Pillow's
@@ -39,6 +40,9 @@ BAD = {  # name -> a piece of the reason vitrun must give
     "broken/bad_header.JPG": "corrupt JPEG header",
     "broken/bomb.jpg": "over the limit",
     "broken/dangling.jpg": "cannot open",
+    # tables, then the end: TurboJPEG says "fine" and gives no size
+    "broken/cut20.jpg": "end before the frame header",
+    "broken/tables_only.jpg": "end before the frame header",
 }
 
 
@@ -88,9 +92,11 @@ def make_corpus(root, rng):
         marker, seg = bomb[i + 1], (bomb[i + 2] << 8) | bomb[i + 3]
         if marker in (0xC0, 0xC2):
             bomb[i + 5:i + 9] = (40000).to_bytes(2, "big") * 2
+            open(os.path.join(root, "broken/tables_only.jpg"), "wb").write(data[:i])
             break
         i += 2 + seg
     open(os.path.join(root, "broken/bomb.jpg"), "wb").write(bytes(bomb))
+    open(os.path.join(root, "broken/cut20.jpg"), "wb").write(data[:20])
     os.symlink(os.path.join(root, "does-not-exist.jpg"), os.path.join(root, "broken/dangling.jpg"))
     return good
 

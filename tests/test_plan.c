@@ -182,6 +182,14 @@ int main(void)
     CHECK(vr_plan_build(&p, &b16, 1, 4, 1, layers) != VR_OK, "13 layers for a 12-layer model");
     CHECK(vr_plan_build(&p, &b16, 1, 13, 1, NULL) != VR_OK, "13 stages for 12 layers refused");
     CHECK(vr_plan_build(&p, &b16, 1, 1, 13, NULL) != VR_OK, "13 TP ranks for 12 heads refused");
+    vr_config tiny = model(2, 4, 32, 2); /* MLP of 2 columns over 4 heads */
+    CHECK(vr_plan_build(&p, &tiny, 1, 1, 2, NULL) == VR_OK && p.mlp_split[1] == 1,
+          "MLP 2 on tp 2: a column each");
+    vr_plan_free(&p);
+    for (int tp = 3; tp <= 4; tp++)
+        CHECK(vr_plan_build(&p, &tiny, 1, 1, tp, NULL) != VR_OK &&
+                  strstr(vr_last_error(), "no MLP columns"),
+              "MLP 2 on tp %d: a rank without columns refused (%s)", tp, vr_last_error());
 
     vr_plan_build(&p, &b16, 1, 5, 1, NULL);
     printf("ViT-B/16 on 5 stages: layers per stage");
