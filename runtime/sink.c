@@ -1,6 +1,7 @@
 /* sink.c - rows out: top-k, journal, output file, progress. */
 #include "sink.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,32 +48,78 @@ static vr_status replay(void *ctx, const vr_output_row *rows, size_t n)
 
 static int file_exists(const char *p) { return access(p, F_OK) == 0; }
 
-/* --output names a file that does not exist yet, or the scores of an
- * earlier run: never a folder, and never a file this run reads. */
-static vr_status check_output_path(const vr_options *o)
+/* The folder of `path` made absolute, then its last component: the same
+ * string for two names of one file that need not exist yet. */
+static void canonical(const char *path, char *out, size_t cap)
 {
-    const char *out = o->output;
+    char dir[4096], real[PATH_MAX];
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + 1 : 1,
+             slash ? path : ".");
+    if (!realpath(dir, real))
+        snprintf(real, sizeof real, "%s", dir);
+    snprintf(out, cap, "%s/%s", real, base);
+}
+
+/* A file this run writes (`flag` names it): never empty, a folder, in a
+ * folder that is missing (--report, --dump-activations), a file the run
+ * reads or writes under another flag, or a vitrun model file. */
+static vr_status check_write_path(const vr_options *o, const char *flag, const char *out,
+                                  const char *example)
+{
     size_t len = strlen(out);
     struct stat so, sx;
     if (!len)
-        return vr_fail(VR_ERR_USAGE, "--output is empty; it names the scores file, e.g. "
-                       "scores.h5 or scores.csv");
+        return vr_fail(VR_ERR_USAGE, "%s is empty; it names a file, e.g. %s", flag, example);
     if (out[len - 1] == '/' || (stat(out, &so) == 0 && S_ISDIR(so.st_mode)))
-        return vr_fail(VR_ERR_USAGE, "--output '%s' is a folder; it names the scores file, "
-                       "e.g. %s%sscores.h5 or .csv", out, out, out[len - 1] != '/' ? "/" : "");
+        return vr_fail(VR_ERR_USAGE, "%s '%s' is a folder; it names a file, e.g. %s%s%s", flag,
+                       out, out, out[len - 1] != '/' ? "/" : "", example);
+    /* the output's folder is the writer rank's to check (it may be on
+     * another node); the others are written by rank 0, which checks here */
+    const char *slash = strrchr(out, '/');
+    if (slash && slash > out && strcmp(flag, "--output")) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - out), out);
+        if (stat(dir, &sx) != 0 || !S_ISDIR(sx.st_mode))
+            return vr_fail(VR_ERR_USAGE, "%s %s: the folder %s does not exist; create it "
+                           "first", flag, out, dir);
+    }
+    const char *writes[][2] = {{"--output", o->output}, {"--report", o->report},
+                               {"--dump-activations", o->dump}};
+    char a[8192], b[8192];
+    canonical(out, a, sizeof a);
+    for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+        if (!writes[i][1] || !strcmp(writes[i][0], flag))
+            continue;
+        canonical(writes[i][1], b, sizeof b);
+        if (!strcmp(a, b))
+            return vr_fail(VR_ERR_USAGE, "%s and %s name the same file %s; give each its own",
+                           writes[i][0], flag, out);
+    }
     if (stat(out, &so) != 0)
         return VR_OK;
-    const struct { const char *flag, *path; } reads[] = {
-        {"--model", o->model}, {"--input", o->input}, {"--labels", o->truth}};
-    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++)
-        if (reads[i].path && stat(reads[i].path, &sx) == 0 && sx.st_dev == so.st_dev &&
-            sx.st_ino == so.st_ino)
-            return vr_fail(VR_ERR_USAGE, "--output %s is the %s file: the scores would "
-                           "overwrite it; choose another output file", out, reads[i].flag);
+    const struct { const char *flag, *path; } others[] = {
+        {"--model", o->model},   {"--input", o->input},   {"--labels", o->truth},
+        {"--output", o->output}, {"--report", o->report}, {"--dump-activations", o->dump}};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        if (others[i].path && strcmp(others[i].flag, flag) &&
+            stat(others[i].path, &sx) == 0 && sx.st_dev == so.st_dev && sx.st_ino == so.st_ino)
+            return vr_fail(VR_ERR_USAGE, "%s %s is the %s file: writing it would overwrite "
+                           "that; choose another file", flag, out, others[i].flag);
     if (vr_output_is_model(out)) /* a shard, or another model's index */
-        return vr_fail(VR_ERR_USAGE, "--output %s is a vitrun model file: the scores would "
-                       "overwrite it; choose another output file", out);
+        return vr_fail(VR_ERR_USAGE, "%s %s is a vitrun model file: writing it would overwrite "
+                       "the model; choose another file", flag, out);
     return VR_OK;
+}
+
+vr_status vr_sink_check_paths(const vr_options *o)
+{
+    vr_status st = check_write_path(o, "--output", o->output, "scores.h5 or scores.csv");
+    if (!st && o->report)
+        st = check_write_path(o, "--report", o->report, "report.json");
+    if (!st && o->dump)
+        st = check_write_path(o, "--dump-activations", o->dump, "dump.h5");
+    return st;
 }
 
 vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint, size_t n,
@@ -88,7 +135,7 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
     s->D = D;
     s->labels = labels;
     *complete = 0;
-    vr_status st0 = check_output_path(o);
+    vr_status st0 = vr_sink_check_paths(o);
     if (st0)
         return st0;
     snprintf(s->journal_path, sizeof s->journal_path, "%s.journal", o->output);

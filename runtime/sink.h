@@ -37,6 +37,10 @@ typedef struct {
     double t0, last_print;
 } vr_sink;
 
+/* The files the run writes (--output, --report, --dump-activations) are
+ * not folders, files it reads, each other, or vitrun model files. */
+vr_status vr_sink_check_paths(const vr_options *o);
+
 /* Opens the output and the journal; with --resume replays an interrupted
  * run's journal and sets s->done. *complete = 1 when --resume finds OUT
  * already finished (nothing to do). `listing`: the rows' names, one per line,

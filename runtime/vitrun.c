@@ -15,6 +15,7 @@
 #include "comm.h"
 #include "engine.h"
 #include "flash.h"
+#include "sink.h"
 #include "gemm.h"
 #include "kernels.h"
 #include "linear.h"
@@ -194,6 +195,11 @@ int main(int argc, char **argv)
         }
         vr_plan_free(&plan);
         return finish(rank, VR_OK);
+    }
+    /* before anything is written (the manifest) or scored */
+    if ((st = vr_comm_agree(rank == 0 ? vr_sink_check_paths(&o) : VR_OK))) {
+        vr_plan_free(&plan);
+        return finish(rank, st);
     }
     vr_rank_report rep;
     st = vr_engine_run(&o, &g, &plan, &rep);

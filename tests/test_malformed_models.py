@@ -209,6 +209,20 @@ def main():
         expect("--output one of the model's shard files", ["--model", m, "--synthetic", "3",
                "--output", shard], ["--output", "is a vitrun model file"])
         ck.check("the shard file untouched", open(shard, "rb").read() == kept)
+        # --report: checked before scoring like --output (it was written after)
+        out_r = os.path.join(root, "scored.h5")
+        kept = open(m, "rb").read()
+        for what, rep, needle in [
+                ("the --output file", out_r, "name the same file"),
+                ("the --output file by another name", os.path.join(root, ".", "scored.h5"),
+                 "name the same file"),
+                ("the model file", m, "is the --model file"),
+                ("in a missing folder", os.path.join(root, "nope", "r.json"), "does not exist")]:
+            expect(f"--report {what}", ["--model", m, "--synthetic", "3", "--output", out_r,
+                                        "--report", rep], ["--report", needle])
+        ck.check("--report refused: nothing scored, nothing written",
+                 not any(os.path.exists(out_r + x) for x in ("", ".part", ".journal"))
+                 and open(m, "rb").read() == kept)
         good_in = os.path.join(root, "in.h5")
         with h5py.File(good_in, "w") as f:
             f["images"] = np.zeros((2, 32, 32, 3), np.uint8)
