@@ -433,6 +433,7 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
         const vr_config *c = &e->model.cfg;
         e->n = (size_t)e->info.n;
         e->B = o->batch < e->n ? o->batch : (e->n ? e->n : 1);
+        rep->batch = e->B;
         e->k = o->topk < c->classes ? o->topk : c->classes;
         e->n_mb = ceil_div(e->n, e->B);
         st = vr_comm_agree(open_sink(e));

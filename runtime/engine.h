@@ -28,6 +28,7 @@ typedef struct {
     size_t failed;         /* rows in the output with ok = 0 (writer only) */
     size_t done;           /* rows in the output (writer only) */
     size_t resumed;        /* of which taken over from an interrupted run */
+    size_t batch;          /* micro-batch size used: --batch, or N when smaller */
     /* Step i's times in seconds since the loop began (the collective just
      * before it, so ranks' clocks line up to its latency): start, input in
      * hand (read, or received from the previous stage), compute done, end

@@ -95,6 +95,8 @@ def main():
                      for s in range(a.pp)]
         ck.check("each stage scored every image once", per_stage == [N] * a.pp, str(per_stage))
         ck.check("report images and throughput", r["images"] == N and r["images_per_s"] > 0)
+        ck.check("report: the micro-batch used (--batch, or N when smaller)",
+                 r["layout"]["batch"] == min(a.batch, N), f"{r['layout']['batch']}")
         full = 4 * sum(np.asarray(v).size for k, v in P.items() if isinstance(v, np.ndarray))
         full += 4 * sum(np.asarray(v).size for Lw in P["layers"] for v in Lw.values())
         most = max(x["weight_bytes_read"] for x in ranks)
