@@ -135,7 +135,9 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
     s->D = D;
     s->labels = labels;
     *complete = 0;
-    vr_status st0 = vr_sink_check_paths(o);
+    /* again on the writer (rank 0 checked all three): its node's view of
+     * the output; --report and --dump-activations are rank 0's files */
+    vr_status st0 = check_write_path(o, "--output", o->output, "scores.h5 or scores.csv");
     if (st0)
         return st0;
     snprintf(s->journal_path, sizeof s->journal_path, "%s.journal", o->output);
