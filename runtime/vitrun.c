@@ -208,7 +208,8 @@ int main(int argc, char **argv)
         char stop_msg[2048], where[4200];
         snprintf(stop_msg, sizeof stop_msg, "%s", vr_last_error());
         snprintf(where, sizeof where, "%s%s", o.output, st ? ".part" : "");
-        vr_status st2 = vr_comm_agree(vr_report_finish(&rep, &g, &plan, rep.batch, o.dump != NULL,
+        size_t batch = rep.batch ? rep.batch : o.batch; /* 0: stopped before the input */
+        vr_status st2 = vr_comm_agree(vr_report_finish(&rep, &g, &plan, batch, o.dump != NULL,
                                                        o.report, where, o.quiet));
         if (st2)
             st = st2;
