@@ -19,6 +19,17 @@ static uint64_t fnv(uint64_t h, const char *s, size_t n)
     return h;
 }
 
+void vr_dirname(const char *path, char *out, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(out, cap, ".");
+    else if (slash == path)
+        snprintf(out, cap, "/");
+    else
+        snprintf(out, cap, "%.*s", (int)(slash - path), path);
+}
+
 vr_status vr_input_kind_of(const char *path, vr_input_kind *kind)
 {
     struct stat sb;

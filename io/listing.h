@@ -26,6 +26,9 @@ typedef enum { VR_INPUT_HDF5, VR_INPUT_DIR, VR_INPUT_LIST } vr_input_kind;
  * a list file. VR_ERR_INPUT when it does not exist. */
 vr_status vr_input_kind_of(const char *path, vr_input_kind *kind);
 
+/* The folder of `path`: "." for a bare name, "/" for one in the root. */
+void vr_dirname(const char *path, char *out, size_t cap);
+
 /* Walks `dir` and writes the sorted JPEG paths, relative to dir, one per line,
  * to `manifest` (through a temporary file and a rename). Directories are
  * ordered as if their names ended in '/', so the walk order is the byte order

@@ -220,6 +220,19 @@ vr_status vr_model_open(vr_model_file *m, const char *path)
     return VR_OK;
 }
 
+int vr_model_is_model_file(const char *path)
+{
+    vr_h5_quiet();
+    if (vr_h5_is_hdf5(path) <= 0)
+        return 0;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return 0;
+    int model = H5Aexists(f, "model_id") > 0 || H5Aexists(f, "format_version") > 0;
+    H5Fclose(f);
+    return model;
+}
+
 void vr_model_close(vr_model_file *m)
 {
     for (size_t i = 0; i < m->n_shards_open; i++) {

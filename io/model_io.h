@@ -31,6 +31,9 @@ typedef struct {
 } vr_model_file;
 
 vr_status vr_model_open(vr_model_file *m, const char *path);
+/* 1 when `path` is a vitrun model file (an index or a shard: HDF5 with a
+ * root model_id or format_version), which an output must never replace. */
+int vr_model_is_model_file(const char *path);
 vr_status vr_model_load(vr_model_file *m, vr_weights *w, const vr_shard *shard);
 void vr_model_close(vr_model_file *m);
 

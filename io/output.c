@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "h5util.h"
+#include "listing.h"
 
 enum { C_PATH, C_OK, C_ERROR, C_INDEX, C_PROB, C_LABEL, C_LOGITS, C_EMB, C_N };
 
@@ -48,19 +49,6 @@ static void csv_str(FILE *fp, const char *s)
         fputc(*s, fp);
     }
     fputc('"', fp);
-}
-
-int vr_output_is_model(const char *path)
-{
-    vr_h5_quiet();
-    if (vr_h5_is_hdf5(path) <= 0)
-        return 0;
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0)
-        return 0;
-    int model = H5Aexists(f, "model_id") > 0 || H5Aexists(f, "format_version") > 0;
-    H5Fclose(f);
-    return model;
 }
 
 vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classes, size_t dim,
@@ -275,12 +263,7 @@ vr_status vr_output_commit(vr_output *o)
                        strerror(errno));
     /* and the new name reaches it before the caller deletes the journal */
     char dir[4096];
-    const char *slash = strrchr(o->final, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else
-        snprintf(dir, sizeof dir, "%.*s", slash == o->final ? 1 : (int)(slash - o->final),
-                 o->final);
+    vr_dirname(o->final, dir, sizeof dir);
     if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
         fsync(fd);
         close(fd);

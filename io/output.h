@@ -36,10 +36,6 @@ typedef struct {
     size_t rows;
 } vr_output;
 
-/* 1 when `path` is a vitrun model file (an index or a shard: HDF5 with a
- * root model_id or format_version), which an output must never replace. */
-int vr_output_is_model(const char *path);
-
 vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classes, size_t dim,
                          int logits, int embedding, char *const *labels);
 vr_status vr_output_append(vr_output *o, const vr_output_row *rows, size_t n);

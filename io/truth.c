@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "listing.h"
+
 /* The next non-blank line of fp into *line without its line end; its length,
  * or -1 at the end. *lineno counts every line read. */
 static ssize_t next_line(FILE *fp, char **line, size_t *cap, size_t *lineno)
@@ -45,16 +47,25 @@ static vr_status misnamed(const vr_truth *t, const char *label_name, const char 
 }
 
 /* The whole file before any scoring: its format, its labels, a line per
- * input and, when the rows' names are known (`listing`), their order. */
+ * input and, when the rows' names are known (`listing`), their order. The
+ * names come from the listing stream the readers use, so they are the rows'. */
 static vr_status check_all(vr_truth *t, size_t n, const char *listing)
 {
-    FILE *lf = NULL;
-    char *row = NULL;
-    size_t row_cap = 0, row_no = 0, lines = 0;
+    vr_listing ls;
+    char *row = NULL, *full = NULL;
+    size_t lines = 0;
     vr_status st = VR_OK;
-    if (listing && !(lf = fopen(listing, "r")))
-        return vr_fail(VR_ERR_INPUT, "%s: cannot open the input listing: %s", listing,
-                       strerror(errno));
+    if (listing) {
+        if (!(row = malloc(VR_PATH_MAX)) || !(full = malloc(2 * VR_PATH_MAX))) {
+            free(row);
+            return vr_fail(VR_ERR_NOMEM, "out of memory checking %s", t->path);
+        }
+        if ((st = vr_listing_open(&ls, listing, ""))) {
+            free(row);
+            free(full);
+            return st;
+        }
+    }
     while (next_line(t->fp, &t->line, &t->cap, &t->lineno) >= 0) {
         int label;
         const char *name;
@@ -65,24 +76,17 @@ static vr_status check_all(vr_truth *t, size_t n, const char *listing)
                          "line per input, in the input's order", t->path, t->lineno, n);
             break;
         }
-        if (lf) {
-            if (next_line(lf, &row, &row_cap, &row_no) < 0) {
-                st = vr_fail(VR_ERR_INPUT, "%s: ends after %zu rows, before the labels do",
-                             listing, row_no);
-                break;
-            }
-            if (strcmp(name, row)) {
-                st = misnamed(t, name, row);
-                break;
-            }
-        }
+        if (listing && ((st = vr_listing_get(&ls, lines - 1, row, full)) ||
+                        (strcmp(name, row) && (st = misnamed(t, name, row)))))
+            break;
     }
     if (!st && lines < n)
         st = vr_fail(VR_ERR_INPUT, "%s: ends at line %zu with %zu labels for %zu inputs; it "
                      "needs a line per input", t->path, t->lineno, lines, n);
-    if (lf)
-        fclose(lf);
+    if (listing)
+        vr_listing_close(&ls);
     free(row);
+    free(full);
     if (!st && fseek(t->fp, 0, SEEK_SET) != 0)
         st = vr_fail(VR_ERR_INPUT, "%s: cannot read it again: %s", t->path, strerror(errno));
     t->lineno = 0;

@@ -12,17 +12,6 @@
 /* Decoded micro-batches that may be queued ahead of the compute. */
 #define PREFETCH 2
 
-static void dirname_of(const char *path, char *out, size_t cap)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(out, cap, ".");
-    else if (slash == path)
-        snprintf(out, cap, "/");
-    else
-        snprintf(out, cap, "%.*s", (int)(slash - path), path);
-}
-
 vr_status vr_feed_describe(const vr_options *o, const vr_config *cfg, vr_input_info *info)
 {
     memset(info, 0, sizeof *info);
@@ -50,7 +39,7 @@ vr_status vr_feed_describe(const vr_options *o, const vr_config *cfg, vr_input_i
                        "%zu channels", cfg->channels);
     if (kind == VR_INPUT_LIST) {
         snprintf(info->listing, sizeof info->listing, "%s", o->input);
-        dirname_of(o->input, info->base, sizeof info->base);
+        vr_dirname(o->input, info->base, sizeof info->base);
         st = vr_listing_scan(o->input, &n, &info->hash);
     } else {
         char journal[VR_PATH_MAX + 16];

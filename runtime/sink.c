@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../io/listing.h"
+#include "../io/model_io.h"
 #include "kernels.h"
 #include "preprocess.h"
 #include "timer.h"
@@ -54,8 +56,7 @@ static void canonical(const char *path, char *out, size_t cap)
 {
     char dir[4096], real[PATH_MAX];
     const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + 1 : 1,
-             slash ? path : ".");
+    vr_dirname(path, dir, sizeof dir);
     if (!realpath(dir, real))
         snprintf(real, sizeof real, "%s", dir);
     snprintf(out, cap, "%s/%s", real, base);
@@ -76,10 +77,9 @@ static vr_status check_write_path(const vr_options *o, const char *flag, const c
                        out, out, out[len - 1] != '/' ? "/" : "", example);
     /* the output's folder is the writer rank's to check (it may be on
      * another node); the others are written by rank 0, which checks here */
-    const char *slash = strrchr(out, '/');
-    if (slash && slash > out && strcmp(flag, "--output")) {
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - out), out);
+    char dir[4096];
+    vr_dirname(out, dir, sizeof dir);
+    if (strcmp(flag, "--output")) {
         if (stat(dir, &sx) != 0 || !S_ISDIR(sx.st_mode))
             return vr_fail(VR_ERR_USAGE, "%s %s: the folder %s does not exist; create it "
                            "first", flag, out, dir);
@@ -106,7 +106,7 @@ static vr_status check_write_path(const vr_options *o, const char *flag, const c
             stat(others[i].path, &sx) == 0 && sx.st_dev == so.st_dev && sx.st_ino == so.st_ino)
             return vr_fail(VR_ERR_USAGE, "%s %s is the %s file: writing it would overwrite "
                            "that; choose another file", flag, out, others[i].flag);
-    if (vr_output_is_model(out)) /* a shard, or another model's index */
+    if (vr_model_is_model_file(out)) /* a shard, or another model's index */
         return vr_fail(VR_ERR_USAGE, "%s %s is a vitrun model file: writing it would overwrite "
                        "the model; choose another file", flag, out);
     return VR_OK;
