@@ -96,10 +96,12 @@ void vr_to_bf16(uint16_t *out, const float *x, size_t n)
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(VR_NO_MVEC)
 #include <immintrin.h>
 #define VR_HAVE_MVEC 1
-__m512 _ZGVeN16v_erff(__m512);
-__m512 _ZGVeN16v_expf(__m512);
-__m256 _ZGVdN8v_erff(__m256);
-__m256 _ZGVdN8v_expf(__m256);
+/* The declarations carry the ISA too: clang checks the vector ABI on both
+ * sides of a call. */
+__attribute__((target("avx512f"))) __m512 _ZGVeN16v_erff(__m512);
+__attribute__((target("avx512f"))) __m512 _ZGVeN16v_expf(__m512);
+__attribute__((target("avx2"))) __m256 _ZGVdN8v_erff(__m256);
+__attribute__((target("avx2"))) __m256 _ZGVdN8v_expf(__m256);
 
 __attribute__((target("avx512f"))) static void gelu16(float *x, size_t n)
 {
