@@ -28,7 +28,26 @@ int vr_h5_exists(hid_t loc, const char *path);
  * count (a string attribute must hold exactly one string). */
 int vr_h5_attr_i64(hid_t obj, const char *name, long long *out);
 int vr_h5_attr_f64(hid_t obj, const char *name, double *out, size_t n);
+/* A string attribute: fixed-length strings (what vitrun writes) are read
+ * here, up to VR_H5_MAX_FIXED_STR bytes; variable-length ones through
+ * vr_h5_read_vlen. -2: the variable-length read failed (a crash or hang of
+ * libhdf5 in the reader process; vr_h5_string_error() says which). */
+#define VR_H5_MAX_FIXED_STR ((size_t)1 << 20)
 int vr_h5_attr_str(hid_t obj, const char *name, char *out, size_t cap);
+const char *vr_h5_string_error(void);
+
+/* Reads variable-length strings of an attribute (is_dataset 0: all of its
+ * `count` elements, first = 0) or of elements [first, first+count) of a 1-D
+ * dataset in a forked child process, so that a damaged file's global heap,
+ * which crashes or hangs libhdf5 1.10, ends in an error instead. *out (free
+ * it) holds the `count` strings one after the other, each ended by a NUL;
+ * *len is its size. Returns 0, or -1 with the reason in why. */
+int vr_h5_read_vlen(hid_t obj, int is_dataset, size_t first, size_t count, char **out,
+                    size_t *len, char *why, size_t whycap);
+
+/* What an attribute holds, for messages: "missing", "float64", "a string",
+ * "3 values of int64". */
+void vr_h5_attr_describe(hid_t obj, const char *name, char *buf, size_t cap);
 
 /* "[3, 12, 64, 768]" */
 void vr_h5_fmt_dims(char *buf, size_t cap, const hsize_t *d, int n);

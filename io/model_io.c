@@ -16,11 +16,18 @@ static vr_status need_size(vr_model_file *m, hid_t g, const char *grp, const cha
                            size_t *out)
 {
     long long v;
-    if (vr_h5_attr_i64(g, name, &v) != 0)
+    if (vr_h5_attr_i64(g, name, &v) != 0) {
+        char got[64];
+        vr_h5_attr_describe(g, name, got, sizeof got);
+        if (!strcmp(got, "missing"))
+            return vr_fail(VR_ERR_MODEL, "%s: %s is missing the integer attribute '%s'; "
+                           "re-convert the checkpoint with scripts/convert_checkpoint.py",
+                           m->path, grp, name);
         return vr_fail(VR_ERR_MODEL,
-                       "%s: %s is missing the integer attribute '%s'; re-convert the "
+                       "%s: %s attribute '%s' should be one integer, found %s; re-convert the "
                        "checkpoint with scripts/convert_checkpoint.py",
-                       m->path, grp, name);
+                       m->path, grp, name, got);
+    }
     if (v < 0 || (unsigned long long)v > VR_MAX_DIM * 4096ULL)
         return vr_fail(VR_ERR_MODEL, "%s: %s attribute '%s' = %lld is out of range", m->path,
                        grp, name, v);
@@ -31,9 +38,19 @@ static vr_status need_size(vr_model_file *m, hid_t g, const char *grp, const cha
 static vr_status need_str(vr_model_file *m, hid_t g, const char *grp, const char *name,
                           char *out, size_t cap, const char *const *allowed)
 {
-    if (vr_h5_attr_str(g, name, out, cap) != 0)
-        return vr_fail(VR_ERR_MODEL, "%s: %s is missing the string attribute '%s' (or it is "
-                       "not one string)", m->path, grp, name);
+    int r = vr_h5_attr_str(g, name, out, cap);
+    if (r == -2)
+        return vr_fail(VR_ERR_MODEL, "%s: %s attribute '%s' cannot be read: %s; convert the "
+                       "checkpoint again", m->path, grp, name, vr_h5_string_error());
+    if (r != 0) {
+        char got[64];
+        vr_h5_attr_describe(g, name, got, sizeof got);
+        if (!strcmp(got, "missing"))
+            return vr_fail(VR_ERR_MODEL, "%s: %s is missing the string attribute '%s'",
+                           m->path, grp, name);
+        return vr_fail(VR_ERR_MODEL, "%s: %s attribute '%s' should be one string, found %s",
+                       m->path, grp, name, got);
+    }
     for (size_t i = 0; allowed[i]; i++)
         if (strcmp(out, allowed[i]) == 0)
             return VR_OK;
@@ -107,10 +124,20 @@ static vr_status read_preprocess(vr_model_file *m)
     H5Gclose(g);
     if (st)
         return st;
-    for (int i = 0; i < 3; i++)
-        if (!(p->std[i] > 0.0))
-            return vr_fail(VR_ERR_MODEL, "%s: /preprocess std[%d] = %g must be positive",
-                           m->path, i, p->std[i]);
+    /* NaN or Inf poisons every pixel (rows come out ok = 0), rescale <= 0
+     * maps every image to the same tensor: both look like a working model */
+    if (!isfinite(p->rescale) || !(p->rescale > 0.0))
+        return vr_fail(VR_ERR_MODEL, "%s: /preprocess rescale = %g must be a positive finite "
+                       "number (1/255 for 8-bit pixels); fix the attribute (h5py: "
+                       "f['preprocess'].attrs['rescale'] = 1/255)", m->path, p->rescale);
+    for (int i = 0; i < 3; i++) {
+        if (!isfinite(p->mean[i]))
+            return vr_fail(VR_ERR_MODEL, "%s: /preprocess mean[%d] = %g must be finite; fix the "
+                           "attribute", m->path, i, p->mean[i]);
+        if (!isfinite(p->std[i]) || !(p->std[i] > 0.0))
+            return vr_fail(VR_ERR_MODEL, "%s: /preprocess std[%d] = %g must be a positive "
+                           "finite number; fix the attribute", m->path, i, p->std[i]);
+    }
     if (p->crop_size != m->cfg.image_size)
         return vr_fail(VR_ERR_MODEL, "%s: /preprocess crop_size %zu != /config image_size %zu",
                        m->path, p->crop_size, m->cfg.image_size);
@@ -131,38 +158,49 @@ static vr_status read_labels(vr_model_file *m)
     if (!vr_h5_exists(f, "/labels"))
         return VR_OK;
     hid_t d = H5Dopen2(f, "/labels", H5P_DEFAULT);
+    if (d < 0)
+        return vr_fail(VR_ERR_MODEL, "%s: /labels is not a dataset; expected %zu strings (one "
+                       "per class)", m->path, m->cfg.classes);
     hid_t t = H5Dget_type(d), sp = H5Dget_space(d);
     hssize_t n = H5Sget_simple_extent_npoints(sp);
     vr_status st = VR_OK;
+    char tn[32];
+    vr_h5_type_name(t, tn, sizeof tn);
+    size_t sz = H5Tget_size(t), bytes;
+    int vlen = H5Tis_variable_str(t) > 0;
     if (H5Tget_class(t) != H5T_STRING || H5Sget_simple_extent_ndims(sp) != 1 ||
         n != (hssize_t)m->cfg.classes) {
         st = vr_fail(VR_ERR_MODEL, "%s: /labels must be %zu strings (one per class); found %lld "
-                     "elements", m->path, m->cfg.classes, (long long)n);
-    } else {
-        m->labels = calloc((size_t)n, sizeof *m->labels);
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        if (H5Tis_variable_str(t) > 0) {
-            H5Tset_size(mt, H5T_VARIABLE);
-            H5Tset_cset(mt, H5Tget_cset(t));
-            char **tmp = calloc((size_t)n, sizeof *tmp);
-            if (!m->labels || !tmp || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0)
-                st = vr_fail(VR_ERR_MODEL, "%s: cannot read /labels", m->path);
-            for (hssize_t i = 0; tmp && i < n; i++) {
-                if (!st)
-                    m->labels[i] = strdup(tmp[i] ? tmp[i] : "");
-                H5free_memory(tmp[i]);
-            }
-            free(tmp);
-        } else {
-            size_t sz = H5Tget_size(t);
-            H5Tset_size(mt, sz);
-            char *buf = calloc((size_t)n, sz);
-            if (!m->labels || !buf || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-                st = vr_fail(VR_ERR_MODEL, "%s: cannot read /labels", m->path);
-            for (hssize_t i = 0; !st && i < n; i++)
-                m->labels[i] = strndup(buf + (size_t)i * sz, sz);
-            free(buf);
+                     "%s%s", m->path, m->cfg.classes, (long long)n,
+                     H5Tget_class(t) == H5T_STRING ? "strings" : "values of ",
+                     H5Tget_class(t) == H5T_STRING ? "" : tn);
+    } else if (!vlen && (sz > VR_H5_MAX_FIXED_STR || !vr_mul((size_t)n, sz, &bytes))) {
+        st = vr_fail(VR_ERR_MODEL, "%s: /labels holds strings of %zu bytes each; at most %zu",
+                     m->path, sz, VR_H5_MAX_FIXED_STR);
+    } else if (!(m->labels = calloc((size_t)n, sizeof *m->labels))) {
+        st = vr_fail(VR_ERR_NOMEM, "%s: out of memory for %lld labels", m->path, (long long)n);
+    } else if (vlen) {
+        char *all = NULL, why[256];
+        size_t len;
+        if (vr_h5_read_vlen(d, 1, 0, (size_t)n, &all, &len, why, sizeof why) != 0)
+            st = vr_fail(VR_ERR_MODEL, "%s: /labels cannot be read: %s; convert the checkpoint "
+                         "again", m->path, why);
+        const char *p = all;
+        for (hssize_t i = 0; !st && i < n; i++) {
+            if (!(m->labels[i] = strdup(p)))
+                st = vr_fail(VR_ERR_NOMEM, "%s: out of memory for the labels", m->path);
+            p += strlen(p) + 1; /* n strings, each ended by a NUL: checked by the reader */
         }
+        free(all);
+    } else {
+        hid_t mt = H5Tcopy(t); /* as stored: same size, padding and character set */
+        char *buf = calloc(bytes ? bytes : 1, 1);
+        if (!buf || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+            st = vr_fail(VR_ERR_MODEL, "%s: cannot read /labels (damaged?)", m->path);
+        for (hssize_t i = 0; !st && i < n; i++)
+            if (!(m->labels[i] = strndup(buf + (size_t)i * sz, sz)))
+                st = vr_fail(VR_ERR_NOMEM, "%s: out of memory for the labels", m->path);
+        free(buf);
         H5Tclose(mt);
     }
     H5Sclose(sp);
@@ -194,7 +232,13 @@ vr_status vr_model_open(vr_model_file *m, const char *path)
     m->file = f;
     long long version;
     if (vr_h5_attr_i64(f, "format_version", &version) != 0) {
+        char got[64];
+        vr_h5_attr_describe(f, "format_version", got, sizeof got);
         vr_model_close(m);
+        if (strcmp(got, "missing"))
+            return vr_fail(VR_ERR_MODEL, "%s: root attribute 'format_version' should be one "
+                           "integer, found %s; re-convert the checkpoint with "
+                           "scripts/convert_checkpoint.py", path, got);
         return vr_fail(VR_ERR_MODEL, "%s: no root attribute 'format_version'; this is not a "
                        "vitrun model. Convert checkpoints with scripts/convert_checkpoint.py", path);
     }
@@ -204,7 +248,13 @@ vr_status vr_model_open(vr_model_file *m, const char *path)
                        "re-convert the model or use a matching vitrun", path, version,
                        VR_FORMAT_VERSION);
     }
-    if (vr_h5_attr_str(f, "model_id", m->model_id, sizeof m->model_id) != 0) {
+    int r = vr_h5_attr_str(f, "model_id", m->model_id, sizeof m->model_id);
+    if (r == -2) {
+        vr_model_close(m);
+        return vr_fail(VR_ERR_MODEL, "%s: root attribute 'model_id' cannot be read: %s; "
+                       "convert the checkpoint again", path, vr_h5_string_error());
+    }
+    if (r != 0) {
         m->model_id[0] = '\0';
         if (H5Aexists(f, "model_id") > 0) {
             vr_model_close(m);
@@ -310,7 +360,13 @@ static vr_status locate(vr_model_file *m, const char *group, location *loc)
         return vr_fail(VR_ERR_MODEL, "%s: HDF5 cannot open shard file '%s' (truncated or "
                        "damaged?)", m->path, loc->file_name);
     char id[64] = "";
-    int no_id = m->model_id[0] && vr_h5_attr_str(sf, "model_id", id, sizeof id) != 0;
+    int r = m->model_id[0] ? vr_h5_attr_str(sf, "model_id", id, sizeof id) : 0, no_id = r != 0;
+    if (r == -2) {
+        H5Fclose(sf);
+        return vr_fail(VR_ERR_MODEL, "%s: shard file '%s': attribute 'model_id' cannot be read: "
+                       "%s; copy or convert it again", m->path, loc->file_name,
+                       vr_h5_string_error());
+    }
     if (m->model_id[0] && (no_id || strcmp(id, m->model_id) != 0)) {
         H5Fclose(sf);
         if (no_id)

@@ -77,6 +77,29 @@ def check_config(cfg):
     return out
 
 
+def fixed_str(v):
+    """A string as HDF5 fixed-length UTF-8: libhdf5 1.10 reads variable-length
+    strings from the global heap, where a damaged file crashes it; vitrun
+    reads those only in a child process (docs/MODEL_FORMAT.md)."""
+    b = str(v).encode("utf-8")
+    return np.array(b, dtype=h5py.string_dtype("utf-8", max(len(b), 1)))
+
+
+def fixed_strs(vs):
+    bs = [str(v).encode("utf-8") for v in vs]
+    n = max([len(b) for b in bs] + [1])
+    return np.array(bs, dtype=h5py.string_dtype("utf-8", n))
+
+
+def set_attr(obj, k, v):
+    if isinstance(v, str):
+        obj.attrs[k] = fixed_str(v)
+    elif isinstance(v, (list, tuple)) and v and all(isinstance(x, str) for x in v):
+        obj.attrs[k] = fixed_strs(v)
+    else:
+        obj.attrs[k] = v
+
+
 def shard_path(path, k):
     stem = path[:-3] if path.endswith(".h5") else path
     return f"{stem}.shard-{k:02d}.h5"
@@ -95,29 +118,31 @@ class ModelWriter:
         self.written = set()
         self.index = h5py.File(path, "w")
         self._stamp(self.index)
-        self.index.attrs["source"] = source
+        set_attr(self.index, "source", source)
         self.index.attrs["num_shards"] = shards
         g = self.index.create_group("config")
         for k, v in self.cfg.items():
-            g.attrs[k] = v
+            set_attr(g, k, v)
         g = self.index.create_group("preprocess")
         for k, v in preprocess.items():
-            g.attrs[k] = np.asarray(v, dtype=np.float64) if k in ("mean", "std", "rescale") else v
+            if k in ("mean", "std", "rescale"):
+                g.attrs[k] = np.asarray(v, dtype=np.float64)
+            else:
+                set_attr(g, k, v)
         if labels is not None:
             if len(labels) != self.cfg["num_classes"]:
                 raise ValueError(f"{len(labels)} labels for {self.cfg['num_classes']} classes")
-            self.index.create_dataset("labels", data=np.array(labels, dtype=object),
-                                      dtype=h5py.string_dtype())
+            self.index.create_dataset("labels", data=fixed_strs(labels))
         self.files = {}
         if shards > 1:
-            self.index.attrs["shard_files"] = [os.path.basename(shard_path(path, k))
-                                               for k in range(shards)]
+            set_attr(self.index, "shard_files", [os.path.basename(shard_path(path, k))
+                                                 for k in range(shards)])
             self.index.create_group("layers")
 
     def _stamp(self, f):
-        f.attrs["format"] = "vitrun-vit"
+        set_attr(f, "format", "vitrun-vit")
         f.attrs["format_version"] = FORMAT_VERSION
-        f.attrs["model_id"] = self.model_id
+        set_attr(f, "model_id", self.model_id)
 
     def _group(self, name, shard):
         """The group to write `name` into, linking it from the index when sharded."""

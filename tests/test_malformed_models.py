@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 import h5py
 import numpy as np
@@ -40,9 +41,10 @@ def main():
                 ["--shards", str(shards), "--seed", str(seed), m])
             return d, m
 
-        def expect(what, args, needles, code=2):
+        def expect(what, args, needles, code=2, env=None):
             try:
-                p = subprocess.run([a.vitrun] + args, capture_output=True, text=True, timeout=60)
+                p = subprocess.run([a.vitrun] + args, capture_output=True, text=True, timeout=60,
+                                   env=dict(os.environ, **(env or {})))
             except subprocess.TimeoutExpired:
                 return ck.check(what, False, "hung for 60 s")
             first = (p.stderr.strip().splitlines() or [""])[0]
@@ -174,6 +176,89 @@ def main():
         with h5py.File(m, "a") as f:
             del f["head"]
         expect("unsharded model without /head", score(m), ["m.h5", "/head", "missing"])
+
+        # /preprocess values that let every row fail or every image score alike
+        for attr, val, needle in [("mean", [float("nan"), 0, 0], "mean[0] = nan"),
+                                  ("std", [1, float("inf"), 1], "std[1] = inf"),
+                                  ("rescale", 0.0, "rescale = 0"),
+                                  ("rescale", -1 / 255, "rescale = -0.00392"),
+                                  ("rescale", float("nan"), "rescale = nan")]:
+            d, m = fresh(f"pre_{attr}_{len(os.listdir(root))}")
+            with h5py.File(m, "a") as f:
+                f["preprocess"].attrs[attr] = np.asarray(val, np.float64)
+            expect(f"/preprocess {attr} = {val}", score(m), ["m.h5", "/preprocess", needle])
+
+        # attributes of the wrong kind say what they hold
+        d, m = fresh("image_size_float")
+        with h5py.File(m, "a") as f:
+            f["config"].attrs["image_size"] = 32.0
+        expect("/config image_size stored as a float", score(m),
+               ["m.h5", "'image_size' should be one integer, found float64"])
+        d, m = fresh("version_str")
+        with h5py.File(m, "a") as f:
+            f.attrs["format_version"] = "1"
+        expect("format_version stored as a string", score(m),
+               ["m.h5", "'format_version' should be one integer, found a string"])
+        d, m = fresh("labels_int")
+        with h5py.File(m, "a") as f:
+            if "labels" in f:
+                del f["labels"]
+            f["labels"] = np.arange(10)
+        expect("integer /labels", score(m), ["m.h5", "/labels must be 10 strings",
+                                             "found 10 values of int64"])
+
+        # Files from the internet that crash or hang libhdf5 1.10.8 reading a
+        # variable-length string (H5HG_read: SIGSEGV, heap overflow; endless
+        # loop in H5C_protect): exit 2 with a message, within the reader's
+        # deadline (set to 3 s here)
+        hostile = os.path.join(HERE, "fuzz", "regressions", "fuzz_model")
+        for name, needle in [("model_segv_H5HG_read.h5", "crashed"),
+                             ("model_hang_H5HG.h5", "did not finish reading it in 3 s"),
+                             ("model_hbo_H5HG_read.h5", "")]:
+            t0 = time.time()
+            expect(f"hostile model {name}: exit 2, no crash, no hang",
+                   score(os.path.join(hostile, name)), [name, needle],
+                   env={"VITRUN_HDF5_STRING_TIMEOUT": "3"})
+            ck.check(f"hostile model {name}: ends within 15 s", time.time() - t0 < 15,
+                     f"{time.time() - t0:.1f} s")
+
+        # a model written before fixed-length strings (variable-length model_id,
+        # /config and /preprocess strings, labels): still read, through the
+        # child process, and scores exactly as the same model upgraded
+        d, m = fresh("old_vlen", shards=2)
+        with h5py.File(m, "a") as f:
+            for obj in (f, f["config"], f["preprocess"]):
+                for k in list(obj.attrs):
+                    v = obj.attrs[k]
+                    if isinstance(v, bytes):
+                        obj.attrs.create(k, v.decode(), dtype=h5py.string_dtype())
+            if "labels" in f:
+                del f["labels"]
+            f.create_dataset("labels", data=[f"class {i} é" for i in range(10)],
+                             dtype=h5py.string_dtype())
+        for sh in ("m.shard-00.h5", "m.shard-01.h5"):
+            with h5py.File(os.path.join(d, sh), "a") as f:
+                f.attrs.create("model_id", f.attrs["model_id"].decode(),
+                               dtype=h5py.string_dtype())
+        with h5py.File(m, "r") as f:
+            ck.check("old-style model: its strings are variable-length",
+                     f.attrs.get_id("model_id").get_type().is_variable_str() and
+                     f["labels"].dtype.kind == "O")
+        expect("old-style model (variable-length strings) scores", score(m, "old.csv"), [],
+               code=0)
+        new = os.path.join(root, "upgraded")
+        shutil.copytree(d, new)
+        run([PYTHON, os.path.join(a.scripts, "upgrade_model.py"), os.path.join(new, "m.h5")])
+        with h5py.File(os.path.join(new, "m.h5"), "r") as f:
+            ck.check("upgrade_model.py: no variable-length string left in the index",
+                     not f.attrs.get_id("model_id").get_type().is_variable_str() and
+                     f["labels"].dtype.kind != "O")
+        expect("the upgraded model scores", score(os.path.join(new, "m.h5"), "new.csv"), [],
+               code=0)
+        old_rows = open(os.path.join(root, "old.csv"), encoding="utf-8").read()
+        new_rows = open(os.path.join(root, "new.csv"), encoding="utf-8").read()
+        ck.check("old-style and upgraded model: identical rows, labels included",
+                 old_rows == new_rows and "class 3 é" in old_rows, old_rows[:200])
 
         text = os.path.join(root, "notes.h5")
         with open(text, "w") as f:
