@@ -160,7 +160,7 @@ static vr_status walk_dir(walk *w, size_t rel_len)
         ents[ne++].dir = dir;
     }
     closedir(d);
-    if (!st)
+    if (!st && ne) /* qsort(NULL, 0, ...) is undefined: an empty folder */
         qsort(ents, ne, sizeof *ents, entry_cmp);
     for (size_t i = 0; !st && i < ne; i++) {
         size_t len = strlen(ents[i].name);
