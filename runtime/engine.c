@@ -66,8 +66,11 @@ typedef struct {
 
 #define DIE(st)                                                                       \
     do {                                                                              \
-        fprintf(stderr, "vitrun: rank %d: %s: %s\n", e->g->world_rank,                \
-                vr_status_str(st), vr_last_error());                                  \
+        if (e->g->world_size > 1)                                                     \
+            fprintf(stderr, "vitrun: rank %d: %s: %s\n", e->g->world_rank,            \
+                    vr_status_str(st), vr_last_error());                              \
+        else                                                                          \
+            fprintf(stderr, "vitrun: %s: %s\n", vr_status_str(st), vr_last_error());  \
         vr_comm_abort(vr_exit_code(st));                                              \
     } while (0)
 
@@ -98,6 +101,9 @@ static vr_status setup(engine *e)
         (st = vr_forward_prepare(&e->w, o->gemm, o->precision, g->tp)))
         return st;
     e->rep->weight_bytes = (double)e->model.bytes_read;
+    /* from here on this rank may write (the manifest, the output): a stop
+     * signal is honoured at the next step, with everything flushed */
+    vr_signals_defer();
     /* one rank looks at the input (and walks a directory once) */
     if (g->world_rank == vr_comm_world_of(g, 0, 0, 0))
         return vr_feed_describe(o, c, &e->info);

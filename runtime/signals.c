@@ -1,12 +1,35 @@
-/* signals.c - records stop requests; nothing else happens in the handler. */
+/* signals.c - stop requests: an exit before anything is written, a record after. */
 #include "signals.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
-static volatile sig_atomic_t g_stop;
+#include "status.h"
 
-static void on_signal(int sig) { g_stop = sig; }
+static volatile sig_atomic_t g_stop, g_deferred, g_talk = 1;
+static char g_remove[4096]; /* set before the first phase can need it */
+static volatile sig_atomic_t g_have_remove;
+
+static void say(const char *s) { (void)!write(STDERR_FILENO, s, strlen(s)); }
+
+static void on_signal(int sig)
+{
+    g_stop = sig;
+    if (g_deferred)
+        return;
+    /* only async-signal-safe calls from here on */
+    if (g_have_remove)
+        unlink(g_remove);
+    if (g_talk) {
+        say("vitrun: stopped by ");
+        say(sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGUSR1");
+        say(" before anything was written; rerun the same command to start (or resume) "
+            "the run\n");
+    }
+    _exit(VR_EXIT_STOPPED);
+}
 
 static void mask(int how)
 {
@@ -33,5 +56,19 @@ void vr_signals_install(void)
 }
 
 void vr_signals_hold(void) { mask(SIG_BLOCK); }
+
+void vr_signals_defer(void) { g_deferred = 1; }
+
+void vr_signals_set_talk(int talk) { g_talk = talk; }
+
+void vr_signals_remove_on_stop(const char *path)
+{
+    /* the handler must never see a half-copied name */
+    g_have_remove = 0;
+    if (path && strlen(path) < sizeof g_remove) {
+        memcpy(g_remove, path, strlen(path) + 1);
+        g_have_remove = 1;
+    }
+}
 
 int vr_stop_requested(void) { return (int)g_stop; }

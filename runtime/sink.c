@@ -98,6 +98,17 @@ static vr_status check_write_path(const vr_options *o, const char *flag, const c
     }
     if (stat(out, &so) != 0)
         return VR_OK;
+    /* OUT.part is renamed over OUT: a device (/dev/null, /dev/full) would be
+     * replaced by a regular file, a FIFO would block the check below */
+    if (!S_ISREG(so.st_mode))
+        return vr_fail(VR_ERR_USAGE, "%s %s is %s, not a regular file: vitrun writes %s.part "
+                       "and renames it over the name, which would replace it; name a file "
+                       "(to score without keeping the scores, use --no-output)", flag, out,
+                       S_ISCHR(so.st_mode)    ? "a character device"
+                       : S_ISBLK(so.st_mode)  ? "a block device"
+                       : S_ISFIFO(so.st_mode) ? "a FIFO"
+                       : S_ISSOCK(so.st_mode) ? "a socket"
+                                              : "not a regular file", out);
     const struct { const char *flag, *path; } others[] = {
         {"--model", o->model},   {"--input", o->input},   {"--labels", o->truth},
         {"--output", o->output}, {"--report", o->report}, {"--dump-activations", o->dump}};

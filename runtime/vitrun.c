@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../io/model_io.h"
+#include "../io/outlock.h"
 #include "../partition/plan.h"
 #include "cli.h"
 #include "comm.h"
@@ -135,6 +136,7 @@ int main(int argc, char **argv)
         return 1;
     }
     int rank = vr_comm_rank(), size = vr_comm_size();
+    vr_signals_set_talk(rank == 0); /* a stop before anything is written: one line */
     vr_options o;
     /* same argv everywhere: every rank reaches the same verdict */
     if ((st = vr_cli_parse(&o, argc, argv)))
@@ -201,8 +203,19 @@ int main(int argc, char **argv)
         vr_plan_free(&plan);
         return finish(rank, st);
     }
+    /* one run writes an output at a time: its writer holds OUT.lock from
+     * before the first file of the run to the commit (io/outlock.h) */
+    vr_outlock lock = {.fd = -1};
+    int writer = g.world_rank == vr_comm_world_of(&g, 0, g.pp - 1, 0);
+    if ((st = vr_comm_agree(writer ? vr_outlock_acquire(&lock, o.output) : VR_OK))) {
+        vr_plan_free(&plan);
+        return finish(rank, st);
+    }
+    if (lock.fd >= 0)
+        vr_signals_remove_on_stop(lock.path);
     vr_rank_report rep;
     st = vr_engine_run(&o, &g, &plan, &rep);
+    vr_outlock_release(&lock);
     if (!st || st == VR_STOPPED) {
         /* a stopped run still reports what it did; keep the stop message */
         char stop_msg[2048], where[4200];
