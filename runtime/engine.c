@@ -13,10 +13,12 @@
  */
 #include "engine.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../io/dump.h"
 #include "../io/model_io.h"
@@ -110,18 +112,44 @@ static vr_status setup(engine *e)
     return VR_OK;
 }
 
+/* The input as --resume must find it again: its real path (so ./a.h5 and
+ * /data/a.h5 are one input) and, for a file, its inode, size and
+ * modification time, so a file replaced by other images of the same shape
+ * between the kill and the resume is not mixed into one output. (Not the
+ * device number: an NFS mount's differs between nodes, and a requeued job
+ * may resume on another node.) A folder's names are in the listing hash. */
+static void input_identity(const char *input, char *out, size_t cap)
+{
+    char real[PATH_MAX];
+    struct stat sb;
+    if (!input) {
+        snprintf(out, cap, "(synthetic)");
+        return;
+    }
+    if (!realpath(input, real))
+        snprintf(real, sizeof real, "%s", input);
+    if (stat(input, &sb) == 0 && S_ISREG(sb.st_mode))
+        snprintf(out, cap, "%s\ninput_file=inode %llu, %lld bytes, modified %lld.%09ld", real,
+                 (unsigned long long)sb.st_ino, (long long)sb.st_size,
+                 (long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec);
+    else
+        snprintf(out, cap, "%s", real);
+}
+
 /* What a journal must match for --resume to continue it: everything that
  * decides which rows exist and what numbers they hold. */
 static void fingerprint(const engine *e, char *out, size_t cap)
 {
     const vr_options *o = e->o;
     const vr_preprocess *p = &e->pre;
+    char input[PATH_MAX + 128];
+    input_identity(o->input, input, sizeof input);
     snprintf(out, cap,
              "model_id=%s\ninput=%s\ninput_kind=%d\nimages=%llu\nlisting=%016llx\n"
              "batch=%zu\ntopk=%zu\nlogits=%d\nembeddings=%d\npp=%d\ntp=%d\n"
              "preprocess=%d,%zu,%zu,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n"
              "dct_scale=%d\nmax_pixels=%zu\nmax_file_bytes=%zu\nprecision=%s\n",
-             e->model.model_id, o->input ? o->input : "(synthetic)", (int)e->info.kind,
+             e->model.model_id, input, (int)e->info.kind,
              (unsigned long long)e->info.n, (unsigned long long)e->info.hash, o->batch, e->k,
              o->logits, o->embeddings, e->g->pp, e->g->tp, (int)p->resize, p->resize_size,
              p->crop_size, (int)p->interp, p->rescale, p->mean[0], p->mean[1], p->mean[2],

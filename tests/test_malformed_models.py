@@ -285,6 +285,18 @@ def main():
                         ("empty", "")]:
             expect(f"--output {what}", ["--model", m, "--synthetic", "3", "--output", o],
                    ["--output", "scores.h5"])
+        # never replace or write through what is not a regular file
+        fifo = os.path.join(root, "fifo")
+        os.mkfifo(fifo)
+        for what, o, needle in [("/dev/null", "/dev/null", "a character device"),
+                                ("/dev/full", "/dev/full", "a character device"),
+                                ("a FIFO", fifo, "a FIFO")]:
+            expect(f"--output {what}: refused before scoring",
+                   ["--model", m, "--synthetic", "3", "--output", o],
+                   ["--output", needle, "--no-output"])
+        ck.check("/dev/null and /dev/full are still character devices",
+                 all(os.path.exists(d) and not os.path.isfile(d)
+                     for d in ("/dev/null", "/dev/full")))
         kept = open(m, "rb").read()
         expect("--output the model file", ["--model", m, "--synthetic", "3", "--output", m],
                ["--output", "--model file"])

@@ -14,7 +14,11 @@ once without interruption. Then runs are killed and resumed:
   - every row journaled but the final rename blocked: --resume commits;
   - a crafted journal record (valid CRC, a class index out of range) is
     dropped and scored again;
-  - --resume on a finished output does nothing.
+  - --resume on a finished output does nothing;
+  - an HDF5 input replaced between kill and resume is refused; the same
+    input named by another path resumes;
+  - a second run on a live output is refused naming the first;
+  - a stop signal during a (hung) model load: exit 75 at once.
 
 Every finished output is compared dataset by dataset, bit for bit, with the
 uninterrupted run of the same layout. Kill points are chosen by reading the
@@ -288,6 +292,99 @@ def main():
                 ok and d[p0] == 1 and "dropped" in p.stderr,
                 f"exit {p.returncode}; {why}; "
                 + next((ln for ln in p.stderr.splitlines() if "dropped" in ln), "nothing dropped"))
+
+        # an HDF5 input replaced by other images of the same shape between the
+        # kill and --resume: refused (the fingerprint holds the file's inode,
+        # size and mtime), not a mix of two inputs; the same file named by an
+        # absolute instead of a relative path resumes
+        rng = np.random.default_rng(5)
+        h5in = os.path.join(tmp, "in.h5")
+        with h5py.File(h5in, "w") as f:
+            f["images"] = rng.integers(0, 256, (400, 64, 64, 3), dtype=np.uint8)
+        href = os.path.join(tmp, "href.h5")
+        run(cmd(href, inp=h5in))
+        out = os.path.join(tmp, "hswap.h5")
+        j = Job(cmd(out, inp=h5in), out)
+        j.wait_rows(120)
+        os.killpg(j.p.pid, signal.SIGKILL)
+        j.finish()
+        swapped = os.path.join(tmp, "in2.h5")
+        with h5py.File(swapped, "w") as f:
+            f["images"] = rng.integers(0, 256, (400, 64, 64, 3), dtype=np.uint8)
+        os.replace(swapped, h5in)
+        p = run(cmd(out, "--resume", inp=h5in), check=False)
+        c.check("HDF5 input replaced by other images of its shape, --resume: exit 2 naming "
+                "the input", p.returncode == 2 and "input_file" in p.stderr and
+                not os.path.exists(out), (p.stderr.strip().splitlines() or [""])[-1][:240])
+        os.remove(out + ".journal")
+        os.remove(out + ".part")
+        run(cmd(href, inp=h5in))  # the reference of the input as it is now
+        rel = os.path.relpath(h5in, tmp)
+        jr = subprocess.Popen([os.path.abspath(a.vitrun)] + [str(x) for x in
+                                                             cmd(out, inp=rel)[1:]], cwd=tmp,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              start_new_session=True)
+        t = time.time()
+        while journal_rows(out + ".journal") < 120 and jr.poll() is None and \
+                time.time() - t < 120:
+            time.sleep(0.01)
+        os.killpg(jr.pid, signal.SIGKILL)
+        jr.communicate()
+        killed_at = journal_rows(out + ".journal")
+        p = run(cmd(out, "--resume", inp=os.path.abspath(h5in)), check=False)
+        ok, why = same_h5(out, href) if p.returncode == 0 else (False, p.stderr.strip()[-200:])
+        c.check("killed with the input named './in.h5', resumed as '/abs/in.h5': identical",
+                ok and 0 < killed_at < 400 and "resuming" in p.stderr,
+                f"killed at {killed_at} rows; {why}")
+
+        # two runs on one output: the second (a requeued job whose predecessor
+        # still runs, a double submission) is refused, naming the first; the
+        # first finishes untouched
+        out, big = os.path.join(tmp, "twice.h5"), os.path.join(tmp, "big.h5")
+        with h5py.File(big, "w") as f:  # long enough (about 5 s) to be caught running
+            f["images"] = np.tile(rng.integers(0, 256, (400, 64, 64, 3), dtype=np.uint8),
+                                  (10, 1, 1, 1))
+        j = Job(cmd(out, inp=big), out)
+        j.wait_rows(40)
+        second = []
+        for extra in (["--resume"], []):
+            p = run(cmd(out, *extra, inp=big), check=False)
+            second.append((p.returncode, (p.stderr.strip().splitlines() or [""])[-1]))
+        rc, err = j.finish()
+        bref = os.path.join(tmp, "bref.h5")
+        run(cmd(bref, inp=big))
+        ok, why = same_h5(out, bref) if rc == 0 else (False, err[-200:])
+        c.check("a second run on a live output (with and without --resume): exit 2, 'another "
+                "vitrun (host, pid) is writing'",
+                all(r == 2 and "another vitrun" in m and f"pid {j.p.pid}" in m
+                    for r, m in second), "; ".join(f"exit {r}: {m[:120]}" for r, m in second))
+        c.check("the first run, undisturbed: identical, no lock file left",
+                ok and not os.path.exists(out + ".lock"), why)
+
+        # a stop signal while the model loads (here: a damaged model on which
+        # libhdf5 loops for ever) ends the run at once: exit 75, nothing written
+        hang = os.path.join(HERE, "fuzz", "regressions", "fuzz_model", "model_hang_H5HG.h5")
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
+            out = os.path.join(tmp, f"hang_{sig.name}.h5")
+            hp = subprocess.Popen([a.vitrun, "--model", hang, "--synthetic", "4", "--output",
+                                   out], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True, env=dict(os.environ,
+                                                      VITRUN_HDF5_STRING_TIMEOUT="60"))
+            time.sleep(1.0)
+            t = time.time()
+            hp.send_signal(sig)
+            try:
+                _, err = hp.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                hp.kill()
+                _, err = hp.communicate()
+            took = time.time() - t
+            left = [x for x in os.listdir(tmp) if x.startswith(f"hang_{sig.name}")]
+            c.check(f"{sig.name} during a hung model load: exit 75 within 2 s, nothing written",
+                    hp.returncode == 75 and took < 2 and not left and
+                    "before anything was written" in err,
+                    f"exit {hp.returncode} after {took:.2f} s; left {left}; "
+                    f"{(err.strip().splitlines() or [''])[-1][:150]}")
 
         # CSV, byte for byte
         ref_csv, out = os.path.join(tmp, "ref.csv"), os.path.join(tmp, "killed.csv")
