@@ -21,7 +21,13 @@ void vr_cli_usage(FILE *fp)
           "                      file with dataset 'images': uint8 [N,H,W,C] at the model\n"
           "                      resolution or float32 [N,C,H,W] already normalised\n"
           "  --synthetic N       score N generated inputs instead (benchmarks)\n"
-          "  --output PATH       scores: HDF5, or CSV when PATH ends in .csv\n"
+          "  --output PATH       scores: HDF5, or CSV when PATH ends in .csv; a regular\n"
+          "                      file (a device or FIFO is refused); one run at a time\n"
+          "                      writes it (OUT.lock; VITRUN_NO_LOCK=1 where the file\n"
+          "                      system has no locks)\n"
+          "  --no-output         score, count and time, keep no scores (benchmarks); a\n"
+          "                      folder's listing then goes to $TMPDIR, which every\n"
+          "                      reading rank must see\n"
           "  --batch B           images per forward pass (default 8)\n"
           "  --topk K            classes reported per image (default 5, at most C)\n"
           "  --threads N         BLAS threads (default: the library's choice)\n"
@@ -73,7 +79,8 @@ void vr_cli_usage(FILE *fp)
           "\n"
           "Output goes to OUT.part and is renamed to OUT when the run completes; the\n"
           "journal OUT.journal (and OUT.inputs for a directory) keep it resumable.\n"
-          "SIGTERM, SIGINT or SIGUSR1 stop the run cleanly at the next step.\n"
+          "SIGTERM, SIGINT or SIGUSR1 stop the run cleanly at the next step, or at\n"
+          "once (exit 75) while nothing of the run is written yet (model loading).\n"
           "\n"
           "Exit codes: 0 success (including runs with unreadable images; see the 'ok'\n"
           "column), 2 bad usage / model / input, 75 stopped by a signal (rerun with\n"
@@ -93,6 +100,16 @@ static vr_status parse_size(const char *flag, const char *s, size_t lo, size_t h
         return vr_fail(VR_ERR_USAGE, "%s needs a whole number from %zu to %zu, got '%s'", flag,
                        lo, hi, s);
     *out = (size_t)v;
+    return VR_OK;
+}
+
+/* A path option given twice is a mistake (a script's default and the
+ * user's override?), not "the last one wins". */
+static vr_status once(const char *flag, const char *had, const char *now)
+{
+    if (had)
+        return vr_fail(VR_ERR_USAGE, "%s is given twice ('%s' and '%s'); give it once", flag,
+                       had, now);
     return VR_OK;
 }
 
@@ -125,15 +142,23 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
             o->version = 1;
         } else if (!strcmp(a, "--model")) {
             VALUE();
+            if ((st = once(a, o->model, v)))
+                return st;
             o->model = v;
         } else if (!strcmp(a, "--input")) {
             VALUE();
+            if ((st = once(a, o->input, v)))
+                return st;
             o->input = v;
         } else if (!strcmp(a, "--output")) {
             VALUE();
+            if ((st = once(a, o->output, v)))
+                return st;
             o->output = v;
         } else if (!strcmp(a, "--dump-activations")) {
             VALUE();
+            if ((st = once(a, o->dump, v)))
+                return st;
             o->dump = v;
         } else if (!strcmp(a, "--synthetic")) {
             VALUE();
@@ -233,7 +258,11 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
                 return vr_fail(VR_ERR_USAGE, "--progress-every needs seconds > 0; got '%s'", v);
         } else if (!strcmp(a, "--labels")) {
             VALUE();
+            if ((st = once(a, o->truth, v)))
+                return st;
             o->truth = v;
+        } else if (!strcmp(a, "--no-output")) {
+            o->no_output = 1;
         } else if (!strcmp(a, "--logits")) {
             o->logits = 1;
         } else if (!strcmp(a, "--embeddings")) {
@@ -253,11 +282,15 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
         return vr_fail(VR_ERR_USAGE, "--model is required (see vitrun --help)");
     if (o->plan)
         return VR_OK;
-    if (!o->output)
-        return vr_fail(VR_ERR_USAGE, "--output is required (see vitrun --help)");
+    if (o->no_output && (o->output || o->resume))
+        return vr_fail(VR_ERR_USAGE, "--no-output keeps no scores, so it goes with neither "
+                       "--output nor --resume");
+    if (!o->output && !o->no_output)
+        return vr_fail(VR_ERR_USAGE, "--output is required (or --no-output to score without "
+                       "keeping the scores; see vitrun --help)");
     if (!o->input == !o->synthetic)
         return vr_fail(VR_ERR_USAGE, "give exactly one of --input PATH or --synthetic N");
-    if (strlen(o->output) > 4000)
+    if (o->output && strlen(o->output) > 4000)
         return vr_fail(VR_ERR_USAGE, "--output path is longer than 4000 bytes");
     return VR_OK;
 }

@@ -21,7 +21,8 @@ typedef struct {
     const char *model;     /* --model: index file of a vitrun model */
     const char *input;     /* --input: JPEG directory, list file or HDF5 image file */
     size_t synthetic;      /* --synthetic N: generated inputs instead of --input */
-    const char *output;    /* --output: .h5 (default) or .csv */
+    const char *output;    /* --output: .h5 (default) or .csv; NULL with --no-output */
+    int no_output;         /* --no-output: score without keeping the scores */
     size_t batch;          /* --batch: images per forward pass */
     size_t topk;           /* --topk */
     int threads;           /* --threads: BLAS threads, 0 = library default */

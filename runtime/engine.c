@@ -544,12 +544,15 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
     teardown(e);
     /* all ranks leave with the writer's verdict on the output */
     st = vr_comm_agree(st);
-    if (!st && !stopped && g->world_rank == vr_comm_world_of(g, 0, 0, 0) &&
-        e->info.kind == VR_INPUT_DIR)
+    if (g->world_rank == vr_comm_world_of(g, 0, 0, 0) && e->info.kind == VR_INPUT_DIR &&
+        ((!st && !stopped) || !o->output))
         remove(e->info.listing); /* the manifest: the run it served is complete */
     if (!st && stopped) {
         unsigned long long done = rep->done;
         vr_comm_bcast(&done, sizeof done, e->writer_rank);
+        if (!o->output)
+            return vr_fail(VR_STOPPED, "stopped after %llu of %zu images (--no-output: no "
+                           "scores kept)", done, e->n);
         return vr_fail(VR_STOPPED, "%llu of %zu images are scored in %s.part and %s.journal; "
                        "rerun the same command with --resume to finish", done, e->n, o->output,
                        o->output);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../partition/plan.h"
@@ -41,6 +42,14 @@ vr_status vr_feed_describe(const vr_options *o, const vr_config *cfg, vr_input_i
         snprintf(info->listing, sizeof info->listing, "%s", o->input);
         vr_dirname(o->input, info->base, sizeof info->base);
         st = vr_listing_scan(o->input, &n, &info->hash);
+    } else if (!o->output) {
+        /* --no-output: the folder's listing still has to be a file the
+         * readers share; it goes when the run ends */
+        const char *tmp = getenv("TMPDIR");
+        snprintf(info->listing, sizeof info->listing, "%s/vitrun-%ld-%ld.inputs",
+                 tmp && *tmp ? tmp : "/tmp", (long)getpid(), (long)time(NULL));
+        snprintf(info->base, sizeof info->base, "%s", o->input);
+        st = vr_listing_build(o->input, info->listing, &n, &info->hash);
     } else {
         char journal[VR_PATH_MAX + 16];
         snprintf(journal, sizeof journal, "%s.journal", o->output);

@@ -125,7 +125,8 @@ static vr_status check_write_path(const vr_options *o, const char *flag, const c
 
 vr_status vr_sink_check_paths(const vr_options *o)
 {
-    vr_status st = check_write_path(o, "--output", o->output, "scores.h5 or scores.csv");
+    vr_status st = o->output ? check_write_path(o, "--output", o->output,
+                                                "scores.h5 or scores.csv") : VR_OK;
     if (!st && o->report)
         st = check_write_path(o, "--report", o->report, "report.json");
     if (!st && o->dump)
@@ -148,11 +149,12 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
     *complete = 0;
     /* again on the writer (rank 0 checked all three): its node's view of
      * the output; --report and --dump-activations are rank 0's files */
-    vr_status st0 = check_write_path(o, "--output", o->output, "scores.h5 or scores.csv");
+    vr_status st0 = o->output ? check_write_path(o, "--output", o->output,
+                                                 "scores.h5 or scores.csv") : VR_OK;
     if (st0)
         return st0;
-    snprintf(s->journal_path, sizeof s->journal_path, "%s.journal", o->output);
-    int have_journal = file_exists(s->journal_path);
+    snprintf(s->journal_path, sizeof s->journal_path, "%s.journal", o->output ? o->output : "");
+    int have_journal = o->output && file_exists(s->journal_path);
     if (!o->resume && have_journal)
         return vr_fail(VR_ERR_USAGE, "%s holds the scores of an interrupted run: add --resume "
                        "to continue it, or delete it to start over", s->journal_path);
@@ -170,6 +172,8 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
             return st;
         s->have_truth = 1;
     }
+    if (!o->output) /* --no-output: rows are counted and judged, not kept */
+        goto progress;
     if ((st = vr_output_open(&s->out, o->output, k, C, D, o->logits, o->embeddings, labels)))
         return st;
     s->have_out = 1;
@@ -191,6 +195,7 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
     if (o->resume && have_journal && !o->quiet)
         fprintf(stderr, "vitrun: resuming: %zu of %zu rows were done (%zu failed); scoring the "
                 "remaining %zu\n", s->done, n, s->failed, n - s->done);
+progress:
     s->bar = o->quiet || o->progress == VR_PROGRESS_OFF ? -1
              : o->progress == VR_PROGRESS_BAR           ? 1
              : o->progress == VR_PROGRESS_LOG           ? 0
@@ -262,8 +267,9 @@ vr_status vr_sink_write(vr_sink *s, const vr_batch_meta *meta, const float *logi
     if (st)
         return st;
     /* journal first: it is what --resume trusts */
-    st = vr_journal_append(&s->journal, s->rows, count);
-    if (!st)
+    if (s->have_journal)
+        st = vr_journal_append(&s->journal, s->rows, count);
+    if (!st && s->have_out)
         st = vr_output_append(&s->out, s->rows, count);
     if (st)
         return st;
@@ -275,7 +281,7 @@ vr_status vr_sink_write(vr_sink *s, const vr_batch_meta *meta, const float *logi
 vr_status vr_sink_close(vr_sink *s, int complete)
 {
     vr_status st = VR_OK, st2;
-    if (s->have_out || s->have_journal)
+    if (s->rows)
         progress(s, 1);
     if (s->have_out) {
         st = complete ? vr_output_commit(&s->out) : vr_output_close(&s->out);

@@ -206,7 +206,7 @@ int main(int argc, char **argv)
     /* one run writes an output at a time: its writer holds OUT.lock from
      * before the first file of the run to the commit (io/outlock.h) */
     vr_outlock lock = {.fd = -1};
-    int writer = g.world_rank == vr_comm_world_of(&g, 0, g.pp - 1, 0);
+    int writer = o.output && g.world_rank == vr_comm_world_of(&g, 0, g.pp - 1, 0);
     if ((st = vr_comm_agree(writer ? vr_outlock_acquire(&lock, o.output) : VR_OK))) {
         vr_plan_free(&plan);
         return finish(rank, st);
@@ -220,7 +220,8 @@ int main(int argc, char **argv)
         /* a stopped run still reports what it did; keep the stop message */
         char stop_msg[2048], where[4200];
         snprintf(stop_msg, sizeof stop_msg, "%s", vr_last_error());
-        snprintf(where, sizeof where, "%s%s", o.output, st ? ".part" : "");
+        snprintf(where, sizeof where, "%s%s", o.output ? o.output : "(--no-output: not kept)",
+                 st && o.output ? ".part" : "");
         size_t batch = rep.batch ? rep.batch : o.batch; /* 0: stopped before the input */
         vr_status st2 = vr_comm_agree(vr_report_finish(&rep, &g, &plan, batch, o.dump != NULL,
                                                        o.report, where, o.quiet));
