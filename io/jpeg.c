@@ -140,6 +140,23 @@ static const char *kind_of(const uint8_t *b, size_t n)
     return NULL;
 }
 
+/* Whether TurboJPEG's message is one of libjpeg's warnings (JWRN_* in
+ * jerror.h), after which decoding goes on to the last row. TurboJPEG 2.1
+ * reports TJERR_WARNING for an error that followed a warning too, and then
+ * the rows after the error were never written (they held the previous
+ * image's pixels); the message is the error's, so the text tells them apart. */
+static int is_warning(const char *msg)
+{
+    static const char *const warnings[] = {
+        "Corrupt JPEG data:", "Premature end of JPEG file", "Warning: unknown JFIF",
+        "Inconsistent progression sequence", "Unknown Adobe color transform",
+        "Invalid SOS parameters for sequential JPEG", "Application transferred too many"};
+    for (size_t i = 0; i < sizeof warnings / sizeof warnings[0]; i++)
+        if (!strncmp(msg, warnings[i], strlen(warnings[i])))
+            return 1;
+    return 0;
+}
+
 /* Pillow's cmyk2rgb on inverted-or-not CMYK. */
 static void cmyk_to_rgb(uint8_t *rgb, const uint8_t *cmyk, size_t n, int inverted)
 {
@@ -218,7 +235,8 @@ int vr_jpeg_decode(vr_jpeg_decoder *d, const uint8_t *buf, size_t len, const vr_
         const char *msg = tjGetErrorStr2(d->tj);
         /* Pillow fails on truncated data and accepts the other warnings
          * (e.g. extraneous bytes before a marker). */
-        if (tjGetErrorCode(d->tj) != TJERR_WARNING || strstr(msg, "Premature end")) {
+        if (tjGetErrorCode(d->tj) != TJERR_WARNING || !is_warning(msg) ||
+            strstr(msg, "Premature end")) {
             reason(err, errcap, "%s JPEG data: %s",
                    strstr(msg, "Premature end") ? "truncated" : "corrupt", msg);
             return fresh_handle(d);
