@@ -1,0 +1,93 @@
+/* fuzz_cli.c - libFuzzer target: an untrusted command line through
+ * vr_cli_parse (runtime/cli.c), then what vitrun does next with the
+ * options that are strings of numbers: --layers through
+ * vr_plan_parse_layers and the planner (partition/plan.c) on a ViT-B/16
+ * shape, --preprocess through vr_preprocess_preset.
+ *
+ * Input: the arguments after argv[0], separated by NUL bytes (an empty
+ * argument between two NULs); at most MAX_ARGS. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../partition/plan.h"
+#include "../../runtime/cli.h"
+#include "fuzz_util.h"
+
+#define MAX_ARGS 256
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    vf_setup("cli");
+    return 0;
+}
+
+static void plan_layers(const vr_options *o)
+{
+    vr_config c = {.image_size = 224, .patch_size = 16, .channels = 3, .hidden = 768,
+                   .layers = 12, .heads = 12, .head_dim = 64, .mlp_dim = 3072,
+                   .classes = 1000, .ln_eps = 1e-6};
+    if (vr_config_check(&c, "vit-b16") != VR_OK)
+        vf_fail("the ViT-B/16 shape fails its check: %s", vr_last_error());
+    size_t *layers = NULL;
+    if (o->layers) {
+        if (!(layers = calloc((size_t)o->pp, sizeof *layers)))
+            vf_fail("out of memory");
+        if (vr_plan_parse_layers(o->layers, layers, o->pp) != VR_OK) {
+            free(layers);
+            return;
+        }
+    }
+    vr_plan p;
+    if (vr_plan_build(&p, &c, o->dp ? o->dp : 1, o->pp, o->tp, layers) == VR_OK) {
+        for (int s = 0; s < p.pp; s++)
+            for (int t = 0; t < p.tp; t++) {
+                vr_shard sh = vr_plan_shard(&p, s, t);
+                if (sh.part_end > 2 * c.layers || sh.head_end > c.heads ||
+                    sh.mlp_end > c.mlp_dim || sh.part_begin > sh.part_end)
+                    vf_fail("stage %d rank %d: a shard outside the model", s, t);
+            }
+        vr_plan_free(&p);
+    }
+    free(layers);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *argv[MAX_ARGS + 2];
+    int argc = 0;
+    argv[argc++] = strdup("vitrun");
+    size_t start = 0;
+    for (size_t i = 0; i <= size && argc <= MAX_ARGS; i++) {
+        if (i < size && data[i])
+            continue;
+        /* a copy of exactly the argument: ASan sees a read past its end */
+        char *a = malloc(i - start + 1);
+        if (!a)
+            vf_fail("out of memory");
+        memcpy(a, data + start, i - start);
+        a[i - start] = '\0';
+        argv[argc++] = a;
+        start = i + 1;
+    }
+    argv[argc] = NULL;
+
+    vr_options o;
+    vr_clear_error();
+    vr_status st = vr_cli_parse(&o, argc, argv);
+    if (st == VR_OK && !o.help && !o.version) {
+        if (!o.model || o.batch < 1 || o.topk < 1 || o.pp < 1 || o.tp < 1 || o.dp < 0)
+            vf_fail("accepted options without a model or with a zero size");
+        if (o.preprocess) {
+            vr_preprocess p;
+            if (vr_preprocess_preset(&p, o.preprocess, 224) != VR_OK)
+                vf_fail("accepted --preprocess '%s' has no preset", o.preprocess);
+        }
+        plan_layers(&o);
+    } else if (st != VR_OK && !vr_last_error()[0]) {
+        vf_fail("a refused command line without a message");
+    }
+    for (int i = 0; i < argc; i++)
+        free(argv[i]);
+    return 0;
+}

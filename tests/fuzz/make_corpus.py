@@ -1,0 +1,271 @@
+#!/usr/bin/python3
+"""Writes the seed corpora of the fuzz targets into tests/fuzz/corpus/TARGET/
+(docs/FUZZING.md). Small, valid inputs of every kind each parser accepts, so
+that the fuzzer starts from the deep paths; the files are committed, this
+script regenerates them. Needs numpy, h5py and PIL (python3-pil).
+
+    /usr/bin/python3 tests/fuzz/make_corpus.py [--only TARGET]
+"""
+import argparse
+import io
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+
+import h5py
+import numpy as np
+from PIL import Image
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+rng = np.random.default_rng(16)
+
+
+def write(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def jpeg_bytes(im, **kw):
+    b = io.BytesIO()
+    im.save(b, "JPEG", **kw)
+    return b.getvalue()
+
+
+def noise(w, h, mode):
+    bands = {"RGB": 3, "L": 1, "CMYK": 4}[mode]
+    a = rng.integers(0, 256, size=(h, w, bands), dtype=np.uint8)
+    # smooth it a little: real pictures compress, pure noise is all AC terms
+    a = ((a.astype(np.uint16) + np.roll(a, 1, 0) + np.roll(a, 1, 1)) // 3).astype(np.uint8)
+    return Image.fromarray(a[:, :, 0] if bands == 1 else a, mode)
+
+
+def corpus_jpeg():
+    # [preset, crop - 1, resize - crop, limits] + the file (tests/fuzz/fuzz_jpeg.c)
+    seeds = {
+        "rgb_baseline_hf": (bytes([0, 7, 0, 3]), jpeg_bytes(noise(16, 12, "RGB"), quality=50)),
+        "rgb_progressive_torchvision": (bytes([1, 15, 0, 8 | 3]), jpeg_bytes(
+            noise(20, 9, "RGB"), quality=60, progressive=True)),
+        "gray_timm": (bytes([2, 3, 0, 1]), jpeg_bytes(noise(9, 17, "L"), quality=70)),
+        "cmyk_exact_bicubic_file": (bytes([3 | 8, 9, 3, 16 | 2]), jpeg_bytes(
+            noise(12, 12, "CMYK"), quality=50)),
+        "rgb444_shorter_bilinear": (bytes([4, 31, 8, 4]), jpeg_bytes(
+            noise(64, 40, "RGB"), quality=30, subsampling=0, optimize=True)),
+        "gray_progressive_dct": (bytes([1, 1, 0, 8 | 4]), jpeg_bytes(
+            noise(48, 40, "L"), quality=40, progressive=True)),
+    }
+    for name, (head, body) in seeds.items():
+        write("fuzz_jpeg", name + ".bin", head + body)
+
+
+def to_latest_compact(src, dst, vlen_strings, layout):
+    """Copies a model into a small file: the newest object headers, compact
+    or chunked+gzip datasets; string attributes fixed- or variable-length."""
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
+    out = h5py.File(h5py.h5f.create(dst.encode(), h5py.h5f.ACC_TRUNC, fapl=fapl))
+    inp = h5py.File(src, "r")
+
+    def attrs(a, b):
+        for k, v in a.attrs.items():
+            if isinstance(v, (bytes, str, np.bytes_, np.str_)):
+                s = v.decode() if isinstance(v, (bytes, np.bytes_)) else str(v)
+                if vlen_strings:
+                    b.attrs.create(k, s, dtype=h5py.string_dtype("utf-8"))
+                else:
+                    t = h5py.string_dtype("utf-8", max(len(s.encode()), 1))
+                    b.attrs.create(k, np.array(s.encode(), dtype=t), dtype=t)
+            else:
+                b.attrs.create(k, v, dtype=a.attrs.get_id(k).dtype)
+
+    def walk(g, o):
+        attrs(g, o)
+        for k, v in g.items():
+            if isinstance(v, h5py.Group):
+                walk(v, o.create_group(k))
+                continue
+            data = v[()]
+            if v.dtype.kind in "SOU":
+                strs = [x.decode() if isinstance(x, bytes) else str(x) for x in data]
+                if vlen_strings:
+                    d = o.create_dataset(k, data=np.array(strs, dtype=object),
+                                         dtype=h5py.string_dtype("utf-8"))
+                else:
+                    t = h5py.string_dtype("utf-8", max(len(s.encode()) for s in strs))
+                    d = o.create_dataset(k, data=np.array([s.encode() for s in strs], dtype=t))
+            elif layout == "compact":
+                dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+                dcpl.set_layout(h5py.h5d.COMPACT)
+                space = h5py.h5s.create_simple(v.shape)
+                d = h5py.Dataset(h5py.h5d.create(o.id, k.encode(), v.id.get_type(), space,
+                                                 dcpl=dcpl))
+                d[...] = data
+            else:
+                d = o.create_dataset(k, data=data, chunks=True, compression="gzip")
+            attrs(v, d)
+
+    walk(inp, out)
+    out.close()
+    inp.close()
+
+
+def corpus_model():
+    tmp = tempfile.mkdtemp()
+    try:
+        shapes = [  # name, make_model.py arguments, vlen strings, layout
+            ("hf_labels_fixed_compact", ["--preprocess", "hf", "--labels"], False, "compact"),
+            ("torchvision_labels_vlen_compact", ["--preprocess", "torchvision", "--labels"],
+             True, "compact"),
+            ("timm_nolabels_gzip", ["--preprocess", "timm", "--layers", "2"], False, "gzip"),
+        ]
+        for name, extra, vlen, layout in shapes:
+            raw = os.path.join(tmp, name + ".raw.h5")
+            args = ["--image-size", "4", "--patch-size", "4", "--hidden", "4", "--layers", "1",
+                    "--heads", "2", "--mlp-dim", "4", "--classes", "2", "--seed", "16"]
+            subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "make_model.py")] +
+                           args + extra + [raw], check=True, stdout=subprocess.DEVNULL)
+            out = os.path.join(tmp, name + ".h5")
+            to_latest_compact(raw, out, vlen, layout)
+            with open(out, "rb") as f:
+                write("fuzz_model", name + ".h5", f.read())
+    finally:
+        shutil.rmtree(tmp)
+
+
+def journal(k, classes, dim, logits, embedding, records, torn=b""):
+    """A journal as io/journal.c writes it, for the fingerprint of fuzz_journal.c."""
+    fp = f"model_id=fuzz\ninput=images\nbatch=4\ntopk={k}\n".encode()
+    out = b"VRJRNL01" + struct.pack("<I", len(fp)) + fp + struct.pack("<I", zlib.crc32(fp))
+    row = 0
+    for rows in records:
+        payload = b""
+        for ok, err, name in rows:
+            payload += struct.pack("<BHH", ok, len(err), len(name)) + err + name
+            payload += struct.pack(f"<{k}i", *[(row + t) % classes for t in range(k)])
+            payload += struct.pack(f"<{k}f", *[1.0 / (t + 1) for t in range(k)])
+            if logits:
+                payload += struct.pack(f"<{classes}f", *[0.5 * c for c in range(classes)])
+            if embedding:
+                payload += struct.pack(f"<{dim}f", *[-0.25 * d for d in range(dim)])
+            row += 1
+        out += struct.pack("<IIQQQ", 0x31425256, zlib.crc32(payload), row - len(rows),
+                           len(rows), len(payload)) + payload
+    return out + torn
+
+
+def corpus_journal():
+    two = [(1, b"", b"a.jpg"), (0, b"truncated JPEG", b"sub/b.jpg")]
+    # [top-k - 1, classes - 1, width - 1, flags] + the journal (fuzz_journal.c)
+    write("fuzz_journal", "k5_c10_two_records.bin",
+          bytes([4, 9, 7, 0]) + journal(5, 10, 8, 0, 0, [two, two]))
+    write("fuzz_journal", "k3_logits_embeddings_torn.bin",
+          bytes([2, 3, 3, 3]) + journal(3, 4, 4, 1, 1, [two], torn=b"VRB1\x00\x01"))
+    write("fuzz_journal", "k1_two_records_failing_replay.bin",
+          bytes([0, 0, 0, 4]) + journal(1, 1, 1, 0, 0, [[(1, b"", b"0")], [(1, b"", b"1")]]))
+
+
+def h5_bytes(build, libver=None):
+    tmp = tempfile.mkdtemp()
+    try:
+        p = os.path.join(tmp, "x.h5")
+        with h5py.File(p, "w", libver=libver) as f:
+            build(f)
+        with open(p, "rb") as f:
+            return f.read()
+    finally:
+        shutil.rmtree(tmp)
+
+
+def corpus_input_h5():
+    # images of 8x8 RGB, as fuzz_input_h5.c's model expects
+    def u8_vlen_paths(f):
+        f["images"] = rng.integers(0, 256, size=(2, 8, 8, 3), dtype=np.uint8)
+        f.create_dataset("paths", data=np.array(["a.jpg", "sub/b.jpg"], dtype=object),
+                         dtype=h5py.string_dtype("utf-8"))
+
+    def f32_fixed_paths_gzip(f):
+        f.create_dataset("images", data=rng.standard_normal((1, 3, 8, 8)).astype(np.float32),
+                         chunks=(1, 3, 8, 8), compression="gzip")
+        f["paths"] = np.array([b"only.jpg"])
+
+    def u8_no_paths(f):
+        f["images"] = np.zeros((3, 8, 8, 3), dtype=np.uint8)
+
+    write("fuzz_input_h5", "u8_vlen_paths.h5", h5_bytes(u8_vlen_paths))
+    write("fuzz_input_h5", "f32_fixed_paths_gzip.h5", h5_bytes(f32_fixed_paths_gzip, "latest"))
+    write("fuzz_input_h5", "u8_no_paths.h5", h5_bytes(u8_no_paths, "latest"))
+
+
+def tree_op(kind, name=b"", suffix=0, arg=None):
+    """One op of fuzz_listing.c's tree language."""
+    types = {"file": 0, "dir": 1, "link": 2, "up": 3}
+    if kind == "up":
+        return bytes([3])
+    op = types[kind] | ((len(name) - 1) << 2) | (suffix << 6)
+    return bytes([op]) + name + (bytes([arg]) if arg is not None else b"")
+
+
+def corpus_listing():
+    write("fuzz_listing", "list_relative.bin",
+          b"\x00a.jpg\nb.jpg\n\nsub/e.jpg\r\nc.jpeg\nd.JPG\nmissing.jpg\nsub\n")
+    write("fuzz_listing", "list_absolute.bin", b"\x00/nonexistent/x.jpg\na.jpg\n../a.jpg\n")
+    tree = b"".join([
+        tree_op("file", b"a", 1, 0), tree_op("dir", b"d"), tree_op("file", b"b", 3, 1),
+        tree_op("link", b"l", 1, 0), tree_op("link", b"m", 1, 4), tree_op("up"),
+        tree_op("file", b"c", 2, 2), tree_op("file", b"a-", 1, 3), tree_op("dir", b"d2"),
+        tree_op("dir", b"e"), tree_op("file", b"z", 1, 0), tree_op("up"), tree_op("up"),
+        tree_op("file", b"notes.txt", 0, 3),
+    ])
+    write("fuzz_listing", "tree_mixed.bin", b"\x01" + tree)
+    write("fuzz_listing", "tree_no_jpegs.bin", b"\x01" + tree_op("file", b"readme", 0, 3))
+
+
+def corpus_labels():
+    sep = b"\n----\n"
+    # [classes - 1, inputs, flags] + labels [+ separator + listing] (fuzz_labels.c)
+    write("fuzz_labels", "listing_ok.bin", bytes([9, 3, 1]) +
+          b"0 a.jpg\n5 sub/b.jpg\n9\tc.jpg\n" + sep + b"a.jpg\nsub/b.jpg\nc.jpg\n")
+    write("fuzz_labels", "by_index_crlf.bin", bytes([1, 2, 0]) + b"0 0\r\n\r\n1\t1\r\n")
+    write("fuzz_labels", "listing_misordered.bin", bytes([4, 2, 1]) +
+          b"1 b.jpg\n2 a.jpg\n" + sep + b"a.jpg\nb.jpg\n")
+
+
+def corpus_cli():
+    def argv(*a):
+        return b"\0".join(x.encode() for x in a)
+    write("fuzz_cli", "jpeg_run.bin", argv(
+        "--model", "m.h5", "--input", "images", "--output", "o.csv", "--batch", "16",
+        "--topk", "3", "--pp", "2", "--tp", "2", "--layers", "6.5,5.5", "--preprocess", "timm"))
+    write("fuzz_cli", "plan.bin", argv("--model", "m.h5", "--plan", "--pp", "4", "--dp", "2",
+                                       "--layers", "4,4,3,1"))
+    write("fuzz_cli", "every_option.bin", argv(
+        "--model", "m.h5", "--synthetic", "100", "--output", "o.h5", "--precision", "bf16",
+        "--gemm", "openblas", "--send", "group", "--progress", "log", "--progress-every", "2.5",
+        "--max-pixels", "1000", "--max-file-mb", "3", "--decoders", "0", "--dct-scale", "on",
+        "--resume", "--strict", "--logits", "--embeddings", "--quiet", "--labels", "l.txt",
+        "--report", "r.json", "--dump-activations", "d.h5", "--threads", "2", "--tp", "3"))
+    write("fuzz_cli", "help.bin", argv("--help"))
+    write("fuzz_cli", "unknown.bin", argv("--model", "m.h5", "--bogus", "1"))
+
+
+TARGETS = {"fuzz_jpeg": corpus_jpeg, "fuzz_model": corpus_model, "fuzz_journal": corpus_journal,
+           "fuzz_input_h5": corpus_input_h5, "fuzz_listing": corpus_listing,
+           "fuzz_labels": corpus_labels, "fuzz_cli": corpus_cli}
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", choices=sorted(TARGETS))
+    a = ap.parse_args()
+    for t, make in TARGETS.items():
+        if a.only in (None, t):
+            shutil.rmtree(os.path.join(HERE, "corpus", t), ignore_errors=True)
+            make()
+            d = os.path.join(HERE, "corpus", t)
+            size = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
+            print(f"{t}: {len(os.listdir(d))} files, {size} bytes")
