@@ -60,7 +60,8 @@ static int grow(uint8_t **p, size_t *cap, size_t n)
 int vr_jpeg_load(vr_jpeg_decoder *d, const char *path, const vr_preprocess *p,
                  const vr_jpeg_limits *lim, uint8_t *out, char *err, size_t errcap)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO named *.jpg would wait for a writer here */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return reason(err, errcap, "cannot open: %s", strerror(errno));
     struct stat sb;

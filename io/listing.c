@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -30,19 +31,59 @@ void vr_dirname(const char *path, char *out, size_t cap)
         snprintf(out, cap, "%.*s", (int)(slash - path), path);
 }
 
+const char *vr_file_kind(unsigned mode)
+{
+    return S_ISDIR(mode)    ? "a folder"
+           : S_ISFIFO(mode) ? "a FIFO (named pipe)"
+           : S_ISCHR(mode)  ? "a character device"
+           : S_ISBLK(mode)  ? "a block device"
+           : S_ISSOCK(mode) ? "a socket"
+           : S_ISREG(mode)  ? "a regular file"
+                            : "not a regular file";
+}
+
+vr_status vr_open_regular(const char *path, const char *expected, FILE **fp)
+{
+    *fp = NULL;
+    /* O_NONBLOCK: opening a FIFO would wait for a writer; the type is known
+     * only once it is open (the name may change between a stat and here) */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return vr_fail(VR_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return vr_fail(VR_ERR_INPUT, "%s is %s; expected %s", path, vr_file_kind(sb.st_mode),
+                       expected);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 || !(*fp = fdopen(fd, "r"))) {
+        vr_status st = vr_fail(VR_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
+        return st;
+    }
+    return VR_OK;
+}
+
+#define INPUT_KINDS "a folder of JPEGs, a text file listing image paths (one per line) or an " \
+                    "HDF5 image file"
+
 vr_status vr_input_kind_of(const char *path, vr_input_kind *kind)
 {
     struct stat sb;
     if (stat(path, &sb) != 0)
-        return vr_fail(VR_ERR_INPUT, "%s: %s (--input takes a directory of JPEGs, a text file "
-                       "listing image paths, or an HDF5 image file)", path, strerror(errno));
+        return vr_fail(VR_ERR_INPUT, "%s: %s (--input takes " INPUT_KINDS ")", path,
+                       strerror(errno));
     if (S_ISDIR(sb.st_mode)) {
         *kind = VR_INPUT_DIR;
         return VR_OK;
     }
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return vr_fail(VR_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
+    /* a device or a FIFO never ends (or never starts): /dev/zero read as a
+     * list grew without bound */
+    FILE *fp;
+    vr_status st = vr_open_regular(path, "--input to be " INPUT_KINDS, &fp);
+    if (st)
+        return st;
     unsigned char sig[8] = {0};
     size_t got = fread(sig, 1, sizeof sig, fp);
     fclose(fp);
@@ -227,12 +268,46 @@ vr_status vr_listing_build(const char *dir, const char *manifest, size_t *n, uin
     return st;
 }
 
-/* One path from fp into *line (newline and a '\r' before it removed); 0 at
- * the end, -1 if too long. Blank lines are skipped. */
-static int read_path(FILE *fp, char **line, size_t *cap, size_t *len)
+ssize_t vr_getline_max(char **line, size_t *cap, FILE *fp, size_t max)
+{
+    size_t len = 0;
+    int ch;
+    while ((ch = getc(fp)) != EOF) {
+        if (len + 2 > *cap) { /* room for ch and the NUL */
+            size_t nc = *cap ? 2 * *cap : 256;
+            nc = nc < max + 2 ? nc : max + 2;
+            char *b = realloc(*line, nc);
+            if (!b)
+                return -3;
+            *line = b;
+            *cap = nc;
+        }
+        (*line)[len++] = (char)ch;
+        if (ch == '\n')
+            break;
+        if (len > max)
+            return -2;
+    }
+    if (!len)
+        return -1;
+    (*line)[len] = '\0';
+    return (ssize_t)len;
+}
+
+/* One path from fp into *line (newline and a '\r' before it removed); 1, 0
+ * at the end, -1 if not a path (too long: reading stops at VR_PATH_MAX bytes,
+ * or a NUL byte), -2 out of memory. Blank lines are skipped; *lineno counts
+ * every line read. */
+static int read_path(FILE *fp, char **line, size_t *cap, size_t *len, size_t *lineno)
 {
     for (;;) {
-        ssize_t r = getline(line, cap, fp);
+        ssize_t r = vr_getline_max(line, cap, fp, VR_PATH_MAX);
+        if (r < -2)
+            return -2;
+        if (r != -1)
+            ++*lineno;
+        if (r == -2)
+            return -1;
         if (r < 0)
             return 0;
         size_t l = (size_t)r;
@@ -248,26 +323,31 @@ static int read_path(FILE *fp, char **line, size_t *cap, size_t *len)
     }
 }
 
+#define LIST_FILE "a text file listing image paths, one per line"
+
 vr_status vr_listing_scan(const char *file, size_t *n, uint64_t *hash)
 {
-    FILE *fp = fopen(file, "r");
-    if (!fp)
-        return vr_fail(VR_ERR_INPUT, "%s: cannot open: %s", file, strerror(errno));
+    FILE *fp;
+    vr_status st = vr_open_regular(file, LIST_FILE, &fp);
+    if (st)
+        return st;
     char *line = NULL;
-    size_t cap = 0, len, count = 0;
+    size_t cap = 0, len, count = 0, lineno = 0;
     uint64_t h = FNV_OFFSET;
     int r;
-    while ((r = read_path(fp, &line, &cap, &len)) > 0) {
+    while ((r = read_path(fp, &line, &cap, &len, &lineno)) > 0) {
         h = fnv(fnv(h, line, len), "\n", 1);
         count++;
     }
     free(line);
     int err = ferror(fp);
     fclose(fp);
+    if (r == -2)
+        return vr_fail(VR_ERR_NOMEM, "%s: out of memory at line %zu", file, lineno);
     if (r < 0)
         return vr_fail(VR_ERR_INPUT, "%s: line %zu is not a path (longer than %d bytes or holds "
                        "a NUL byte); the file should list one image path per line", file,
-                       count + 1, VR_PATH_MAX - 1);
+                       lineno, VR_PATH_MAX - 1);
     if (err)
         return vr_fail(VR_ERR_INPUT, "%s: read error", file);
     if (!count)
@@ -282,9 +362,7 @@ vr_status vr_listing_open(vr_listing *l, const char *file, const char *base)
     memset(l, 0, sizeof *l);
     snprintf(l->file, sizeof l->file, "%s", file);
     snprintf(l->base, sizeof l->base, "%s", base);
-    if (!(l->fp = fopen(file, "r")))
-        return vr_fail(VR_ERR_INPUT, "%s: cannot open: %s", file, strerror(errno));
-    return VR_OK;
+    return vr_open_regular(file, LIST_FILE, &l->fp);
 }
 
 vr_status vr_listing_get(vr_listing *l, size_t index, char *name, char *full)
@@ -294,7 +372,7 @@ vr_status vr_listing_get(vr_listing *l, size_t index, char *name, char *full)
         return vr_fail(VR_ERR_INTERNAL, "%s: listing read backwards (%zu after %zu)", l->file,
                        index, l->next);
     while (l->next <= index) {
-        int r = read_path(l->fp, &l->line, &l->cap, &len);
+        int r = read_path(l->fp, &l->line, &l->cap, &len, &l->lineno);
         if (r <= 0)
             return vr_fail(VR_ERR_INPUT, "%s: has fewer paths than when the run started (no "
                            "path %zu); was it changed during the run?", l->file, index + 1);

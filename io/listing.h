@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "../runtime/status.h"
 
@@ -25,6 +26,23 @@ typedef enum { VR_INPUT_HDF5, VR_INPUT_DIR, VR_INPUT_LIST } vr_input_kind;
 /* What --input names: a directory, an HDF5 file (by its signature), or else
  * a list file. VR_ERR_INPUT when it does not exist. */
 vr_status vr_input_kind_of(const char *path, vr_input_kind *kind);
+
+/* Opens `path` for reading when it is a regular file. A FIFO, a device or a
+ * folder is VR_ERR_INPUT, "PATH is a FIFO (named pipe); expected <expected>",
+ * found without blocking (opening a FIFO waits for a writer). */
+vr_status vr_open_regular(const char *path, const char *expected, FILE **fp);
+
+/* "a folder", "a FIFO (named pipe)", "a character device", ... for st_mode. */
+const char *vr_file_kind(unsigned mode);
+
+/* Longest line of a labels file (--labels). */
+#define VR_LINE_MAX (64 * 1024)
+
+/* getline() that stops at `max` bytes: a line of a list or labels file comes
+ * from a user and may be endless (/dev/zero). The line's length with its
+ * newline; -1 at the end, -2 when it is longer than max bytes (the buffer
+ * then holds max + 1 of them and no more is read), -3 out of memory. */
+ssize_t vr_getline_max(char **line, size_t *cap, FILE *fp, size_t max);
 
 /* The folder of `path`: "." for a bare name, "/" for one in the root. */
 void vr_dirname(const char *path, char *out, size_t cap);
@@ -45,6 +63,7 @@ typedef struct {
     char file[VR_PATH_MAX];
     char base[VR_PATH_MAX]; /* folder relative paths are taken from */
     size_t next;            /* index of the path the next call returns */
+    size_t lineno;          /* lines read, blank ones included */
     char *line;
     size_t cap;
 } vr_listing;

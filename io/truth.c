@@ -8,11 +8,16 @@
 #include "listing.h"
 
 /* The next non-blank line of fp into *line without its line end; its length,
- * or -1 at the end. *lineno counts every line read. */
+ * -1 at the end, or -2 when longer than VR_LINE_MAX (memory stays bounded
+ * whatever the file: --labels /dev/zero). *lineno counts every line read. */
 static ssize_t next_line(FILE *fp, char **line, size_t *cap, size_t *lineno)
 {
     for (;;) {
-        ssize_t r = getline(line, cap, fp);
+        ssize_t r = vr_getline_max(line, cap, fp, VR_LINE_MAX);
+        if (r < -1) {
+            ++*lineno;
+            return -2;
+        }
         if (r <= 0)
             return -1;
         ++*lineno;
@@ -38,6 +43,12 @@ static vr_status parse(const vr_truth *t, int *label, const char **name)
     *label = (int)v;
     *name = end + 1;
     return VR_OK;
+}
+
+static vr_status too_long(const vr_truth *t)
+{
+    return vr_fail(VR_ERR_INPUT, "%s:%zu: the line is longer than %d bytes (or memory ran "
+                   "out); expected 'LABEL PATH' lines", t->path, t->lineno, VR_LINE_MAX);
 }
 
 static vr_status misnamed(const vr_truth *t, const char *label_name, const char *row)
@@ -66,7 +77,8 @@ static vr_status check_all(vr_truth *t, size_t n, const char *listing)
             return st;
         }
     }
-    while (next_line(t->fp, &t->line, &t->cap, &t->lineno) >= 0) {
+    ssize_t r;
+    while ((r = next_line(t->fp, &t->line, &t->cap, &t->lineno)) >= 0) {
         int label;
         const char *name;
         if ((st = parse(t, &label, &name)))
@@ -80,6 +92,8 @@ static vr_status check_all(vr_truth *t, size_t n, const char *listing)
                         (strcmp(name, row) && (st = misnamed(t, name, row)))))
             break;
     }
+    if (!st && r == -2)
+        st = too_long(t);
     if (!st && lines < n)
         st = vr_fail(VR_ERR_INPUT, "%s: ends at line %zu with %zu labels for %zu inputs; it "
                      "needs a line per input", t->path, t->lineno, lines, n);
@@ -107,7 +121,10 @@ vr_status vr_truth_open(vr_truth *t, const char *path, size_t classes, size_t n,
 
 vr_status vr_truth_next(vr_truth *t, const char *name, int *label)
 {
-    if (next_line(t->fp, &t->line, &t->cap, &t->lineno) < 0)
+    ssize_t r = next_line(t->fp, &t->line, &t->cap, &t->lineno);
+    if (r == -2)
+        return too_long(t);
+    if (r < 0)
         return vr_fail(VR_ERR_INPUT, "%s: ends at line %zu, before the row '%s'; it needs a "
                        "line per input (did it change during the run?)", t->path, t->lineno,
                        name);

@@ -28,6 +28,11 @@ typedef struct {
  * same names in the same order. */
 vr_status vr_truth_open(vr_truth *t, const char *path, size_t classes, size_t n,
                         const char *listing);
+/* The same, for inputs whose rows are named without a listing file (an HDF5
+ * input's 'paths'): names(ctx, i, out, cap) gives row i's name. */
+typedef void (*vr_truth_names_fn)(void *ctx, size_t i, char *out, size_t cap);
+vr_status vr_truth_open_named(vr_truth *t, const char *path, size_t classes, size_t n,
+                              const char *listing, vr_truth_names_fn names, void *ctx);
 /* The label of the next row, whose output path is `name`. */
 vr_status vr_truth_next(vr_truth *t, const char *name, int *label);
 void vr_truth_close(vr_truth *t);

@@ -169,6 +169,7 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
         } else if (!strcmp(a, "--topk")) {
             VALUE();
             st = parse_size(a, v, 1, 1 << 20, &o->topk);
+            o->topk_given = 1;
         } else if (!strcmp(a, "--threads")) {
             VALUE();
             st = parse_size(a, v, 1, 1024, &n);

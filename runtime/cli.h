@@ -25,6 +25,7 @@ typedef struct {
     int no_output;         /* --no-output: score without keeping the scores */
     size_t batch;          /* --batch: images per forward pass */
     size_t topk;           /* --topk */
+    int topk_given;        /* --topk was on the command line (not the default 5) */
     int threads;           /* --threads: BLAS threads, 0 = library default */
     vr_gemm_backend gemm;  /* --gemm auto|onednn|openblas */
     vr_precision precision; /* --precision fp32|bf16 (bf16 may fall back to fp32) */

@@ -19,8 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../io/dump.h"
+#include "../io/input_h5.h"
 #include "../io/model_io.h"
 #include "batch.h"
 #include "feed.h"
@@ -157,6 +159,11 @@ static void fingerprint(const engine *e, char *out, size_t cap)
              vr_linear_precision_name(o->precision));
 }
 
+static void h5_row_name(void *ctx, size_t i, char *out, size_t cap)
+{
+    vr_input_h5_name(ctx, i, out, cap);
+}
+
 /* Writer: the output and journal, or with --resume the interrupted run's. */
 static vr_status open_sink(engine *e)
 {
@@ -166,8 +173,20 @@ static vr_status open_sink(engine *e)
         return VR_OK;
     fingerprint(e, fp, sizeof fp);
     int jpeg = e->info.kind == VR_INPUT_DIR || e->info.kind == VR_INPUT_LIST;
+    /* --labels with an HDF5 input: its rows' names are checked against the
+     * labels before anything is written, not when a row reaches them */
+    vr_input_h5 h5;
+    int named = e->info.kind == VR_INPUT_HDF5 && e->o->truth;
+    if (named) {
+        vr_status st = vr_input_h5_open(&h5, e->o->input, c);
+        if (st)
+            return st;
+    }
     vr_status st = vr_sink_open(&e->sink, e->o, fp, e->n, e->B, e->k, c->classes, c->hidden,
-                                e->model.labels, jpeg ? e->info.listing : NULL, &e->complete);
+                                e->model.labels, jpeg ? e->info.listing : NULL,
+                                named ? h5_row_name : NULL, &h5, &e->complete);
+    if (named)
+        vr_input_h5_close(&h5);
     e->have_sink = !st && !e->complete;
     return st;
 }
@@ -445,6 +464,22 @@ static void cancel_receives(engine *e)
     }
 }
 
+/* A folder's manifest (OUT.inputs) serves the run that its journal can
+ * resume. It goes when the run completes, and when the run ends with no
+ * journal to resume (refused before scoring, e.g. a bad --labels; or
+ * --no-output, whose manifest is a temporary file). */
+static void drop_stale_manifest(const engine *e, vr_status st, int stopped)
+{
+    const vr_options *o = e->o;
+    if (e->g->world_rank != vr_comm_world_of(e->g, 0, 0, 0) ||
+        e->info.kind != VR_INPUT_DIR || !e->info.listing[0])
+        return;
+    char journal[VR_PATH_MAX + 16];
+    snprintf(journal, sizeof journal, "%s.journal", o->output ? o->output : "");
+    if ((!st && !stopped) || !o->output || access(journal, F_OK) != 0)
+        remove(e->info.listing);
+}
+
 vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *plan,
                         vr_rank_report *rep)
 {
@@ -469,6 +504,9 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
         e->B = o->batch < e->n ? o->batch : (e->n ? e->n : 1);
         rep->batch = e->B;
         e->k = o->topk < c->classes ? o->topk : c->classes;
+        if (o->topk_given && o->topk > c->classes && g->world_rank == 0 && !o->quiet)
+            fprintf(stderr, "vitrun: --topk %zu is more than the model's %zu classes; each row "
+                    "ranks all %zu\n", o->topk, c->classes, c->classes);
         e->n_mb = ceil_div(e->n, e->B);
         st = vr_comm_agree(open_sink(e));
     }
@@ -494,6 +532,7 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
         st = vr_comm_agree(allocate(e));
     if (st) {
         teardown(e);
+        drop_stale_manifest(e, st, 0);
         return st;
     }
     /* every rank takes the same number of steps (some empty) so that the stop
@@ -544,9 +583,7 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
     teardown(e);
     /* all ranks leave with the writer's verdict on the output */
     st = vr_comm_agree(st);
-    if (g->world_rank == vr_comm_world_of(g, 0, 0, 0) && e->info.kind == VR_INPUT_DIR &&
-        ((!st && !stopped) || !o->output))
-        remove(e->info.listing); /* the manifest: the run it served is complete */
+    drop_stale_manifest(e, st, stopped);
     if (!st && stopped) {
         unsigned long long done = rep->done;
         vr_comm_bcast(&done, sizeof done, e->writer_rank);

@@ -1,6 +1,8 @@
 /* sink.c - rows out: top-k, journal, output file, progress. */
 #include "sink.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -123,20 +125,38 @@ static vr_status check_write_path(const vr_options *o, const char *flag, const c
     return VR_OK;
 }
 
+/* rank 0 writes --report and --dump-activations only at the end of the
+ * run or as it goes: that they can be written is found out now, before
+ * anything is scored (a read-only --report was found after scoring) */
+static vr_status check_writable(const char *flag, const char *out)
+{
+    int existed = access(out, F_OK) == 0;
+    int fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return vr_fail(VR_ERR_USAGE, "%s %s cannot be written: %s; choose a writable place",
+                       flag, out, strerror(errno));
+    close(fd);
+    if (!existed)
+        unlink(out);
+    return VR_OK;
+}
+
 vr_status vr_sink_check_paths(const vr_options *o)
 {
     vr_status st = o->output ? check_write_path(o, "--output", o->output,
                                                 "scores.h5 or scores.csv") : VR_OK;
-    if (!st && o->report)
-        st = check_write_path(o, "--report", o->report, "report.json");
-    if (!st && o->dump)
-        st = check_write_path(o, "--dump-activations", o->dump, "dump.h5");
+    if (!st && o->report && !(st = check_write_path(o, "--report", o->report, "report.json")))
+        st = check_writable("--report", o->report);
+    if (!st && o->dump &&
+        !(st = check_write_path(o, "--dump-activations", o->dump, "dump.h5")))
+        st = check_writable("--dump-activations", o->dump);
     return st;
 }
 
 vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint, size_t n,
                        size_t B, size_t k, size_t C, size_t D, char *const *labels,
-                       const char *listing, int *complete)
+                       const char *listing, vr_truth_names_fn names, void *names_ctx,
+                       int *complete)
 {
     memset(s, 0, sizeof *s);
     s->o = o;
@@ -168,7 +188,7 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
         return VR_ERR_NOMEM;
     vr_status st;
     if (o->truth) {
-        if ((st = vr_truth_open(&s->truth, o->truth, C, n, listing)))
+        if ((st = vr_truth_open_named(&s->truth, o->truth, C, n, listing, names, names_ctx)))
             return st;
         s->have_truth = 1;
     }

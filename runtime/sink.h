@@ -44,10 +44,12 @@ vr_status vr_sink_check_paths(const vr_options *o);
 /* Opens the output and the journal; with --resume replays an interrupted
  * run's journal and sets s->done. *complete = 1 when --resume finds OUT
  * already finished (nothing to do). `listing`: the rows' names, one per line,
- * when the input is JPEGs (--labels is checked against it), else NULL. */
+ * when the input is JPEGs (--labels is checked against it), else NULL;
+ * `names`: the rows' names by index otherwise (an HDF5 input), or NULL. */
 vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint, size_t n,
                        size_t B, size_t k, size_t C, size_t D, char *const *labels,
-                       const char *listing, int *complete);
+                       const char *listing, vr_truth_names_fn names, void *names_ctx,
+                       int *complete);
 
 /* One finished micro-batch: logits (count, C) and embeddings (count, D). */
 vr_status vr_sink_write(vr_sink *s, const vr_batch_meta *meta, const float *logits,
