@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "listing.h"
 
@@ -60,18 +61,19 @@ static vr_status misnamed(const vr_truth *t, const char *label_name, const char 
 /* The whole file before any scoring: its format, its labels, a line per
  * input and, when the rows' names are known (`listing`), their order. The
  * names come from the listing stream the readers use, so they are the rows'. */
-static vr_status check_all(vr_truth *t, size_t n, const char *listing)
+static vr_status check_all(vr_truth *t, size_t n, const char *listing,
+                           vr_truth_names_fn names, void *ctx)
 {
     vr_listing ls;
     char *row = NULL, *full = NULL;
     size_t lines = 0;
     vr_status st = VR_OK;
-    if (listing) {
+    if (listing || names) {
         if (!(row = malloc(VR_PATH_MAX)) || !(full = malloc(2 * VR_PATH_MAX))) {
             free(row);
             return vr_fail(VR_ERR_NOMEM, "out of memory checking %s", t->path);
         }
-        if ((st = vr_listing_open(&ls, listing, ""))) {
+        if (listing && (st = vr_listing_open(&ls, listing, ""))) {
             free(row);
             free(full);
             return st;
@@ -91,6 +93,11 @@ static vr_status check_all(vr_truth *t, size_t n, const char *listing)
         if (listing && ((st = vr_listing_get(&ls, lines - 1, row, full)) ||
                         (strcmp(name, row) && (st = misnamed(t, name, row)))))
             break;
+        if (names) {
+            names(ctx, lines - 1, row, VR_PATH_MAX);
+            if (strcmp(name, row) && (st = misnamed(t, name, row)))
+                break;
+        }
     }
     if (!st && r == -2)
         st = too_long(t);
@@ -110,13 +117,23 @@ static vr_status check_all(vr_truth *t, size_t n, const char *listing)
 vr_status vr_truth_open(vr_truth *t, const char *path, size_t classes, size_t n,
                         const char *listing)
 {
+    return vr_truth_open_named(t, path, classes, n, listing, NULL, NULL);
+}
+
+vr_status vr_truth_open_named(vr_truth *t, const char *path, size_t classes, size_t n,
+                              const char *listing, vr_truth_names_fn names, void *ctx)
+{
     memset(t, 0, sizeof *t);
     snprintf(t->path, sizeof t->path, "%s", path);
     t->classes = classes;
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return vr_fail(VR_ERR_INPUT, "%s: is a folder; --labels names a file of 'CLASS_INDEX "
+                       "PATH' lines, one per input", path);
     if (!(t->fp = fopen(path, "r")))
         return vr_fail(VR_ERR_INPUT, "%s: cannot open the labels file: %s", path,
                        strerror(errno));
-    return check_all(t, n, listing);
+    return check_all(t, n, listing, names, ctx);
 }
 
 vr_status vr_truth_next(vr_truth *t, const char *name, int *label)
