@@ -374,6 +374,64 @@ def main():
         ck.check("fixed-length 'paths': the rows carry them",
                  [r.split(",")[0] for r in rows] == ['"a.jpg"', '"bb/c.jpg"', '"d.jpg"'],
                  f"{[r.split(',')[0] for r in rows]}")
+        # --labels problems found before anything is written
+        named = os.path.join(root, "in_named.h5")
+        with h5py.File(named, "w") as f:
+            f["images"] = px
+            f["paths"] = np.array([b"a.jpg", b"b.jpg", b"c.jpg"])
+        lab = os.path.join(root, "named_labels.txt")
+        with open(lab, "w") as f:
+            f.write("1 a.jpg\n2 b.jpg\n3 zz.jpg\n")
+        out_l = os.path.join(root, "lab.h5")
+        expect("--labels naming another row than an HDF5 input's 'paths': refused before "
+               "scoring", ["--model", m, "--input", named, "--output", out_l, "--labels", lab,
+                           "--batch", "1"],
+               [lab + ":3", "names 'zz.jpg' but this row is 'c.jpg'"])
+        ck.check("... and nothing written (no OUT.part, OUT.journal, OUT.lock)",
+                 not any(os.path.exists(out_l + x) for x in ("", ".part", ".journal", ".lock")),
+                 str([x for x in os.listdir(root) if x.startswith("lab.h5")]))
+        expect("--labels naming a folder", ["--model", m, "--input", named, "--output", out_l,
+                                            "--labels", root], [root, "is a folder"])
+        jdir = os.path.join(root, "jpegs")
+        os.makedirs(jdir)
+        from PIL import Image
+        for i in range(3):
+            Image.fromarray(px[i]).save(os.path.join(jdir, f"{i}.jpg"))
+        out_j = os.path.join(root, "jl.h5")
+        expect("--labels out of the folder's order: refused", ["--model", m, "--input", jdir,
+               "--output", out_j, "--labels", lab], [lab + ":1", "this row is '0.jpg'"])
+        ck.check("... and no manifest (OUT.inputs) left behind",
+                 not any(os.path.exists(out_j + x) for x in (".inputs", ".part", ".journal")))
+        # --report in a read-only place: refused before scoring (as root,
+        # permission bits do not stop a write: a read-only file system does)
+        ro = os.path.join(root, "ro")
+        os.makedirs(ro)
+        mounted = os.geteuid() == 0 and subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", ro],
+            capture_output=True).returncode == 0
+        if mounted:
+            try:
+                out_r2 = os.path.join(root, "ro_rep.h5")
+                expect("--report on a read-only file system: refused before scoring",
+                       score(m, "ro_rep.h5") + ["--report", os.path.join(ro, "r.json")],
+                       ["--report", "Read-only file system"])
+                ck.check("... and nothing scored", not os.path.exists(out_r2))
+            finally:
+                subprocess.run(["umount", ro])
+        else:
+            print("  (read-only --report: not checked, tmpfs cannot be mounted here)")
+        # the command line: repeated paths, --topk over the classes, --no-output
+        expect("--output given twice", score(m) + ["--output", os.path.join(root, "b.h5")],
+               ["--output is given twice"])
+        expect("--topk 11 on 10 classes: said, then scored",
+               score(m, "topk.csv") + ["--topk", "11"], ["--topk 11", "10 classes"], code=0)
+        kept_dir = sorted(os.listdir(root))
+        expect("--no-output: scores, keeps nothing", ["--model", m, "--input", jdir,
+                                                      "--no-output"], ["not kept"], code=0)
+        ck.check("--no-output: no file written", sorted(os.listdir(root)) == kept_dir and
+                 not any(x.startswith("vitrun-") for x in os.listdir(tempfile.gettempdir())))
+        expect("--no-output with --output", score(m) + ["--no-output"], ["--no-output"])
+
         expect("unknown flag", score(m) + ["--fast"], ["unknown option '--fast'"])
         expect("--batch 0", score(m) + ["--batch", "0"], ["--batch"])
         expect("--batch abc", score(m) + ["--batch", "abc"], ["--batch", "abc"])
