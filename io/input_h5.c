@@ -74,6 +74,8 @@ static vr_status check_written(hid_t d, const hsize_t *dims, const char *path)
                    (unsigned long long)dims[0], chunks);
 }
 
+#define VR_NAME_PROBE 4096
+
 vr_status vr_input_h5_open(vr_input_h5 *in, const char *path, const vr_config *cfg)
 {
     memset(in, 0, sizeof *in);
@@ -183,6 +185,15 @@ vr_status vr_input_h5_open(vr_input_h5 *in, const char *path, const vr_config *c
                            "rows by index", path, (unsigned long long)dims[0], (long long)pn,
                            pnd > 1 ? " in more than one dimension" : "");
         }
+        /* the first and last names read now, as the images are */
+        char nm[2][VR_NAME_PROBE];
+        vr_status nst = VR_OK;
+        for (int k = 0; !nst && in->n && k < 2; k++)
+            nst = vr_input_h5_names(in, k ? in->n - 1 : 0, 1, nm[k], sizeof nm[k]);
+        if (nst) {
+            vr_input_h5_close(in);
+            return nst;
+        }
     }
     return VR_OK;
 }
@@ -207,44 +218,66 @@ vr_status vr_input_h5_read(vr_input_h5 *in, size_t first, size_t count, uint8_t 
     return VR_OK;
 }
 
-void vr_input_h5_name(vr_input_h5 *in, size_t i, char *out, size_t cap)
+vr_status vr_input_h5_names(vr_input_h5 *in, size_t first, size_t count, char *out,
+                            size_t stride)
 {
-    snprintf(out, cap, "%zu", i);
-    if (!in->has_paths)
-        return;
+    for (size_t i = 0; i < count; i++)
+        snprintf(out + i * stride, stride, "%zu", first + i);
+    if (!in->has_paths || !count)
+        return VR_OK;
+    if (first > in->n || count > in->n - first)
+        return vr_fail(VR_ERR_INTERNAL, "%s: names of rows %zu..%zu of %zu asked for", in->path,
+                       first, first + count - 1, in->n);
     hid_t d = H5Dopen2((hid_t)in->file, "/paths", H5P_DEFAULT);
     if (d < 0)
-        return;
-    hid_t t = H5Dget_type(d), fs = H5Dget_space(d);
-    hsize_t n = (hsize_t)H5Sget_simple_extent_npoints(fs), one = 1, start = i;
-    if (H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) > 0 && i < n) {
-        hid_t mt = H5Tcopy(H5T_C_S1), ms = H5Screate_simple(1, &one, NULL);
-        char *s = NULL;
-        H5Tset_size(mt, H5T_VARIABLE);
-        H5Tset_cset(mt, H5Tget_cset(t));
-        H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &one, NULL);
-        if (H5Dread(d, mt, ms, fs, H5P_DEFAULT, &s) >= 0 && s)
-            snprintf(out, cap, "%s", s);
-        H5free_memory(s);
-        H5Sclose(ms);
-        H5Tclose(mt);
-    } else if (H5Tget_class(t) == H5T_STRING && i < n && H5Tget_size(t) < cap) {
-        /* fixed-length (numpy 'S'): read as stored, NUL-terminated here */
-        hid_t mt = H5Tcopy(t), ms = H5Screate_simple(1, &one, NULL);
-        size_t sz = H5Tget_size(t);
-        H5Tset_strpad(mt, H5T_STR_NULLTERM);
-        H5Tset_size(mt, sz + 1);
-        H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &one, NULL);
-        if (H5Dread(d, mt, ms, fs, H5P_DEFAULT, out) >= 0)
-            out[sz] = '\0'; /* sz + 1 <= cap */
-        else
-            snprintf(out, cap, "%zu", i);
-        H5Sclose(ms);
-        H5Tclose(mt);
+        return vr_fail(VR_ERR_INPUT, "%s: 'paths' cannot be opened (damaged?)", in->path);
+    hid_t t = H5Dget_type(d), fs = H5Dget_space(d), ms = -1, mt = -1;
+    hsize_t h0 = first, hn = count;
+    size_t sz = H5Tget_size(t), bytes = 0;
+    char *buf = NULL, why[256] = "";
+    vr_status st = VR_OK;
+    if (H5Tis_variable_str(t) > 0) {
+        /* read out of process: a damaged global heap crashes libhdf5 (h5util.h) */
+        size_t len;
+        if (vr_h5_read_vlen(d, 1, first, count, &buf, &len, why, sizeof why) == 0) {
+            const char *p = buf;
+            for (size_t i = 0; i < count; i++, p += strlen(p) + 1)
+                snprintf(out + i * stride, stride, "%s", p);
+        }
+    } else if (sz > VR_H5_MAX_FIXED_STR || !vr_mul(count, sz, &bytes) ||
+               !(buf = malloc(bytes ? bytes : 1))) {
+        snprintf(why, sizeof why, "strings of %zu bytes each", sz);
+    } else {
+        mt = H5Tcopy(t); /* as stored: no conversion, padding handled below */
+        ms = H5Screate_simple(1, &hn, NULL);
+        if (H5Sselect_hyperslab(fs, H5S_SELECT_SET, &h0, NULL, &hn, NULL) < 0 ||
+            H5Dread(d, mt, ms, fs, H5P_DEFAULT, buf) < 0)
+            snprintf(why, sizeof why, "the read failed (damaged?)");
+        for (size_t i = 0; !why[0] && i < count; i++) {
+            size_t l = strnlen(buf + i * sz, sz), c = l < stride ? l : stride - 1;
+            memcpy(out + i * stride, buf + i * sz, c);
+            out[i * stride + c] = '\0';
+        }
     }
+    if (why[0])
+        st = vr_fail(VR_ERR_INPUT, "%s: 'paths' of rows %zu..%zu cannot be read: %s; write "
+                     "the file again (fixed-length strings need no heap) or remove 'paths'",
+                     in->path, first, first + count - 1, why);
+    free(buf);
+    if (ms >= 0)
+        H5Sclose(ms);
+    if (mt >= 0)
+        H5Tclose(mt);
     H5Sclose(fs);
     H5Tclose(t);
     H5Dclose(d);
+    return st;
+}
+
+void vr_input_h5_name(vr_input_h5 *in, size_t i, char *out, size_t cap)
+{
+    if (vr_input_h5_names(in, i, 1, out, cap))
+        snprintf(out, cap, "%zu", i);
 }
 
 void vr_input_h5_close(vr_input_h5 *in)

@@ -29,7 +29,12 @@ vr_status vr_input_h5_open(vr_input_h5 *in, const char *path, const vr_config *c
  * else into f32 (count, C, H, W). */
 vr_status vr_input_h5_read(vr_input_h5 *in, size_t first, size_t count, uint8_t *u8, float *f32);
 
-/* Name of image i: its `paths` entry, or its index. */
+/* Names of images [first, first+count): their `paths` entries, or their
+ * indices, each NUL-terminated at out + i*stride (cut to stride - 1 bytes).
+ * Variable-length `paths` are read in a child process (io/h5util.h). */
+vr_status vr_input_h5_names(vr_input_h5 *in, size_t first, size_t count, char *out,
+                            size_t stride);
+/* One name; its index when it cannot be read. */
 void vr_input_h5_name(vr_input_h5 *in, size_t i, char *out, size_t cap);
 
 void vr_input_h5_close(vr_input_h5 *in);

@@ -101,6 +101,8 @@ vr_status vr_feed_open(vr_feed *f, const vr_options *o, const vr_grid *g, const 
         if ((st = vr_input_h5_open(&f->h5, o->input, cfg)))
             return st;
         f->have_h5 = 1;
+        if (!(f->names = vr_alloc(B, VR_NAME_LEN, "row names")))
+            return VR_ERR_NOMEM;
         if (f->h5.n != info->n)
             return vr_fail(VR_ERR_INPUT, "%s: has %zu images here but %llu on rank 0; is it "
                            "the same file on every node?", o->input, f->h5.n,
@@ -177,7 +179,8 @@ vr_status vr_feed_next(vr_feed *f, float *pixels, vr_batch_meta *meta, vr_comm_s
         return VR_OK;
     }
     if (f->have_h5) {
-        if ((st = vr_input_h5_read(&f->h5, first, count, f->u8, pixels)))
+        if ((st = vr_input_h5_read(&f->h5, first, count, f->u8, pixels)) ||
+            (st = vr_input_h5_names(&f->h5, first, count, f->names, VR_NAME_LEN)))
             return st;
         if (f->h5.is_uint8)
             vr_normalize_u8(pixels, f->u8, count, S, S, c->channels, f->pre);
@@ -190,7 +193,7 @@ vr_status vr_feed_next(vr_feed *f, float *pixels, vr_batch_meta *meta, vr_comm_s
         if (!r->ok)
             snprintf(r->error, sizeof r->error, "input holds NaN or Inf");
         if (f->have_h5)
-            vr_input_h5_name(&f->h5, first + b, r->name, sizeof r->name);
+            memcpy(r->name, f->names + b * VR_NAME_LEN, VR_NAME_LEN);
         else
             snprintf(r->name, sizeof r->name, "%zu", first + b);
     }
@@ -204,5 +207,6 @@ void vr_feed_close(vr_feed *f)
         vr_input_h5_close(&f->h5);
     free(f->u8);
     free(f->rows);
+    free(f->names);
     memset(f, 0, sizeof *f);
 }

@@ -49,6 +49,7 @@ typedef struct {
     size_t m0, n_mb, next_submit, next_take;
     uint8_t *u8;           /* (tp * chunk, H, W, C) pixels, gathered */
     vr_row_meta *rows;     /* (tp * chunk) */
+    char *names;           /* (B, VR_NAME_LEN): an HDF5 input's row names */
     double decode_wait;    /* seconds the compute waited for decoding */
 } vr_feed;
 

@@ -374,6 +374,44 @@ def main():
         ck.check("fixed-length 'paths': the rows carry them",
                  [r.split(",")[0] for r in rows] == ['"a.jpg"', '"bb/c.jpg"', '"d.jpg"'],
                  f"{[r.split(',')[0] for r in rows]}")
+        # variable-length 'paths' (h5py's default for str) name the rows as
+        # fixed-length ones do; with their global heap damaged (bytes of the
+        # collection overwritten, seeded), libhdf5 crashed: now each run ends
+        # in exit 0 or 2 (never a signal), and the damage is named
+        vl = os.path.join(root, "in_vlen_paths.h5")
+        with h5py.File(vl, "w") as f:
+            f["images"] = px
+            f.create_dataset("paths", data=["a.jpg", "bb/c.jpg", "d.jpg"],
+                             dtype=h5py.string_dtype())
+        expect("input: variable-length 'paths' name the rows", ["--model", m, "--input", vl,
+               "--output", os.path.join(root, "vlen.csv")], [], code=0)
+        rows = open(os.path.join(root, "vlen.csv")).read().splitlines()[1:]
+        ck.check("variable-length 'paths': the rows carry them",
+                 [r.split(",")[0] for r in rows] == ['"a.jpg"', '"bb/c.jpg"', '"d.jpg"'])
+        clean = bytearray(open(vl, "rb").read())
+        gcol = clean.find(b"GCOL")
+        rng = np.random.default_rng(7)
+        codes, named_damage = {}, 0
+        for trial in range(24):
+            bad = bytearray(clean)
+            for j in rng.integers(gcol + 16, min(len(bad), gcol + 400), 4):
+                bad[int(j)] = int(rng.integers(0, 256))
+            hb = os.path.join(root, "in_heap.h5")
+            open(hb, "wb").write(bytes(bad))
+            ob = os.path.join(root, f"heap{trial}.csv")
+            try:
+                p = subprocess.run([a.vitrun, "--model", m, "--input", hb, "--output", ob,
+                                    "--batch", "1"], capture_output=True, text=True,
+                                   timeout=60, env=dict(os.environ,
+                                                        VITRUN_HDF5_STRING_TIMEOUT="3"))
+                codes[p.returncode] = codes.get(p.returncode, 0) + 1
+                named_damage += p.returncode == 2 and "'paths'" in p.stderr
+            except subprocess.TimeoutExpired:
+                codes["hang"] = codes.get("hang", 0) + 1
+        ck.check("24 damaged global heaps under 'paths': exit 0 or 2 only, the damage named",
+                 gcol > 0 and set(codes) <= {0, 2} and named_damage > 0,
+                 f"exit codes {codes}; {named_damage} named 'paths'")
+
         # --labels problems found before anything is written
         named = os.path.join(root, "in_named.h5")
         with h5py.File(named, "w") as f:
