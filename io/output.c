@@ -12,10 +12,72 @@
 #include "h5util.h"
 #include "listing.h"
 
-enum { C_PATH, C_OK, C_ERROR, C_INDEX, C_PROB, C_LABEL, C_LOGITS, C_EMB, C_N };
+enum { C_PATH, C_OK, C_ERROR, C_INDEX, C_PROB, C_ESCAPED, C_LABEL, C_LOGITS, C_EMB, C_N };
 
-static const char *const col_name[C_N] = {"path", "ok", "error", "topk_index", "topk_prob",
-                                          "topk_label", "logits", "embedding"};
+static const char *const col_name[C_N] = {"path",         "ok",         "error",
+                                          "topk_index",   "topk_prob",  "path_escaped",
+                                          "topk_label",   "logits",     "embedding"};
+_Static_assert(C_N <= sizeof ((vr_output *)0)->ds / sizeof ((vr_output *)0)->ds[0],
+               "vr_output.ds holds a handle per column");
+
+/* Length of the strict UTF-8 sequence at s (what h5py and Python decode: no
+ * overlong forms, no surrogates, nothing past U+10FFFF), or 0. Stops at the
+ * NUL: a continuation byte is never 0. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        return (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        return s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 ? 3 : 0;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        return s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80
+                   ? 4
+                   : 0;
+    }
+    return 0;
+}
+
+static int utf8_valid(const char *s)
+{
+    for (size_t k; *s; s += k)
+        if (!(k = utf8_seq((const unsigned char *)s)))
+            return 0;
+    return 1;
+}
+
+/* A name that is not UTF-8 (a Latin-1 file name) in the UTF-8 'path' column:
+ * each byte outside a valid sequence becomes \xNN and each backslash \\, the
+ * rest is kept; 'path_escaped' marks the row. Python's
+ * raw.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace") gives the same
+ * string, and codecs.escape_decode(name.encode())[0] the bytes back. NULL when
+ * out of memory. */
+static char *escape_name(const char *s)
+{
+    char *out = malloc(4 * strlen(s) + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t k; *s; s += k) {
+        k = utf8_seq((const unsigned char *)s);
+        if (*s == '\\') {
+            *o++ = '\\';
+            *o++ = '\\';
+        } else if (k) {
+            memcpy(o, s, k);
+            o += k;
+        } else {
+            o += sprintf(o, "\\x%02x", (unsigned char)*s);
+            k = 1;
+        }
+    }
+    *o = '\0';
+    return out;
+}
 
 static hid_t str_type(void)
 {
@@ -99,6 +161,7 @@ vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classe
     o->ds[C_ERROR] = make_column(f, "error", st, 0);
     o->ds[C_INDEX] = make_column(f, "topk_index", H5T_STD_I32LE, k);
     o->ds[C_PROB] = make_column(f, "topk_prob", H5T_IEEE_F32LE, k);
+    o->ds[C_ESCAPED] = make_column(f, "path_escaped", H5T_STD_U8LE, 0);
     if (labels)
         o->ds[C_LABEL] = make_column(f, "topk_label", st, k);
     if (logits)
@@ -107,7 +170,7 @@ vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classe
         o->ds[C_EMB] = make_column(f, "embedding", H5T_IEEE_F32LE, dim);
     H5Tclose(st);
     for (int i = 0; i < C_N; i++)
-        if (o->ds[i] < 0 && (i <= C_PROB || (i == C_LABEL && labels) ||
+        if (o->ds[i] < 0 && (i <= C_ESCAPED || (i == C_LABEL && labels) ||
                              (i == C_LOGITS && logits) || (i == C_EMB && embedding))) {
             vr_output_close(o);
             return vr_fail(VR_ERR_OUTPUT, "%s: cannot create dataset '%s'", path, col_name[i]);
@@ -171,20 +234,28 @@ vr_status vr_output_append(vr_output *o, const vr_output_row *rows, size_t n)
     size_t k = o->k, C = o->classes, D = o->dim;
     const char **paths = malloc(n * sizeof *paths), **errs = malloc(n * sizeof *errs);
     const char **labs = o->labels ? malloc(n * k * sizeof *labs) : NULL;
-    unsigned char *ok = malloc(n);
+    unsigned char *ok = malloc(n), *esc = calloc(n, 1);
+    char **escaped = calloc(n, sizeof *escaped); /* (n) the rewritten names, or NULL */
     int *idx = malloc(n * k * sizeof *idx);
     float *prob = malloc(n * k * sizeof *prob);
     float *lg = o->logits ? calloc(n * C, sizeof *lg) : NULL;
     float *em = o->embedding ? calloc(n * D, sizeof *em) : NULL;
     vr_status st = VR_OK;
-    if (!paths || !errs || !ok || !idx || !prob || (o->labels && !labs) || (o->logits && !lg) ||
-        (o->embedding && !em)) {
+    if (!paths || !errs || !ok || !esc || !escaped || !idx || !prob || (o->labels && !labs) ||
+        (o->logits && !lg) || (o->embedding && !em)) {
         st = vr_fail(VR_ERR_NOMEM, "cannot stage %zu output rows", n);
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
         const vr_output_row *r = &rows[i];
         paths[i] = r->path;
+        if (!utf8_valid(r->path)) {
+            if (!(paths[i] = escaped[i] = escape_name(r->path))) {
+                st = vr_fail(VR_ERR_NOMEM, "cannot stage %zu output rows", n);
+                goto out;
+            }
+            esc[i] = 1;
+        }
         errs[i] = r->error ? r->error : "";
         ok[i] = r->ok ? 1 : 0;
         for (size_t j = 0; j < k; j++) {
@@ -201,7 +272,8 @@ vr_status vr_output_append(vr_output *o, const vr_output_row *rows, size_t n)
     hid_t stt = str_type();
     int e = put(o, C_PATH, stt, n, 0, paths) | put(o, C_OK, H5T_NATIVE_UINT8, n, 0, ok) |
             put(o, C_ERROR, stt, n, 0, errs) | put(o, C_INDEX, H5T_NATIVE_INT, n, k, idx) |
-            put(o, C_PROB, H5T_NATIVE_FLOAT, n, k, prob);
+            put(o, C_PROB, H5T_NATIVE_FLOAT, n, k, prob) |
+            put(o, C_ESCAPED, H5T_NATIVE_UINT8, n, 0, esc);
     if (labs)
         e |= put(o, C_LABEL, stt, n, k, labs);
     if (lg)
@@ -215,6 +287,10 @@ vr_status vr_output_append(vr_output *o, const vr_output_row *rows, size_t n)
     else
         o->rows += n;
 out:
+    for (size_t i = 0; escaped && i < n; i++)
+        free(escaped[i]);
+    free(escaped);
+    free(esc);
     free(paths);
     free(errs);
     free(labs);

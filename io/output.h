@@ -2,9 +2,15 @@
  *
  * One row per input, appended in input order and flushed as it goes. Rows go
  * to OUT.part; only a finished run renames it to OUT, so a file named OUT is
- * always complete (io/journal.h keeps an interrupted run resumable). Columns (docs/OUTPUT.md):
- * path, ok, error, topk_index (K), topk_prob (K), topk_label (K, when the
- * model has labels), logits (C, optional), embedding (D, optional).
+ * always complete (io/journal.h keeps an interrupted run resumable). Columns
+ * (README, "Using it"): path, ok, error, topk_index (K), topk_prob (K),
+ * topk_label (K, when the model has labels), logits (C, optional), embedding
+ * (D, optional); in HDF5 also path_escaped.
+ *
+ * Names are bytes as found. The HDF5 'path' column is UTF-8 (h5py's asstr(),
+ * pandas): a name that is not valid UTF-8 is stored with its invalid bytes as
+ * \xNN and its backslashes as \\, and path_escaped = 1 on that row (valid
+ * names, the rest, are stored unchanged). The CSV holds the bytes as found.
  */
 #ifndef VR_OUTPUT_H
 #define VR_OUTPUT_H
@@ -14,7 +20,7 @@
 #include "../runtime/status.h"
 
 typedef struct {
-    const char *path;       /* image name */
+    const char *path;       /* image name, bytes as found (maybe not UTF-8) */
     int ok;                 /* 0: the image could not be scored */
     const char *error;      /* "" when ok */
     const int *topk_index;  /* (K) */
@@ -29,7 +35,7 @@ typedef struct {
     int csv;
     FILE *fp;
     long long file;         /* hid_t */
-    long long ds[8];        /* hid_t per column */
+    long long ds[12];       /* hid_t per column (output.c C_N of them) */
     size_t k, classes, dim;
     int logits, embedding;
     char *const *labels;    /* (classes) or NULL; not owned */
