@@ -14,6 +14,7 @@ PACKAGES=(
   dataset-fashion-mnist python3-matplotlib   # the default model's data; scaling plots
   slurmctld slurmd slurm-client munge   # the real-Slurm tests (daemons started by hand)
   iproute2   # network namespaces: the several-hosts test
+  clang libclang-rt-14-dev   # ASan+UBSan build and libFuzzer targets (test sanitize)
 )
 
 missing=()
