@@ -1,7 +1,9 @@
 /* fuzz_input_h5.c - libFuzzer target: an untrusted HDF5 image file through
  * the --input reader (io/input_h5.c): open and check it against a model of
- * 8x8 RGB images, read its first and last images, and name the first and
- * last rows by their `paths` entries (the last into a 5-byte buffer).
+ * 8x8 RGB images, read its first and last images, and name rows by their
+ * `paths` entries: the first few and the last few a batch at a time
+ * (vr_input_h5_names), the first and last one by one (the last into a
+ * 5-byte buffer).
  *
  * Input: the HDF5 file itself, written to this process's temporary folder. */
 #include <hdf5.h> /* only to check that every HDF5 id was closed */
@@ -58,6 +60,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free(f32);
             name_row(&in, 0, 4096);
             name_row(&in, in.n - 1, 5); /* cut short */
+            size_t count = in.n < 3 ? in.n : 3, stride = 16;
+            char *names = malloc(count * stride);
+            if (!names)
+                vf_fail("out of memory");
+            for (int k = 0; k < 2; k++)
+                if (vr_input_h5_names(&in, k ? in.n - count : 0, count, names, stride) == VR_OK)
+                    for (size_t i = 0; i < count; i++)
+                        if (strnlen(names + i * stride, stride) == stride)
+                            vf_fail("a batch name is not terminated within its stride");
+            free(names);
         }
         name_row(&in, in.n, 64); /* past the end: its index */
         vr_input_h5_close(&in);

@@ -228,10 +228,12 @@ def corpus_listing():
 
 def corpus_labels():
     sep = b"\n----\n"
-    # [classes - 1, inputs, flags] + labels [+ separator + listing] (fuzz_labels.c)
+    # [classes - 1, inputs, flags] + labels [+ separator + listing] (fuzz_labels.c);
+    # flags: 1 check against the listing, 2 against the names "0", "1", ...
     write("fuzz_labels", "listing_ok.bin", bytes([9, 3, 1]) +
           b"0 a.jpg\n5 sub/b.jpg\n9\tc.jpg\n" + sep + b"a.jpg\nsub/b.jpg\nc.jpg\n")
     write("fuzz_labels", "by_index_crlf.bin", bytes([1, 2, 0]) + b"0 0\r\n\r\n1\t1\r\n")
+    write("fuzz_labels", "hdf5_rows_named.bin", bytes([2, 3, 2]) + b"0 0\n2 1\n1\t2\n")
     write("fuzz_labels", "listing_misordered.bin", bytes([4, 2, 1]) +
           b"1 b.jpg\n2 a.jpg\n" + sep + b"a.jpg\nb.jpg\n")
 
