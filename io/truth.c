@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "listing.h"
 
@@ -126,13 +125,11 @@ vr_status vr_truth_open_named(vr_truth *t, const char *path, size_t classes, siz
     memset(t, 0, sizeof *t);
     snprintf(t->path, sizeof t->path, "%s", path);
     t->classes = classes;
-    struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-        return vr_fail(VR_ERR_INPUT, "%s: is a folder; --labels names a file of 'CLASS_INDEX "
-                       "PATH' lines, one per input", path);
-    if (!(t->fp = fopen(path, "r")))
-        return vr_fail(VR_ERR_INPUT, "%s: cannot open the labels file: %s", path,
-                       strerror(errno));
+    /* not a folder, nor a FIFO that would block the open */
+    vr_status st = vr_open_regular(path, "a --labels file of 'CLASS_INDEX PATH' lines, one "
+                                   "per input", &t->fp);
+    if (st)
+        return st;
     return check_all(t, n, listing, names, ctx);
 }
 

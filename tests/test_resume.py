@@ -198,7 +198,11 @@ def main():
         os.killpg(j.p.pid, signal.SIGTERM)
         rc, err = j.finish()
         rows = journal_rows(out + ".journal")
-        c.check("SIGTERM 0.05 s after start: exit 75, resumable", rc == 75,
+        # on a loaded machine 0.05 s can still be inside the dynamic loader,
+        # before main installs the handlers: then SIGTERM's own code, with
+        # nothing written (README: exit codes)
+        c.check("SIGTERM 0.05 s after start: exit 75 (or SIGTERM's own before main), "
+                "resumable", rc == 75 or (rc == -signal.SIGTERM and rows <= 0),
                 f"exit {rc} at {rows} rows: {(err.strip().splitlines() or [''])[-1]}")
         run(cmd(out, "--resume"))
         ok, why = same_h5(out, ref)
