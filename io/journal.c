@@ -114,21 +114,30 @@ vr_status vr_journal_create(vr_journal *j, const char *path, const char *fingerp
     return VR_OK;
 }
 
-/* The first line where two fingerprints differ, for the error message. */
-static void first_difference(const char *a, const char *b, char *out, size_t cap)
+static int skipped(const char *line, size_t len, const char *const *skip)
 {
+    for (size_t i = 0; skip && skip[i]; i++)
+        if (len >= strlen(skip[i]) && !memcmp(line, skip[i], strlen(skip[i])))
+            return 1;
+    return 0;
+}
+
+int vr_fingerprint_diff(const char *had, const char *now, const char *who,
+                        const char *const *skip, char *out, size_t cap)
+{
+    const char *a = had, *b = now;
     while (*a || *b) {
         const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
         size_t la = ea ? (size_t)(ea - a) : strlen(a), lb = eb ? (size_t)(eb - b) : strlen(b);
-        if (la != lb || memcmp(a, b, la)) {
-            snprintf(out, cap, "the journal has '%.*s', this run '%.*s'", (int)la, a, (int)lb,
-                     b);
-            return;
+        if ((la != lb || memcmp(a, b, la)) && !(skipped(a, la, skip) && skipped(b, lb, skip))) {
+            snprintf(out, cap, "%s has '%.*s', this run '%.*s'", who, (int)la, a, (int)lb, b);
+            return 1;
         }
         a += la + (ea ? 1 : 0);
         b += lb + (eb ? 1 : 0);
     }
-    snprintf(out, cap, "they differ");
+    snprintf(out, cap, "they are the same");
+    return 0;
 }
 
 static size_t row_bytes(const vr_journal *j, size_t elen, size_t nlen)
@@ -206,7 +215,7 @@ vr_status vr_journal_resume(vr_journal *j, const char *path, const char *fingerp
     fp[len] = '\0';
     if (strcmp(fp, fingerprint)) {
         char diff[1024];
-        first_difference(fp, fingerprint, diff, sizeof diff);
+        vr_fingerprint_diff(fp, fingerprint, "the journal", NULL, diff, sizeof diff);
         free(fp);
         return vr_fail(VR_ERR_USAGE, "%s was written by a different run: %s. Resume with the "
                        "same model, input and options, or delete the journal to start over",

@@ -45,6 +45,12 @@ vr_status vr_journal_resume(vr_journal *j, const char *path, const char *fingerp
  * every two seconds (and by close). */
 vr_status vr_journal_append(vr_journal *j, const vr_output_row *rows, size_t n);
 
+/* Compares two run fingerprints line by line, ignoring lines that start
+ * with one of `skip` (NULL-ended; may be NULL) in both. 1 when they differ,
+ * with "WHO has 'LINE', this run 'LINE'" for the first difference in out. */
+int vr_fingerprint_diff(const char *had, const char *now, const char *who,
+                        const char *const *skip, char *out, size_t cap);
+
 /* Syncs and closes; `remove_file` deletes it (the output is complete). */
 vr_status vr_journal_close(vr_journal *j, int remove_file);
 

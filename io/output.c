@@ -323,6 +323,41 @@ vr_status vr_output_close(vr_output *o)
     return st;
 }
 
+vr_status vr_output_describe_run(vr_output *o, const char *run)
+{
+    if (o->csv)
+        return VR_OK; /* a CSV has no place for it */
+    size_t len = strlen(run);
+    hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR);
+    H5Tset_size(t, len ? len : 1);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t a = H5Acreate2((hid_t)o->file, "vitrun_run", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t e = a >= 0 ? H5Awrite(a, t, len ? run : " ") : -1;
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(t);
+    return e < 0 ? vr_fail(VR_ERR_OUTPUT, "%s: cannot write the run's description", o->path)
+                 : VR_OK;
+}
+
+int vr_output_read_run(const char *path, char *run, size_t cap)
+{
+    size_t len = strlen(path);
+    if (len >= 4 && strcasecmp(path + len - 4, ".csv") == 0)
+        return 0;
+    vr_h5_quiet();
+    if (vr_h5_is_hdf5(path) <= 0)
+        return -1;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return -1;
+    int r = vr_h5_attr_str(f, "vitrun_run", run, cap);
+    int exists = H5Aexists(f, "vitrun_run") > 0;
+    H5Fclose(f);
+    return r == 0 ? 1 : exists ? -1 : 0;
+}
+
 vr_status vr_output_commit(vr_output *o)
 {
     vr_status st = vr_output_close(o);

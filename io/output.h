@@ -47,6 +47,13 @@ vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classe
 vr_status vr_output_append(vr_output *o, const vr_output_row *rows, size_t n);
 /* Closes, leaving OUT.part (an interrupted run). */
 vr_status vr_output_close(vr_output *o);
+/* Records the run's fingerprint (io/journal.h) in the HDF5 file's root
+ * attribute 'vitrun_run', so that a later --resume on the finished file can
+ * tell whether it was this run; a CSV has no place for it. */
+vr_status vr_output_describe_run(vr_output *o, const char *run);
+/* The 'vitrun_run' of a finished output: 1 and the text, 0 when there is
+ * none (CSV, or written before December 2026), -1 when it cannot be read. */
+int vr_output_read_run(const char *path, char *run, size_t cap);
 /* Closes, syncs and renames OUT.part to OUT (the run is complete). */
 vr_status vr_output_commit(vr_output *o);
 

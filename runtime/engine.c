@@ -551,7 +551,8 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
             rep->resumed = (size_t)w[0]; /* counted once, by the writer */
     }
     if (!st && e->complete) {
-        if (g->world_rank == 0 && !o->quiet)
+        /* said even with --quiet: the run scored nothing */
+        if (g->world_rank == 0)
             fprintf(stderr, "vitrun: %s is complete and no journal is left: nothing to "
                     "resume\n", o->output);
         teardown(e);

@@ -178,7 +178,18 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
     if (!o->resume && have_journal)
         return vr_fail(VR_ERR_USAGE, "%s holds the scores of an interrupted run: add --resume "
                        "to continue it, or delete it to start over", s->journal_path);
-    if (o->resume && !have_journal && file_exists(o->output)) {
+    if (o->resume && !have_journal && o->output && file_exists(o->output)) {
+        /* finished before: by this run, or by another (another input, model
+         * or options) whose output this one must not pass off as its own.
+         * The image count and a folder's listing are not known without
+         * walking the folder again, which a finished run does not do. */
+        static const char *const unknown[] = {"images=", "listing=", NULL};
+        char had[8192], diff[1024];
+        int r = vr_output_read_run(o->output, had, sizeof had);
+        if (r > 0 && vr_fingerprint_diff(had, fingerprint, "it", unknown, diff, sizeof diff))
+            return vr_fail(VR_ERR_USAGE, "--resume: %s is the finished output of another run "
+                           "(%s); choose another --output, or delete it to score again",
+                           o->output, diff);
         *complete = 1;
         return VR_OK;
     }
@@ -197,6 +208,8 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
     if ((st = vr_output_open(&s->out, o->output, k, C, D, o->logits, o->embeddings, labels)))
         return st;
     s->have_out = 1;
+    if ((st = vr_output_describe_run(&s->out, fingerprint)))
+        return st;
     if (o->resume && have_journal) {
         st = vr_journal_resume(&s->journal, s->journal_path, fingerprint, k, C, D, o->logits,
                                o->embeddings, replay, s);

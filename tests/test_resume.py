@@ -230,6 +230,16 @@ def main():
                 and not any(os.path.exists(out + s) for s in (".journal", ".inputs", ".part")),
                 ", ".join(s for s in (".journal", ".inputs", ".part")
                           if os.path.exists(out + s)) or "nothing left")
+        p = run(cmd(out, "--resume", "--quiet"))
+        c.check("... said even with --quiet", "nothing to resume" in p.stderr,
+                p.stderr.strip()[:200])
+        other = os.path.join(tmp, "other_images")
+        shutil.copytree(os.path.join(root, "part0"), other)
+        p = run(cmd(out, "--resume", inp=other), check=False)
+        c.check("--resume on a finished output with another input: exit 2, the output "
+                "untouched", p.returncode == 2 and "finished output of another run" in p.stderr
+                and os.stat(out).st_mtime_ns == before,
+                (p.stderr.strip().splitlines() or [""])[-1][:200])
         fresh = os.path.join(tmp, "fresh.h5")
         p = run(cmd(fresh, "--resume"))
         ok, why = same_h5(fresh, ref)
