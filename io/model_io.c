@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "h5util.h"
+#include "output.h"
 
 #define MAXR 4 /* highest tensor rank in the format */
 
@@ -203,6 +204,13 @@ static vr_status read_labels(vr_model_file *m)
         free(buf);
         H5Tclose(mt);
     }
+    /* they go to the UTF-8 topk_label column: bytes that are not UTF-8
+     * would make every reader of the output fail */
+    for (hssize_t i = 0; !st && i < n; i++)
+        if (!vr_utf8_valid(m->labels[i]))
+            st = vr_fail(VR_ERR_MODEL, "%s: /labels[%lld] is not UTF-8 text; fix the label "
+                         "(h5py: f['labels'][%lld] = 'name')", m->path, (long long)i,
+                         (long long)i);
     H5Sclose(sp);
     H5Tclose(t);
     H5Dclose(d);

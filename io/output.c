@@ -43,7 +43,7 @@ static size_t utf8_seq(const unsigned char *s)
     return 0;
 }
 
-static int utf8_valid(const char *s)
+int vr_utf8_valid(const char *s)
 {
     for (size_t k; *s; s += k)
         if (!(k = utf8_seq((const unsigned char *)s)))
@@ -249,7 +249,7 @@ vr_status vr_output_append(vr_output *o, const vr_output_row *rows, size_t n)
     for (size_t i = 0; i < n; i++) {
         const vr_output_row *r = &rows[i];
         paths[i] = r->path;
-        if (!utf8_valid(r->path)) {
+        if (!vr_utf8_valid(r->path)) {
             if (!(paths[i] = escaped[i] = escape_name(r->path))) {
                 st = vr_fail(VR_ERR_NOMEM, "cannot stage %zu output rows", n);
                 goto out;

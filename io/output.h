@@ -42,6 +42,9 @@ typedef struct {
     size_t rows;
 } vr_output;
 
+/* Is s strict UTF-8 (what h5py's asstr() and Python decode)? */
+int vr_utf8_valid(const char *s);
+
 vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classes, size_t dim,
                          int logits, int embedding, char *const *labels);
 vr_status vr_output_append(vr_output *o, const vr_output_row *rows, size_t n);

@@ -207,6 +207,14 @@ def main():
         expect("integer /labels", score(m), ["m.h5", "/labels must be 10 strings",
                                              "found 10 values of int64"])
 
+        d, m = fresh("labels_latin1")
+        with h5py.File(m, "a") as f:
+            if "labels" in f:
+                del f["labels"]
+            f["labels"] = np.array([b"caf\xe9"] + [b"c%d" % i for i in range(9)])
+        expect("/labels that are not UTF-8 (they would break the topk_label column)",
+               score(m), ["m.h5", "/labels[0] is not UTF-8"])
+
         # Files from the internet that crash or hang libhdf5 1.10.8 reading a
         # variable-length string (H5HG_read: SIGSEGV, heap overflow; endless
         # loop in H5C_protect): exit 2 with a message, within the reader's
