@@ -7,8 +7,9 @@
 # other) for SECONDS. The committed seeds (tests/fuzz/corpus/TARGET) are read,
 # never written: new inputs go to build-fuzz/corpus/TARGET, crashes, leaks and
 # timeouts to build-fuzz/findings/TARGET, the log to build-fuzz/logs/TARGET.log.
-# Prints executions, coverage (cov/ft, libFuzzer's) and findings per target;
-# exits 1 if a target crashed. FUZZ_BUILD_DIR, JOBS (2) and CC (clang) change
+# Prints executions, coverage (cov/ft, libFuzzer's) and findings per target
+# (and apart, inputs that killed a child process the target forked, or took
+# over 10 s); exits 1 if a target crashed. FUZZ_BUILD_DIR, JOBS (2) and CC (clang) change
 # the build.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -56,11 +57,20 @@ for t in "${run[@]}"; do
   covline=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1 || true)
   cov=$(sed -n 's/.*cov: \([0-9]*\).*/\1/p' <<<"$covline")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$covline")
+  # A crash, leak or timeout of the target ends the run (exit != 0). Any other
+  # file is from a child process forked by the code under test (io/h5util.c
+  # reads HDF5 strings in one) that inherited libFuzzer's out-of-memory hook:
+  # the target handled the child's death and went on.
   new=$(( $(count) - before ))
+  own=$(( rc != 0 && new > 0 ? 1 : 0 ))
+  child=$(( new - own ))
   slow=$(( $(find "$findings" -name 'slow-unit-*' | wc -l) - slow_before ))
+  notes=""
+  [ "$child" -gt 0 ] && notes+=", $child input(s) killed a forked child"
+  [ "$slow" -gt 0 ] && notes+=", $slow input(s) over 10 s"
   printf '%-14s %9s executions in %ss  cov %-5s ft %-5s corpus %4s files  %d finding(s)%s\n' \
     "$t" "${execs:-?}" "$seconds" "${cov:-?}" "${ft:-?}" "$(find "$corpus" -type f | wc -l)" \
-    "$new" "$( [ "$slow" -gt 0 ] && echo ", $slow slow input(s)")"
+    "$own" "$notes"
   if [ "$rc" -ne 0 ]; then
     status=1
     echo "  $t CRASHED (exit $rc); the input is in $findings, the report in $log:" >&2

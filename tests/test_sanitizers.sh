@@ -61,12 +61,14 @@ for c in "$src"/tests/fuzz/fuzz_*.c; do
   t=$(basename "$c" .c)
   [ "$t" != fuzz_util ] || continue
   work=$build/fuzz-corpus/$t findings=$build/findings/$t
-  rm -rf "$work"
+  rm -rf "$work" "$findings"
   mkdir -p "$work" "$findings"
   if "$build/tests/fuzz/$t" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
       -close_fd_mask=2 -print_final_stats=1 -artifact_prefix="$findings/" \
       "$work" "$src/tests/fuzz/corpus/$t" >"$build/$t.log" 2>&1; then
     echo "$t: $(sed -n 's/^stat::number_of_executed_units: *//p' "$build/$t.log") runs, ok"
+    n=$(find "$findings" -type f | wc -l)
+    [ "$n" -eq 0 ] || echo "  ($n input(s) killed a child process the target forked: $findings)"
   else
     status=1
     echo "$t: FAILED; input in $findings, report in $build/$t.log:"
