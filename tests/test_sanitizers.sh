@@ -17,6 +17,18 @@ t0=$SECONDS
 step() { echo "== $(( SECONDS - t0 )) s: $*"; }
 
 mkdir -p "$build"
+# LLVM's OpenMP runtime (clang builds) registers each process in /dev/shm; a
+# process killed by a test leaves its file: removed at the end if its
+# process is gone
+shm_before=$(ls /dev/shm 2>/dev/null | grep '^__KMP_REGISTERED_LIB_' || true)
+cleanup_shm() {
+  for f in $(ls /dev/shm 2>/dev/null | grep '^__KMP_REGISTERED_LIB_[0-9]*_0$'); do
+    grep -qx "$f" <<<"$shm_before" && continue
+    pid=${f#__KMP_REGISTERED_LIB_}
+    kill -0 "${pid%_0}" 2>/dev/null || rm -f "/dev/shm/$f"
+  done
+}
+trap cleanup_shm EXIT
 if ! command -v clang >/dev/null; then
   echo "SKIP: no clang (install clang libclang-rt-14-dev)"
   exit 77
