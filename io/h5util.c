@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -94,7 +95,38 @@ int vr_h5_attr_f64(hid_t obj, const char *name, double *out, size_t n)
  * millisecond). The child touches no MPI state and leaves with _exit. */
 
 #define VLEN_TIMEOUT_S 30.0 /* a string read takes microseconds; VITRUN_HDF5_STRING_TIMEOUT */
-#define VLEN_MAX_BYTES ((size_t)1 << 30)
+#define VLEN_MAX_BYTES ((size_t)64 << 20) /* all a batch of names or labels can need */
+#define VLEN_CHILD_HEAP ((size_t)512 << 20)  /* what the reader may add to its address space */
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VR_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define VR_ASAN 1
+#endif
+
+/* A heap that claims a 2 GB string made the child allocate and clear it
+ * (3.6 GB resident, 32 s; tests/fuzz/open): its address space is capped at
+ * what it inherited plus VLEN_CHILD_HEAP, so such a read fails at once.
+ * (Not under ASan, whose shadow memory is reserved as it goes.) */
+static void cap_child_memory(void)
+{
+#ifndef VR_ASAN
+    unsigned long pages = 0;
+    FILE *fp = fopen("/proc/self/statm", "r");
+    if (!fp)
+        return;
+    if (fscanf(fp, "%lu", &pages) == 1) {
+        struct rlimit rl;
+        rl.rlim_cur = rl.rlim_max = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) +
+                                    (rlim_t)VLEN_CHILD_HEAP;
+        setrlimit(RLIMIT_AS, &rl);
+    }
+    fclose(fp);
+#endif
+}
 
 static double vlen_timeout(void)
 {
@@ -175,6 +207,7 @@ int vr_h5_read_vlen(hid_t obj, int is_dataset, size_t first, size_t count, char 
                                    SIGILL, SIGABRT};
         for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
             signal(sigs[i], SIG_DFL);
+        cap_child_memory();
         _exit(vlen_child(obj, is_dataset, (hsize_t)first, (hsize_t)count, p[1]));
     }
     close(p[1]);

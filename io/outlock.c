@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "listing.h"
+
 /* "HOST PID" from a lock file, for the message; "unknown" if unreadable. */
 static void holder(int fd, char *out, size_t cap)
 {
@@ -36,6 +38,12 @@ vr_status vr_outlock_acquire(vr_outlock *l, const char *output)
      * then what we locked is no longer OUT.lock, and we try again */
     for (int tries = 0; tries < 100; tries++) {
         int fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0 && errno == ENOENT) {
+            char dir[4096];
+            vr_dirname(output, dir, sizeof dir);
+            return vr_fail(VR_ERR_OUTPUT, "--output %s: its folder %s does not exist; create it "
+                           "first", output, dir);
+        }
         if (fd < 0)
             return vr_fail(VR_ERR_OUTPUT, "%s: cannot create the output's lock file: %s; the "
                            "folder of --output must be writable", l->path, strerror(errno));

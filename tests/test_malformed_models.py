@@ -420,6 +420,30 @@ def main():
                  gcol > 0 and set(codes) <= {0, 2} and named_damage > 0,
                  f"exit codes {codes}; {named_damage} named 'paths'")
 
+        # a 6.5 KB input whose 'paths' heap claims a 2 GB string (from fuzzing):
+        # the reader process allocated and cleared it (3.6 GB, 32 s); its
+        # address space is capped, so the read fails at once
+        big_claim = os.path.join(HERE, "fuzz", "regressions", "fuzz_input_h5",
+                                 "vlen_paths_reader_child_allocates_2gb.h5")
+        with h5py.File(big_claim, "r") as f:
+            side = f["images"].shape[1]  # 8
+        m8 = os.path.join(root, "m8.h5")
+        run([PYTHON, os.path.join(a.scripts, "make_model.py"), "--image-size", str(side),
+             "--patch-size", "4", "--hidden", "16", "--layers", "1", "--heads", "2",
+             "--mlp-dim", "32", "--classes", "3", m8])
+        t0 = time.time()
+        errf = os.path.join(root, "claim.err")
+        with open(errf, "w") as ef:
+            pr = subprocess.Popen([a.vitrun, "--model", m8, "--input", big_claim, "--output",
+                                   os.path.join(root, "claim.csv")], stdout=ef, stderr=ef)
+            # peak RSS of vitrun and of the reader it waited for (Linux wait4)
+            _, status, usage = os.wait4(pr.pid, 0)
+        code, err = os.waitstatus_to_exitcode(status), open(errf).read()
+        ck.check("'paths' heap claiming a 2 GB string: exit 2 naming 'paths', under 10 s "
+                 "and 300 MB", code == 2 and "'paths'" in err and time.time() - t0 < 10 and
+                 usage.ru_maxrss < 300_000,
+                 f"exit {code} in {time.time() - t0:.1f} s, peak RSS {usage.ru_maxrss} KB")
+
         # --labels problems found before anything is written
         named = os.path.join(root, "in_named.h5")
         with h5py.File(named, "w") as f:
