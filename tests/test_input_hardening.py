@@ -38,7 +38,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from testlib import PHOTOS, PYTHON, Checker, jpeg_test_args, run  # noqa: E402
+from testlib import PHOTOS, PYTHON, Checker, journal_rows, jpeg_test_args, run  # noqa: E402
 
 RSS_MB = 300      # bound on the peak RSS of a refused input
 PROMPT_S = 10     # ... and on its time
@@ -320,25 +320,6 @@ def raw_names(rows):
         esc = f["path_escaped"][:]
     raw = [unescape(t) if e else t.encode("utf-8") for t, e in zip(text, esc)]
     return (raw, text, esc), ""
-
-
-def journal_rows(path):
-    """Rows in the complete records of a journal (format: docs/DESIGN.md)."""
-    try:
-        data = open(path, "rb").read()
-    except FileNotFoundError:
-        return -1
-    if len(data) < 12 or data[:8] != b"VRJRNL01":
-        return 0
-    (flen,) = struct.unpack_from("<I", data, 8)
-    off, rows = 12 + flen + 4, 0
-    while off + 32 <= len(data):
-        magic, _crc, _first, count, plen = struct.unpack_from("<IIQQQ", data, off)
-        if magic != 0x31425256 or off + 32 + plen > len(data):
-            break
-        rows += count
-        off += 32 + plen
-    return rows
 
 
 def byte_names(c, a, tmp, model):

@@ -40,7 +40,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from testlib import PHOTOS, PYTHON, Checker, jpeg_test_args, run  # noqa: E402
+from testlib import PHOTOS, PYTHON, Checker, journal_rows, jpeg_test_args, run  # noqa: E402
 
 N_GOOD = 240
 
@@ -60,25 +60,6 @@ def make_corpus(root):
     open(os.path.join(root, "part2", "empty.jpg"), "wb").close()
     with open(os.path.join(root, "part4", "cut.jpg"), "wb") as f:
         f.write(open(os.path.join(root, "part0", "img0000.jpg"), "rb").read()[:500])
-
-
-def journal_rows(path):
-    """Rows in the complete records of a journal (its format read independently)."""
-    try:
-        data = open(path, "rb").read()
-    except FileNotFoundError:
-        return -1
-    if len(data) < 12 or data[:8] != b"VRJRNL01":
-        return 0
-    (flen,) = struct.unpack_from("<I", data, 8)
-    off, rows = 12 + flen + 4, 0
-    while off + 32 <= len(data):
-        magic, _crc, _first, count, plen = struct.unpack_from("<IIQQQ", data, off)
-        if magic != 0x31425256 or off + 32 + plen > len(data):
-            break
-        rows += count
-        off += 32 + plen
-    return rows
 
 
 def same_h5(a, b):

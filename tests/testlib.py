@@ -5,6 +5,7 @@ whether it passed, and whose finish() prints "N passed, M failed" and gives
 the exit code (1 on any failure).
 """
 import os
+import struct
 import subprocess
 import sys
 
@@ -170,3 +171,23 @@ def pytorch_logits(scripts, pth, px, forward=None, batch=500):
         for i in range(0, len(px), batch):
             out.append(forward(sd, train_default.to_input(px[i:i + batch])).double().numpy())
     return np.concatenate(out)
+
+
+def journal_rows(path):
+    """Rows in the complete records of a journal: its format (docs/DESIGN.md)
+    read independently of io/journal.c; -1 when there is no journal."""
+    try:
+        data = open(path, "rb").read()
+    except FileNotFoundError:
+        return -1
+    if len(data) < 12 or data[:8] != b"VRJRNL01":
+        return 0
+    (flen,) = struct.unpack_from("<I", data, 8)
+    off, rows = 12 + flen + 4, 0
+    while off + 32 <= len(data):
+        magic, _crc, _first, count, plen = struct.unpack_from("<IIQQQ", data, off)
+        if magic != 0x31425256 or off + 32 + plen > len(data):
+            break
+        rows += count
+        off += 32 + plen
+    return rows
