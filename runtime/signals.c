@@ -2,6 +2,7 @@
 #include "signals.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -67,6 +68,7 @@ void vr_signals_remove_on_stop(const char *path)
     g_have_remove = 0;
     if (path && strlen(path) < sizeof g_remove) {
         memcpy(g_remove, path, strlen(path) + 1);
+        atomic_signal_fence(memory_order_seq_cst); /* the name before the flag */
         g_have_remove = 1;
     }
 }
