@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -42,8 +43,24 @@ static void mask(int how)
     sigprocmask(how, &set, NULL);
 }
 
+/* Before MPI says which rank this is, the launcher's environment does: only
+ * rank 0 talks, also about a stop during MPI's start-up (mpirun answers one
+ * rank's exit by signalling the others, which may still be starting). */
+static int launcher_rank_zero(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK",
+                                       "SLURM_PROCID"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)
+            return strcmp(v, "0") == 0;
+    }
+    return 1;
+}
+
 void vr_signals_install(void)
 {
+    g_talk = launcher_rank_zero();
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
