@@ -96,7 +96,7 @@ int vr_h5_attr_f64(hid_t obj, const char *name, double *out, size_t n)
 
 #define VLEN_TIMEOUT_S 30.0 /* a string read takes microseconds; VITRUN_HDF5_STRING_TIMEOUT */
 #define VLEN_MAX_BYTES ((size_t)64 << 20) /* all a batch of names or labels can need */
-#define VLEN_CHILD_HEAP ((size_t)512 << 20)  /* what the reader may add to its address space */
+#define VLEN_CHILD_HEAP ((size_t)512 << 20)  /* what the reader may add to its data */
 
 /* A heap that claims a 2 GB string made the child allocate and clear it
  * (3.6 GB resident, 32 s; tests/fuzz/regressions/fuzz_input_h5): the
