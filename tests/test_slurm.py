@@ -11,8 +11,8 @@ host) and stops every daemon by PID at the end, whatever happened. Then:
      (relative and absolute paths, a blank line), each with sliced labels;
      the parts concatenated;
   4. the time-limit path: USR1 to the job's batch shell (what
-     --signal=B:USR1@120 sends) while it scores the images 4 times over
-     (hard links, a job of about 12 s); vitrun stops with exit 75
+     --signal=B:USR1@120 sends) while it scores the images REPS = 8 times
+     over (hard links, a job of about 17 s); vitrun stops with exit 75
      leaving OUT.part and OUT.journal, the job requeues itself and resumes;
      then the same job submitted again on the finished output does nothing.
      (scancel --batch --signal=USR1 sends exactly what the time limit would;
@@ -475,18 +475,20 @@ def main():
         print(f"  (arrays: {time.time() - t0:.1f} s)")
 
         # 4. USR1 to the batch shell mid-run: stop, requeue, resume. Over the
-        # images 4 times (hard links r0_ to r3_): a job of about 12 s, so that
-        # the signal lands mid-run even when slurmctld is slow to pass it on
-        # (scancel once took 3 s on a busy host, longer than 5000 images take)
-        rep_dir = os.path.join(data, "images_x4")
+        # images REPS times (hard links r0_ to r7_): a job of about 17 s, so
+        # that the signal lands mid-run even when slurmctld is slow to pass it
+        # on (scancel took 3 s, once 8.4 s, on a busy host; 4 copies took 8.4 s
+        # once batch-1 HDF5 writes got faster)
+        REPS = 8
+        rep_dir = os.path.join(data, "images_reps")
         os.makedirs(rep_dir)
-        rep_names = [f"r{r}_{x}" for r in range(4) for x in names]
+        rep_names = [f"r{r}_{x}" for r in range(REPS) for x in names]
         for x in rep_names:
             os.link(os.path.join(images, x[3:]), os.path.join(rep_dir, x))
-        rep_labels = os.path.join(data, "labels_x4.txt")
+        rep_labels = os.path.join(data, "labels_reps.txt")
         with open(rep_labels, "w") as f:
             f.write("".join(f"{truth[x[3:]]} {x}\n" for x in rep_names))
-        n4, acc4 = len(rep_names), tuple(4 * x for x in acc_all)
+        n4, acc4 = len(rep_names), tuple(REPS * x for x in acc_all)
         out4 = os.path.join(tmp, "requeued.h5")
         t0 = time.time()
         j4 = submit(score, ["-N1", "-n4"], ["--logits"], INPUT=rep_dir, OUTPUT=out4, PP="2",
@@ -522,15 +524,15 @@ def main():
                     runs == 2 and resumed, f"{runs} runs; {resumed and resumed.group(0)}")
             if c.check("uninterrupted job of the same layout (test 1) to compare with",
                        os.path.exists(out1)):
-                # test 1's rows 4 times over, named as the links
+                # test 1's rows REPS times over, named as the links
                 ref1 = read_h5(out1)
-                ref4 = {k: np.concatenate([v] * 4) for k, v in ref1.items()}
+                ref4 = {k: np.concatenate([v] * REPS) for k, v in ref1.items()}
                 ref4["path"] = np.array([x.encode() for x in rep_names])
                 c.check("test 1's rows named as its images",
                         [x.decode() for x in ref1["path"]] == names)
                 compare(c, "requeued job: bit-identical to the uninterrupted job (test 1) "
-                        "over the images 4 times", read_h5(out4), ref4, exact=True)
-            c.check("requeued job: accuracy line as the single process's, 4 times over",
+                        f"over the images {REPS} times", read_h5(out4), ref4, exact=True)
+            c.check(f"requeued job: accuracy line as the single process's, {REPS} times over",
                     accuracy(log) == acc4, f"{accuracy(log)} vs {acc4}")
             before = os.stat(out4).st_mtime_ns
             again = submit(score, ["-N1", "-n4"], ["--logits"], INPUT=rep_dir, OUTPUT=out4,
