@@ -32,6 +32,9 @@ static int finish(int rank, vr_status st)
 {
     if (st && rank == 0)
         fprintf(stderr, "vitrun: %s: %s\n", vr_status_str(st), vr_last_error());
+    /* all is said: a SIGTERM from here on is mpirun tearing down the other
+     * ranks after one of them exited non-zero, not a user's stop */
+    vr_signals_set_talk(0);
     vr_pool_stop();
     vr_comm_finalize();
     return vr_exit_code(st);
