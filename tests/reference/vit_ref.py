@@ -1,11 +1,53 @@
 """An independent ViT forward pass in float64 numpy, written from the equations.
 
-Parameters are a plain dict in the paper's terms (separate Wq, Wk, Wv per
-layer, PyTorch Linear layout: y = x W^T + b), not vitrun's file layout:
+It covers the ViT family (classic ViT, DeiT and DeiT III, CLIP, SigLIP,
+DINOv2 with registers, timm's avg-pool / fc_norm and qk_norm models, SwiGLU
+MLPs). Parameters are a plain dict in the paper's terms (separate Wq, Wk, Wv
+per layer, PyTorch Linear layout: y = x W^T + b), not vitrun's file layout.
+Every key beyond the classic ViT's is optional and defaults to the classic
+ViT; any bias may be None (no bias).
 
-    patch_w (D, C, p, p)  patch_b (D)  cls (D)  pos (T, D)
-    layers: list of dict ln1_w ln1_b wq bq wk bk wv bv wo bo ln2_w ln2_b w1 b1 w2 b2
-    norm_w norm_b (D)  head_w (K, D)  head_b (K)  heads (int)  eps (float)
+Embedding
+    patch_w (D, C, p, p)    patch_b (D) or None (CLIP's conv1 has no bias)
+    cls (D) or None         class token (None: SigLIP, timm class_token=False)
+    dist (D) or None        DeiT distillation token
+    reg (R, D) or None      register tokens
+        token order: cls, dist, regs, then the patches row-major
+    pos (Tpos, D) or None   learned position embeddings
+    pos_mode "all"          pos covers every token, added after concatenation
+             "patches"      pos covers the patches only, the prefix tokens get
+                            none (timm no_embed_class: DeiT III, DINOv2-reg)
+    norm_pre_w norm_pre_b (D)   LayerNorm after the embedding (CLIP ln_pre)
+
+Blocks, x = x + ls1 * attn(LN1(x)); x = x + ls2 * mlp(LN2(x))
+    layers: list of dict ln1_w ln1_b wq bq wk bk wv bv wo bo ln2_w ln2_b
+            w1 b1 w2 b2, and optionally
+        q_norm_w q_norm_b k_norm_w k_norm_b (hd)   LayerNorm over head_dim of
+            each head's q and k before the scores (timm qk_norm)
+        ls1 ls2 (D)          LayerScale gammas
+        w1g b1g (M, D)/(M)   SwiGLU gate: hidden = silu(x w1g^T + b1g) * (x w1^T + b1)
+    act "gelu" (exact erf) | "gelu_tanh" | "quick_gelu" (x sigmoid(1.702 x)) | "swiglu"
+    heads (int)  eps (float, every LayerNorm: blocks, qk norm, pools, heads)
+
+Output
+    final_norm "pre_pool"    norm_w norm_b on every token, then pooling
+               "post_pool"   pooling, then norm_w norm_b (timm fc_norm)
+               "none"
+    pool "cls"      token 0
+         "avg"      mean of the patch tokens (prefix tokens excluded)
+         "map"      attention pooling with a learned latent query (SigLIP,
+                    timm AttentionPoolLatent); keys and values from the patch
+                    tokens (timm passes x[:, num_prefix_tokens:]); see
+                    attention_pool() for the `map` dict
+         "cls_avg"  [token 0, mean of the patch tokens] (DINOv2 linear heads), width 2D
+    pool_include_prefix (bool, default False)   "avg" and "map" use every
+                    token, prefix included (timm's flag of that name)
+    head "linear"      head_w (K, Pw) head_b (K)
+         "none"        the embedding is the pooled vector
+         "projection"  head_w (E, Pw), no bias (CLIP proj)
+         "distilled"   DeiT: head_w head_b on token 0 and head_dist_w
+                       head_dist_b on token 1 (both after the final norm);
+                       the logits are the mean of the two
 
 forward() returns every intermediate the C code can dump.
 """
@@ -15,6 +57,8 @@ import numpy as np
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 
+
+# ---------------------------------------------------------------- primitives
 
 def layer_norm(x, w, b, eps):
     mu = x.mean(axis=-1, keepdims=True)
@@ -26,44 +70,217 @@ def gelu(x):
     return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
 
 
+def gelu_tanh(x):
+    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
+def sigmoid(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * x))  # = 1 / (1 + e^-x), without overflow
+
+
+def quick_gelu(x):
+    return x * sigmoid(1.702 * x)
+
+
+def silu(x):
+    return x * sigmoid(x)
+
+
+ACTIVATIONS = {"gelu": gelu, "gelu_tanh": gelu_tanh, "quick_gelu": quick_gelu}
+
+
 def softmax(x, axis=-1):
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def attention(h, L, heads):
-    B, T, D = h.shape
-    hd = D // heads
-    split = lambda y: y.reshape(B, T, heads, hd).transpose(0, 2, 1, 3)  # (B, heads, T, hd)
-    q = split(h @ L["wq"].T + L["bq"])
-    k = split(h @ L["wk"].T + L["bk"])
-    v = split(h @ L["wv"].T + L["bv"])
-    a = softmax(q @ k.transpose(0, 1, 3, 2) / math.sqrt(hd))
-    o = (a @ v).transpose(0, 2, 1, 3).reshape(B, T, D)
-    return o @ L["wo"].T + L["bo"]
+def linear(x, w, b=None):
+    """y = x W^T + b; b None: no bias."""
+    y = x @ w.T
+    return y if b is None else y + b
 
 
-def forward(P, pixels):
-    """pixels: (B, C, H, W) normalised. Returns dict embed, blocks, embedding, logits."""
-    P = {k: (np.asarray(v, np.float64) if isinstance(v, np.ndarray) else v) for k, v in P.items()}
+# ---------------------------------------------------------------- attention
+
+def _split_heads(y, heads):
+    B, T, D = y.shape
+    return y.reshape(B, T, heads, D // heads).transpose(0, 2, 1, 3)  # (B, heads, T, hd)
+
+
+def _merge_heads(y):
+    B, H, T, hd = y.shape
+    return y.transpose(0, 2, 1, 3).reshape(B, T, H * hd)
+
+
+def _scores_softmax_v(q, k, v):
+    """softmax(q k^T / sqrt(hd)) v, per head: (B, heads, Tq, hd)."""
+    a = softmax(q @ k.transpose(0, 1, 3, 2) / math.sqrt(q.shape[-1]))
+    return a @ v
+
+
+def attention(h, L, heads, eps=1e-6):
+    """Multi-head self-attention of block L on normed tokens h (B, T, D).
+
+    With q_norm_w/k_norm_w, each head's q and k go through a LayerNorm over
+    head_dim (eps as the model's) before the scores.
+    """
+    q = _split_heads(linear(h, L["wq"], L.get("bq")), heads)
+    k = _split_heads(linear(h, L["wk"], L.get("bk")), heads)
+    v = _split_heads(linear(h, L["wv"], L.get("bv")), heads)
+    if L.get("q_norm_w") is not None:
+        q = layer_norm(q, L["q_norm_w"], L["q_norm_b"], eps)
+        k = layer_norm(k, L["k_norm_w"], L["k_norm_b"], eps)
+    o = _merge_heads(_scores_softmax_v(q, k, v))
+    return linear(o, L["wo"], L.get("bo"))
+
+
+def mlp(h, L, act):
+    """fc2(act(fc1(h))); SwiGLU: fc2(silu(fc1g(h)) * fc1(h))."""
+    if act == "swiglu":
+        hidden = silu(linear(h, L["w1g"], L.get("b1g"))) * linear(h, L["w1"], L.get("b1"))
+    else:
+        hidden = ACTIVATIONS[act](linear(h, L["w1"], L.get("b1")))
+    return linear(hidden, L["w2"], L.get("b2"))
+
+
+def block(x, L, heads, act, eps):
+    """Pre-norm transformer block, with LayerScale where ls1/ls2 are given."""
+    a = attention(layer_norm(x, L["ln1_w"], L["ln1_b"], eps), L, heads, eps)
+    if L.get("ls1") is not None:
+        a = a * L["ls1"]
+    x = x + a
+    m = mlp(layer_norm(x, L["ln2_w"], L["ln2_b"], eps), L, act)
+    if L.get("ls2") is not None:
+        m = m * L["ls2"]
+    return x + m
+
+
+def attention_pool(tokens, M, heads, act, eps):
+    """SigLIP's MAP head (timm AttentionPoolLatent, latent_len 1).
+
+    M: latent (Lq, D), wq bq, wk bk, wv bv, wo bo (D, D)/(D), norm_w norm_b,
+    w1 b1 w2 b2. q from the latent, k and v from the tokens; then
+    o = attn wo^T + bo; o = o + mlp(LN(o)); the pooled vector is o[:, 0].
+    """
+    B = tokens.shape[0]
+    latent = np.broadcast_to(M["latent"], (B,) + M["latent"].shape)
+    q = _split_heads(linear(latent, M["wq"], M.get("bq")), heads)
+    k = _split_heads(linear(tokens, M["wk"], M.get("bk")), heads)
+    v = _split_heads(linear(tokens, M["wv"], M.get("bv")), heads)
+    o = linear(_merge_heads(_scores_softmax_v(q, k, v)), M["wo"], M.get("bo"))
+    o = o + mlp(layer_norm(o, M["norm_w"], M["norm_b"], eps), M, act)
+    return o[:, 0]
+
+
+# ---------------------------------------------------------------- the model
+
+def _f64(v):
+    if isinstance(v, np.ndarray):
+        return np.asarray(v, np.float64)
+    if isinstance(v, dict):
+        return {k: _f64(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_f64(x) for x in v]
+    return v
+
+
+def _choice(P, key, default, allowed):
+    v = P.get(key, default)
+    if v not in allowed:
+        raise ValueError(f"{key} = {v!r}: expected one of {allowed}")
+    return v
+
+
+def embed(P, pixels):
+    """Patch embedding, prefix tokens, position embeddings, norm_pre.
+
+    Returns the input to block 0 (B, T, D) and the number of prefix tokens.
+    """
     x = np.asarray(pixels, np.float64)
     B, C, H, W = x.shape
     D, _, p, _ = P["patch_w"].shape
-    g = H // p
+    gh, gw = H // p, W // p
     # A stride-p convolution is a matrix product over non-overlapping patches.
-    patches = x.reshape(B, C, g, p, g, p).transpose(0, 2, 4, 1, 3, 5).reshape(B, g * g, C * p * p)
-    tokens = patches @ P["patch_w"].reshape(D, -1).T + P["patch_b"]
-    cls = np.broadcast_to(P["cls"], (B, 1, D))
-    x = np.concatenate([cls, tokens], axis=1) + P["pos"]
+    patches = x.reshape(B, C, gh, p, gw, p).transpose(0, 2, 4, 1, 3, 5).reshape(B, gh * gw, C * p * p)
+    tokens = linear(patches, P["patch_w"].reshape(D, -1), P.get("patch_b"))
+
+    prefix = [t.reshape(-1, D) for t in (P.get("cls"), P.get("dist"), P.get("reg")) if t is not None]
+    prefix = np.concatenate(prefix) if prefix else np.zeros((0, D))
+    n_prefix = prefix.shape[0]
+
+    pos_mode = _choice(P, "pos_mode", "all", ("all", "patches"))
+    pos = P.get("pos")
+    if pos is not None:
+        want = gh * gw + (n_prefix if pos_mode == "all" else 0)
+        if pos.shape != (want, D):
+            raise ValueError(f"pos is {pos.shape}, pos_mode {pos_mode} wants ({want}, {D})")
+    if pos is not None and pos_mode == "patches":
+        tokens = tokens + pos
+    x = np.concatenate([np.broadcast_to(prefix, (B, n_prefix, D)), tokens], axis=1)
+    if pos is not None and pos_mode == "all":
+        x = x + pos
+    if P.get("norm_pre_w") is not None:
+        x = layer_norm(x, P["norm_pre_w"], P["norm_pre_b"], P["eps"])
+    return x, n_prefix
+
+
+def forward(P, pixels):
+    """pixels: (B, C, H, W) normalised.
+
+    Returns dict:
+      embed      (B, T, D) input to block 0 (after position embeddings and norm_pre)
+      blocks     list of (B, T, D), each block's output
+      pooled     (B, Pw) after pooling and a post_pool norm, before the head
+      embedding  the head's output for "projection"; else pooled (for
+                 "distilled": the normed class token)
+      logits     (B, K), heads "linear" and "distilled" only
+    """
+    P = _f64(P)
+    eps, heads = P["eps"], P["heads"]
+    act = _choice(P, "act", "gelu", ("gelu", "gelu_tanh", "quick_gelu", "swiglu"))
+    final_norm = _choice(P, "final_norm", "pre_pool", ("pre_pool", "post_pool", "none"))
+    pool = _choice(P, "pool", "cls", ("cls", "avg", "map", "cls_avg"))
+    head = _choice(P, "head", "linear", ("linear", "none", "projection", "distilled"))
+
+    if pool in ("cls", "cls_avg") and P.get("cls") is None:
+        raise ValueError(f"pool {pool!r} needs a class token")
+    x, n_prefix = embed(P, pixels)
     out = {"embed": x, "blocks": []}
     for L in P["layers"]:
-        L = {k: np.asarray(v, np.float64) for k, v in L.items()}
-        x = x + attention(layer_norm(x, L["ln1_w"], L["ln1_b"], P["eps"]), L, P["heads"])
-        h = layer_norm(x, L["ln2_w"], L["ln2_b"], P["eps"])
-        x = x + gelu(h @ L["w1"].T + L["b1"]) @ L["w2"].T + L["b2"]
+        x = block(x, L, heads, act, eps)
         out["blocks"].append(x)
-    out["embedding"] = layer_norm(x[:, 0], P["norm_w"], P["norm_b"], P["eps"])
-    out["logits"] = out["embedding"] @ P["head_w"].T + P["head_b"]
+
+    if final_norm == "pre_pool":
+        x = layer_norm(x, P["norm_w"], P["norm_b"], eps)
+    # the tokens avg and map reduce over
+    rest = x if P.get("pool_include_prefix", False) else x[:, n_prefix:]
+    if pool == "cls":
+        pooled = x[:, 0]
+    elif pool == "avg":
+        pooled = rest.mean(axis=1)
+    elif pool == "cls_avg":
+        pooled = np.concatenate([x[:, 0], x[:, n_prefix:].mean(axis=1)], axis=-1)
+    else:
+        if act == "swiglu":
+            raise ValueError("pool 'map' with act 'swiglu': no library defines the MAP head's MLP for it")
+        pooled = attention_pool(rest, P["map"], heads, act, eps)
+    if final_norm == "post_pool":
+        pooled = layer_norm(pooled, P["norm_w"], P["norm_b"], eps)
+    out["pooled"] = pooled
+
+    out["embedding"] = pooled
+    if head == "linear":
+        out["logits"] = linear(pooled, P["head_w"], P.get("head_b"))
+    elif head == "projection":
+        out["embedding"] = linear(pooled, P["head_w"])
+    elif head == "distilled":
+        if pool != "cls" or P.get("dist") is None:
+            raise ValueError("head 'distilled' needs pool 'cls' and a dist token")
+        dist = x[:, 1]
+        if final_norm == "post_pool":
+            dist = layer_norm(dist, P["norm_w"], P["norm_b"], eps)
+        out["logits"] = 0.5 * (linear(pooled, P["head_w"], P.get("head_b")) +
+                               linear(dist, P["head_dist_w"], P.get("head_dist_b")))
     return out
 
 
