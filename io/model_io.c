@@ -63,7 +63,32 @@ static vr_status need_str(vr_model_file *m, hid_t g, const char *grp, const char
                    m->path, grp, name, out, list);
 }
 
-static vr_status read_config(vr_model_file *m)
+/* A 0/1 setting of /config (format 2). */
+static vr_status need_flag(vr_model_file *m, hid_t g, const char *name, int *out)
+{
+    size_t v = 0;
+    vr_status st = need_size(m, g, "/config", name, &v);
+    if (!st && v > 1)
+        st = vr_fail(VR_ERR_MODEL, "%s: /config attribute '%s' = %zu, expected 0 or 1", m->path,
+                     name, v);
+    if (!st)
+        *out = (int)v;
+    return st;
+}
+
+/* A string setting of /config: its index in `words` (NULL-terminated). */
+static vr_status need_word(vr_model_file *m, hid_t g, const char *name,
+                           const char *const *words, int *out)
+{
+    char s[64];
+    vr_status st = need_str(m, g, "/config", name, s, sizeof s, words);
+    for (int i = 0; !st && words[i]; i++)
+        if (!strcmp(s, words[i]))
+            *out = i;
+    return st;
+}
+
+static vr_status read_config(vr_model_file *m, long long version)
 {
     hid_t f = (hid_t)m->file;
     vr_status st;
@@ -72,9 +97,15 @@ static vr_status read_config(vr_model_file *m)
                        m->path);
     hid_t g = H5Gopen2(f, "/config", H5P_DEFAULT);
     vr_config *c = &m->cfg;
-    char s[64];
-    static const char *const gelu[] = {"gelu", NULL}, *const cls[] = {"cls", NULL},
-                             *const layout[] = {"cls_first", NULL};
+    vr_config_classic(c);
+    int act = 0, pool = 0, v1 = version == 1;
+    /* the words' order is the enumerations' in runtime/config.h */
+    static const char *const acts[] = {"gelu", "gelu_tanh", "quick_gelu", "swiglu", NULL},
+                             *const pools[] = {"cls", "avg", "map", "cls_avg", NULL},
+                             *const gelu[] = {"gelu", NULL}, *const cls[] = {"cls", NULL},
+                             *const pos[] = {"all", "patches", NULL},
+                             *const norms[] = {"pre_pool", "post_pool", "none", NULL},
+                             *const heads[] = {"linear", "none", "projection", "distilled", NULL};
     if ((st = need_size(m, g, "/config", "image_size", &c->image_size)) ||
         (st = need_size(m, g, "/config", "patch_size", &c->patch_size)) ||
         (st = need_size(m, g, "/config", "num_channels", &c->channels)) ||
@@ -84,19 +115,51 @@ static vr_status read_config(vr_model_file *m)
         (st = need_size(m, g, "/config", "head_dim", &c->head_dim)) ||
         (st = need_size(m, g, "/config", "mlp_dim", &c->mlp_dim)) ||
         (st = need_size(m, g, "/config", "num_classes", &c->classes)) ||
-        (st = need_str(m, g, "/config", "activation", s, sizeof s, gelu)) ||
-        (st = need_str(m, g, "/config", "pooling", s, sizeof s, cls)) ||
-        (st = need_str(m, g, "/config", "token_layout", s, sizeof s, layout))) {
-        H5Gclose(g);
-        return st;
+        (st = need_word(m, g, "activation", v1 ? gelu : acts, &act)) ||
+        (st = need_word(m, g, "pooling", v1 ? cls : pools, &pool)))
+        goto done;
+    c->act = (vr_mlp_act)act;
+    c->pool = (vr_pool_kind)pool;
+    if (v1) {
+        char s[64];
+        static const char *const layout[] = {"cls_first", NULL};
+        st = need_str(m, g, "/config", "token_layout", s, sizeof s, layout);
+    } else {
+        int pm = 0, fn = 0, hk = 0;
+        size_t regs = 0;
+        if ((st = need_flag(m, g, "class_token", &c->class_token)) ||
+            (st = need_flag(m, g, "dist_token", &c->dist_token)) ||
+            (st = need_size(m, g, "/config", "reg_tokens", &regs)) ||
+            (st = need_word(m, g, "pos_embed", pos, &pm)) ||
+            (st = need_flag(m, g, "norm_pre", &c->norm_pre)) ||
+            (st = need_flag(m, g, "qkv_bias", &c->qkv_bias)) ||
+            (st = need_flag(m, g, "qk_norm", &c->qk_norm)) ||
+            (st = need_flag(m, g, "layer_scale", &c->layer_scale)) ||
+            (st = need_word(m, g, "final_norm", norms, &fn)) ||
+            (st = need_word(m, g, "head", heads, &hk)))
+            goto done;
+        c->reg_tokens = regs;
+        c->pos = (vr_pos_mode)pm;
+        c->final_norm = (vr_final_norm)fn;
+        c->head = (vr_head_kind)hk;
+        if (c->head == VR_HEAD_PROJECTION &&
+            (st = need_size(m, g, "/config", "embed_dim", &c->embed_dim)))
+            goto done;
+        if (c->pool == VR_POOL_MAP &&
+            (st = need_size(m, g, "/config", "pool_mlp_dim", &c->pool_mlp_dim)))
+            goto done;
+        if ((c->head == VR_HEAD_NONE || c->head == VR_HEAD_PROJECTION) && c->classes) {
+            st = vr_fail(VR_ERR_MODEL, "%s: /config num_classes = %zu with head '%s', which has "
+                         "no classifier; expected 0", m->path, c->classes, vr_head_name(c->head));
+            goto done;
+        }
     }
-    if (vr_h5_attr_f64(g, "layer_norm_eps", &c->ln_eps, 1) != 0) {
-        H5Gclose(g);
-        return vr_fail(VR_ERR_MODEL, "%s: /config is missing the float attribute 'layer_norm_eps'",
-                       m->path);
-    }
+    if (vr_h5_attr_f64(g, "layer_norm_eps", &c->ln_eps, 1) != 0)
+        st = vr_fail(VR_ERR_MODEL, "%s: /config is missing the float attribute 'layer_norm_eps'",
+                     m->path);
+done:
     H5Gclose(g);
-    return vr_config_check(c, m->path);
+    return st ? st : vr_config_check(c, m->path);
 }
 
 static vr_status read_preprocess(vr_model_file *m)
@@ -250,10 +313,10 @@ vr_status vr_model_open(vr_model_file *m, const char *path)
         return vr_fail(VR_ERR_MODEL, "%s: no root attribute 'format_version'; this is not a "
                        "vitrun model. Convert checkpoints with scripts/convert_checkpoint.py", path);
     }
-    if (version != VR_FORMAT_VERSION) {
+    if (version < 1 || version > VR_FORMAT_VERSION) {
         vr_model_close(m);
-        return vr_fail(VR_ERR_MODEL, "%s: format_version %lld, this vitrun reads version %d; "
-                       "re-convert the model or use a matching vitrun", path, version,
+        return vr_fail(VR_ERR_MODEL, "%s: format_version %lld, this vitrun reads versions 1 to "
+                       "%d; re-convert the model or use a matching vitrun", path, version,
                        VR_FORMAT_VERSION);
     }
     int r = vr_h5_attr_str(f, "model_id", m->model_id, sizeof m->model_id);
@@ -271,7 +334,7 @@ vr_status vr_model_open(vr_model_file *m, const char *path)
         }
     }
     vr_status st;
-    if ((st = read_config(m)) || (st = read_preprocess(m)) || (st = read_labels(m))) {
+    if ((st = read_config(m, version)) || (st = read_preprocess(m)) || (st = read_labels(m))) {
         vr_model_close(m);
         return st;
     }
@@ -481,31 +544,120 @@ static vr_status load_layer(vr_model_file *m, vr_layer_weights *L, size_t layer,
     snprintf(g, sizeof g, "/layers/%02zu", layer);
     hsize_t D = c->hidden, H = c->heads, hd = c->head_dim, M = c->mlp_dim;
     hsize_t h0 = s->head_begin, Hl = vr_shard_heads(s), m0 = s->mlp_begin, Ml = vr_shard_mlp(s);
-    hsize_t vec[1] = {D};
+    hsize_t vec[1] = {D}, hvec[1] = {hd};
+    int glu = c->act == VR_ACT_SWIGLU;
     vr_status st;
-    /* column-parallel: q/k/v rows of this shard's heads; fc1 rows of its columns */
+    /* column-parallel: q/k/v rows of this shard's heads; fc1 rows of its columns
+     * (for SwiGLU the same columns of the gate and of the value: one hyperslab
+     * [0:2, m0:m0+Ml, :]) */
     hsize_t qkv_full[4] = {3, H, hd, D}, qkv_start[4] = {0, h0, 0, 0}, qkv_cnt[4] = {3, Hl, hd, D};
     hsize_t qb_full[3] = {3, H, hd}, qb_start[3] = {0, h0, 0}, qb_cnt[3] = {3, Hl, hd};
-    hsize_t fc1_full[2] = {M, D}, fc1_start[2] = {m0, 0}, fc1_cnt[2] = {Ml, D};
-    hsize_t f1b_full[1] = {M}, f1b_start[1] = {m0}, f1b_cnt[1] = {Ml};
+    hsize_t g1_full[3] = {2, M, D}, g1_start[3] = {0, m0, 0}, g1_cnt[3] = {2, Ml, D};
+    hsize_t g1b_full[2] = {2, M}, g1b_start[2] = {0, m0}, g1b_cnt[2] = {2, Ml};
+    /* rank-1 less for a plain MLP: drop the gate axis */
+    int r1 = glu ? 3 : 2, r1b = glu ? 2 : 1, o = glu ? 0 : 1;
     /* row-parallel: proj columns of this shard's heads; fc2 columns of its columns */
     hsize_t pj_full[2] = {D, H * hd}, pj_start[2] = {0, h0 * hd}, pj_cnt[2] = {D, Hl * hd};
     hsize_t fc2_full[2] = {D, M}, fc2_start[2] = {0, m0}, fc2_cnt[2] = {D, Ml};
-    if (vr_shard_has_attention(s, layer) &&
-        ((st = read_all(m, g, "ln1/weight", 1, vec, L->ln1_w)) ||
-         (st = read_all(m, g, "ln1/bias", 1, vec, L->ln1_b)) ||
-         (st = read_tensor(m, g, "attn/qkv_weight", 4, qkv_full, qkv_start, qkv_cnt, L->qkv_w)) ||
-         (st = read_tensor(m, g, "attn/qkv_bias", 3, qb_full, qb_start, qb_cnt, L->qkv_b)) ||
-         (st = read_tensor(m, g, "attn/proj_weight", 2, pj_full, pj_start, pj_cnt, L->proj_w)) ||
-         (st = read_all(m, g, "attn/proj_bias", 1, vec, L->proj_b))))
-        return st;
+    if (vr_shard_has_attention(s, layer)) {
+        if ((st = read_all(m, g, "ln1/weight", 1, vec, L->ln1_w)) ||
+            (st = read_all(m, g, "ln1/bias", 1, vec, L->ln1_b)) ||
+            (st = read_tensor(m, g, "attn/qkv_weight", 4, qkv_full, qkv_start, qkv_cnt,
+                              L->qkv_w)) ||
+            (c->qkv_bias &&
+             (st = read_tensor(m, g, "attn/qkv_bias", 3, qb_full, qb_start, qb_cnt, L->qkv_b))) ||
+            (c->qk_norm && ((st = read_all(m, g, "attn/q_norm/weight", 1, hvec, L->q_norm_w)) ||
+                            (st = read_all(m, g, "attn/q_norm/bias", 1, hvec, L->q_norm_b)) ||
+                            (st = read_all(m, g, "attn/k_norm/weight", 1, hvec, L->k_norm_w)) ||
+                            (st = read_all(m, g, "attn/k_norm/bias", 1, hvec, L->k_norm_b)))) ||
+            (st = read_tensor(m, g, "attn/proj_weight", 2, pj_full, pj_start, pj_cnt,
+                              L->proj_w)) ||
+            (st = read_all(m, g, "attn/proj_bias", 1, vec, L->proj_b)) ||
+            (c->layer_scale && (st = read_all(m, g, "ls1/gamma", 1, vec, L->ls1))))
+            return st;
+        if (!c->qkv_bias)
+            memset(L->qkv_b, 0, 3 * Hl * hd * sizeof(float));
+    }
     if (vr_shard_has_mlp(s, layer) &&
         ((st = read_all(m, g, "ln2/weight", 1, vec, L->ln2_w)) ||
          (st = read_all(m, g, "ln2/bias", 1, vec, L->ln2_b)) ||
-         (st = read_tensor(m, g, "mlp/fc1_weight", 2, fc1_full, fc1_start, fc1_cnt, L->fc1_w)) ||
-         (st = read_tensor(m, g, "mlp/fc1_bias", 1, f1b_full, f1b_start, f1b_cnt, L->fc1_b)) ||
+         (st = read_tensor(m, g, "mlp/fc1_weight", r1, g1_full + o, g1_start + o, g1_cnt + o,
+                           L->fc1_w)) ||
+         (st = read_tensor(m, g, "mlp/fc1_bias", r1b, g1b_full + o, g1b_start + o,
+                           g1b_cnt + o, L->fc1_b)) ||
          (st = read_tensor(m, g, "mlp/fc2_weight", 2, fc2_full, fc2_start, fc2_cnt, L->fc2_w)) ||
-         (st = read_all(m, g, "mlp/fc2_bias", 1, vec, L->fc2_b))))
+         (st = read_all(m, g, "mlp/fc2_bias", 1, vec, L->fc2_b)) ||
+         (c->layer_scale && (st = read_all(m, g, "ls2/gamma", 1, vec, L->ls2)))))
+        return st;
+    return VR_OK;
+}
+
+/* The embedding: patches, prefix tokens (in token order), positions, norm_pre. */
+static vr_status load_embed(vr_model_file *m, vr_weights *w)
+{
+    const vr_config *c = &m->cfg;
+    hsize_t D = c->hidden, vec[1] = {D};
+    hsize_t pw[4] = {D, c->channels, c->patch_size, c->patch_size};
+    hsize_t pos[2] = {c->pos_tokens, D}, regs[2] = {c->reg_tokens, D};
+    float *t = w->prefix;
+    vr_status st;
+    if ((st = read_all(m, "/embed", "patch_weight", 4, pw, w->patch_w)) ||
+        (st = read_all(m, "/embed", "patch_bias", 1, vec, w->patch_b)) ||
+        (c->class_token && (st = read_all(m, "/embed", "cls_token", 1, vec, t))) ||
+        (c->dist_token && (st = read_all(m, "/embed", "dist_token", 1, vec,
+                                         t + (size_t)c->class_token * D))) ||
+        (c->reg_tokens &&
+         (st = read_all(m, "/embed", "reg_tokens", 2, regs,
+                        t + (size_t)(c->class_token + c->dist_token) * D))) ||
+        (st = read_all(m, "/embed", "pos_embed", 2, pos, w->pos)) ||
+        (c->norm_pre && ((st = read_all(m, "/embed", "norm_pre/weight", 1, vec, w->norm_pre_w)) ||
+                         (st = read_all(m, "/embed", "norm_pre/bias", 1, vec, w->norm_pre_b)))))
+        return st;
+    return VR_OK;
+}
+
+/* The attention-pool head (pooling 'map'); kv in the layout of qkv, two of three. */
+static vr_status load_pool(vr_model_file *m, vr_pool_weights *p)
+{
+    const vr_config *c = &m->cfg;
+    hsize_t D = c->hidden, H = c->heads, hd = c->head_dim, Mp = c->pool_mlp_dim;
+    hsize_t vec[1] = {D}, dd[2] = {D, D}, kv[4] = {2, H, hd, D}, kvb[3] = {2, H, hd};
+    hsize_t f1[2] = {Mp, D}, f1b[1] = {Mp}, f2[2] = {D, Mp};
+    vr_status st;
+    if ((st = read_all(m, "/pool", "latent", 1, vec, p->latent)) ||
+        (st = read_all(m, "/pool", "q_weight", 2, dd, p->q_w)) ||
+        (st = read_all(m, "/pool", "q_bias", 1, vec, p->q_b)) ||
+        (st = read_all(m, "/pool", "kv_weight", 4, kv, p->kv_w)) ||
+        (st = read_all(m, "/pool", "kv_bias", 3, kvb, p->kv_b)) ||
+        (st = read_all(m, "/pool", "proj_weight", 2, dd, p->proj_w)) ||
+        (st = read_all(m, "/pool", "proj_bias", 1, vec, p->proj_b)) ||
+        (st = read_all(m, "/pool", "norm/weight", 1, vec, p->norm_w)) ||
+        (st = read_all(m, "/pool", "norm/bias", 1, vec, p->norm_b)) ||
+        (st = read_all(m, "/pool", "fc1_weight", 2, f1, p->fc1_w)) ||
+        (st = read_all(m, "/pool", "fc1_bias", 1, f1b, p->fc1_b)) ||
+        (st = read_all(m, "/pool", "fc2_weight", 2, f2, p->fc2_w)) ||
+        (st = read_all(m, "/pool", "fc2_bias", 1, vec, p->fc2_b)))
+        return st;
+    return VR_OK;
+}
+
+/* The final norm, pooling head and classifier or projection. */
+static vr_status load_head(vr_model_file *m, vr_weights *w)
+{
+    const vr_config *c = &m->cfg;
+    hsize_t D = c->hidden, K = c->classes, Pw = c->pooled;
+    hsize_t nv[1] = {c->final_norm == VR_NORM_POST_POOL ? Pw : D};
+    hsize_t hw[2] = {c->head == VR_HEAD_PROJECTION ? c->embed_dim : K, Pw}, hb[1] = {K};
+    hsize_t dw[2] = {K, D};
+    vr_status st;
+    if ((c->final_norm != VR_NORM_NONE &&
+         ((st = read_all(m, "/final_norm", "weight", 1, nv, w->norm_w)) ||
+          (st = read_all(m, "/final_norm", "bias", 1, nv, w->norm_b)))) ||
+        (c->pool == VR_POOL_MAP && (st = load_pool(m, &w->pool))) ||
+        (w->head_w && (st = read_all(m, "/head", "weight", 2, hw, w->head_w))) ||
+        (w->head_b && (st = read_all(m, "/head", "bias", 1, hb, w->head_b))) ||
+        (w->dist_w && ((st = read_all(m, "/head_dist", "weight", 2, dw, w->dist_w)) ||
+                       (st = read_all(m, "/head_dist", "bias", 1, hb, w->dist_b)))))
         return st;
     return VR_OK;
 }
@@ -520,28 +672,13 @@ vr_status vr_model_load(vr_model_file *m, vr_weights *w, const vr_shard *s)
         return vr_fail(VR_ERR_INTERNAL, "shard out of the model's range");
     if ((st = vr_weights_build(w, c, s)))
         return st;
-    hsize_t D = c->hidden;
-    hsize_t vec[1] = {D};
-    if (s->has_embed) {
-        hsize_t pw[4] = {D, c->channels, c->patch_size, c->patch_size};
-        hsize_t pos[2] = {c->tokens, D};
-        if ((st = read_all(m, "/embed", "patch_weight", 4, pw, w->patch_w)) ||
-            (st = read_all(m, "/embed", "patch_bias", 1, vec, w->patch_b)) ||
-            (st = read_all(m, "/embed", "cls_token", 1, vec, w->cls)) ||
-            (st = read_all(m, "/embed", "pos_embed", 2, pos, w->pos)))
-            goto fail;
-    }
+    if (s->has_embed && (st = load_embed(m, w)))
+        goto fail;
     for (size_t l = s->layer_begin; l < s->layer_end; l++)
         if ((st = load_layer(m, &w->layer[l - s->layer_begin], l, s)))
             goto fail;
-    if (s->has_head) {
-        hsize_t hw[2] = {c->classes, D}, hb[1] = {c->classes};
-        if ((st = read_all(m, "/final_norm", "weight", 1, vec, w->norm_w)) ||
-            (st = read_all(m, "/final_norm", "bias", 1, vec, w->norm_b)) ||
-            (st = read_all(m, "/head", "weight", 2, hw, w->head_w)) ||
-            (st = read_all(m, "/head", "bias", 1, hb, w->head_b)))
-            goto fail;
-    }
+    if (s->has_head && (st = load_head(m, w)))
+        goto fail;
     return VR_OK;
 fail:
     vr_weights_free(w);

@@ -14,7 +14,7 @@
 #include "../runtime/status.h"
 #include "../runtime/weights.h"
 
-#define VR_FORMAT_VERSION 1
+#define VR_FORMAT_VERSION 2 /* 1 (the classic ViT only) still loads */
 #define VR_MAX_SHARD_FILES 64
 
 typedef struct {

@@ -159,10 +159,12 @@ vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classe
     o->ds[C_PATH] = make_column(f, "path", st, 0);
     o->ds[C_OK] = make_column(f, "ok", H5T_STD_U8LE, 0);
     o->ds[C_ERROR] = make_column(f, "error", st, 0);
-    o->ds[C_INDEX] = make_column(f, "topk_index", H5T_STD_I32LE, k);
-    o->ds[C_PROB] = make_column(f, "topk_prob", H5T_IEEE_F32LE, k);
+    if (k) { /* a model without a classifier has no top-k */
+        o->ds[C_INDEX] = make_column(f, "topk_index", H5T_STD_I32LE, k);
+        o->ds[C_PROB] = make_column(f, "topk_prob", H5T_IEEE_F32LE, k);
+    }
     o->ds[C_ESCAPED] = make_column(f, "path_escaped", H5T_STD_U8LE, 0);
-    if (labels)
+    if (labels && k)
         o->ds[C_LABEL] = make_column(f, "topk_label", st, k);
     if (logits)
         o->ds[C_LOGITS] = make_column(f, "logits", H5T_IEEE_F32LE, classes);
@@ -170,7 +172,8 @@ vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classe
         o->ds[C_EMB] = make_column(f, "embedding", H5T_IEEE_F32LE, dim);
     H5Tclose(st);
     for (int i = 0; i < C_N; i++)
-        if (o->ds[i] < 0 && (i <= C_ESCAPED || (i == C_LABEL && labels) ||
+        if (o->ds[i] < 0 && ((i <= C_ESCAPED && (k || (i != C_INDEX && i != C_PROB))) ||
+                             (i == C_LABEL && labels && k) ||
                              (i == C_LOGITS && logits) || (i == C_EMB && embedding))) {
             vr_output_close(o);
             return vr_fail(VR_ERR_OUTPUT, "%s: cannot create dataset '%s'", path, col_name[i]);
@@ -248,11 +251,11 @@ vr_status vr_output_append(vr_output *o, const vr_output_row *rows, size_t n)
         return append_csv(o, rows, n);
     size_t k = o->k, C = o->classes, D = o->dim;
     const char **paths = malloc(n * sizeof *paths), **errs = malloc(n * sizeof *errs);
-    const char **labs = o->labels ? malloc(n * k * sizeof *labs) : NULL;
+    const char **labs = o->labels ? malloc((n && k ? n * k : 1) * sizeof *labs) : NULL;
     unsigned char *ok = malloc(n), *esc = calloc(n, 1);
     char **escaped = calloc(n, sizeof *escaped); /* (n) the rewritten names, or NULL */
-    int *idx = malloc(n * k * sizeof *idx);
-    float *prob = malloc(n * k * sizeof *prob);
+    int *idx = malloc((n && k ? n * k : 1) * sizeof *idx);
+    float *prob = malloc((n && k ? n * k : 1) * sizeof *prob);
     float *lg = o->logits ? calloc(n * C, sizeof *lg) : NULL;
     float *em = o->embedding ? calloc(n * D, sizeof *em) : NULL;
     vr_status st = VR_OK;
@@ -286,10 +289,11 @@ vr_status vr_output_append(vr_output *o, const vr_output_row *rows, size_t n)
     }
     hid_t stt = str_type();
     int e = put(o, C_PATH, stt, n, 0, paths) | put(o, C_OK, H5T_NATIVE_UINT8, n, 0, ok) |
-            put(o, C_ERROR, stt, n, 0, errs) | put(o, C_INDEX, H5T_NATIVE_INT, n, k, idx) |
-            put(o, C_PROB, H5T_NATIVE_FLOAT, n, k, prob) |
-            put(o, C_ESCAPED, H5T_NATIVE_UINT8, n, 0, esc);
-    if (labs)
+            put(o, C_ERROR, stt, n, 0, errs) | put(o, C_ESCAPED, H5T_NATIVE_UINT8, n, 0, esc);
+    if (k)
+        e |= put(o, C_INDEX, H5T_NATIVE_INT, n, k, idx) |
+             put(o, C_PROB, H5T_NATIVE_FLOAT, n, k, prob);
+    if (labs && k)
         e |= put(o, C_LABEL, stt, n, k, labs);
     if (lg)
         e |= put(o, C_LOGITS, H5T_NATIVE_FLOAT, n, C, lg);

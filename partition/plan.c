@@ -9,30 +9,31 @@
 
 /* FLOPs per image of half-block j with Hl heads and Ml MLP columns. The
  * model's last layer computes every token's queries, keys and values but
- * the rest for the class token alone, the only row the head reads
- * (forward.c). */
+ * the rest only for the rows the head reads (the class token, for
+ * class-token pooling; forward.c). */
 static double part_flops(const vr_config *c, size_t j, size_t Hl, size_t Ml)
 {
     double T = (double)c->tokens, D = (double)c->hidden, Hd = (double)(Hl * c->head_dim);
-    double rows = j / 2 + 1 == c->layers ? 1.0 : T; /* query rows after qkv */
+    double rows = j / 2 + 1 == c->layers ? (double)c->head_rows : T; /* query rows after qkv */
+    double fc1 = c->act == VR_ACT_SWIGLU ? 2.0 : 1.0;
     if (j % 2 == 0)
         return 2.0 * T * D * 3 * Hd      /* qkv, column-parallel */
                + 2.0 * 2 * rows * T * Hd /* scores and weighted sum */
                + 2.0 * rows * Hd * D     /* proj, row-parallel */
                + 10.0 * T * D;           /* norm and residual: small but not zero */
-    return 2.0 * 2 * rows * D * (double)Ml /* fc1 and fc2 */
-           + 10.0 * rows * D;              /* norm, GELU and residual */
+    return 2.0 * (1.0 + fc1) * rows * D * (double)Ml /* fc1 and fc2 */
+           + 10.0 * rows * D;                          /* norm, activation and residual */
 }
 
 static double embed_flops(const vr_config *c)
 {
     return 2.0 * (double)c->patches * (double)c->patch_len * (double)c->hidden +
-           4.0 * (double)c->tokens * (double)c->hidden;
+           (c->norm_pre ? 12.0 : 4.0) * (double)c->tokens * (double)c->hidden;
 }
 
 static double head_flops(const vr_config *c)
 {
-    return 2.0 * (double)c->hidden * (double)c->classes + 10.0 * (double)c->hidden;
+    return vr_config_head_flops(c) + 10.0 * (double)c->head_rows * (double)c->hidden;
 }
 
 double vr_shard_flops(const vr_config *c, const vr_shard *s)
@@ -49,15 +50,28 @@ double vr_shard_flops(const vr_config *c, const vr_shard *s)
 
 size_t vr_shard_weight_bytes(const vr_config *c, const vr_shard *s)
 {
-    size_t D = c->hidden, Hd = vr_shard_heads(s) * c->head_dim, Ml = vr_shard_mlp(s);
-    size_t attention = 2 * D + 3 * Hd * D + 3 * Hd + D * Hd + D, mlp = 2 * D + Ml * D + Ml + D * Ml + D;
+    size_t D = c->hidden, hd = c->head_dim, Hd = vr_shard_heads(s) * hd, Ml = vr_shard_mlp(s);
+    size_t fc1 = c->act == VR_ACT_SWIGLU ? 2 * Ml : Ml, ls = c->layer_scale ? D : 0;
+    size_t attention = 2 * D + 3 * Hd * D + 3 * Hd + D * Hd + D + (c->qk_norm ? 4 * hd : 0) + ls;
+    size_t mlp = 2 * D + fc1 * D + fc1 + D * Ml + D + ls;
     size_t n = 0;
     for (size_t j = s->part_begin; j < s->part_end; j++)
         n += j % 2 ? mlp : attention;
     if (s->has_embed)
-        n += D * c->patch_len + 2 * D + c->tokens * D;
-    if (s->has_head)
-        n += 2 * D + c->classes * D + c->classes;
+        n += D * c->patch_len + D + c->prefix * D + c->pos_tokens * D + (c->norm_pre ? 2 * D : 0);
+    if (s->has_head) {
+        size_t Pw = c->pooled, Mp = c->pool_mlp_dim;
+        if (c->final_norm != VR_NORM_NONE)
+            n += 2 * (c->final_norm == VR_NORM_POST_POOL ? Pw : D);
+        if (c->pool == VR_POOL_MAP)
+            n += 2 * D + 4 * D * D + 3 * D + 2 * D + 2 * Mp * D + Mp + D + D;
+        if (c->head == VR_HEAD_PROJECTION)
+            n += c->embed_dim * Pw;
+        else if (c->head != VR_HEAD_NONE)
+            n += c->classes * Pw + c->classes;
+        if (c->head == VR_HEAD_DISTILLED)
+            n += c->classes * D + c->classes;
+    }
     return n * sizeof(float);
 }
 
@@ -243,6 +257,26 @@ void vr_plan_print(const vr_plan *p, FILE *fp)
     fprintf(fp, "model: %zu layers, width %zu, %zu heads, MLP %zu, %zu tokens, %.2f GFLOP/image\n",
             c->layers, c->hidden, c->heads, c->mlp_dim, c->tokens,
             vr_config_flops_per_image(c) * 1e-9);
+    char regs[48] = "";
+    if (c->reg_tokens)
+        snprintf(regs, sizeof regs, "%zu registers + ", c->reg_tokens);
+    fprintf(fp, "variant: tokens %s%s%s%zu patches (positions over %s)%s; blocks %s%s%s%s; "
+            "pooling %s%s, head %s",
+            c->class_token ? "class + " : "", c->dist_token ? "distillation + " : "", regs,
+            c->patches, c->pos == VR_POS_ALL ? "all" : "the patches",
+            c->norm_pre ? ", norm_pre" : "", vr_act_name(c->act),
+            c->qkv_bias ? "" : ", no qkv bias", c->qk_norm ? ", qk_norm" : "",
+            c->layer_scale ? ", LayerScale" : "", vr_pool_name(c->pool),
+            c->final_norm == VR_NORM_POST_POOL ? " then fc_norm"
+            : c->final_norm == VR_NORM_NONE    ? " (no final norm)"
+                                               : "",
+            vr_head_name(c->head));
+    if (c->head == VR_HEAD_PROJECTION)
+        fprintf(fp, " to %zu", c->embed_dim);
+    else if (c->classes)
+        fprintf(fp, ", %zu classes", c->classes);
+    fprintf(fp, " (on the last stage's tp rank 0); the last block on %s\n",
+            c->head_rows == 1 ? "the class token" : "every token");
     fprintf(fp, "%5s %7s %5s %3s %-9s %-9s %-11s %10s %12s  %s\n", "rank", "replica", "stage",
             "tp", "layers", "heads", "mlp cols", "weights MB", "GFLOP/image", "extra");
     for (int d = 0; d < p->dp; d++)

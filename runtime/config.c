@@ -9,19 +9,64 @@ static vr_status bad(const char *where, const char *what, size_t v, const char *
     return vr_fail(VR_ERR_MODEL, "%s: /config %s = %zu %s", where, what, v, why);
 }
 
+void vr_config_classic(vr_config *c)
+{
+    c->class_token = 1;
+    c->dist_token = 0;
+    c->reg_tokens = 0;
+    c->pos = VR_POS_ALL;
+    c->norm_pre = 0;
+    c->qkv_bias = 1;
+    c->qk_norm = 0;
+    c->layer_scale = 0;
+    c->act = VR_ACT_GELU;
+    c->final_norm = VR_NORM_PRE_POOL;
+    c->pool = VR_POOL_CLS;
+    c->pool_mlp_dim = 0;
+    c->head = VR_HEAD_LINEAR;
+    c->embed_dim = 0;
+}
+
+const char *vr_act_name(vr_mlp_act a)
+{
+    static const char *const n[] = {"gelu", "gelu_tanh", "quick_gelu", "swiglu"};
+    return (unsigned)a < 4 ? n[a] : "?";
+}
+
+const char *vr_pool_name(vr_pool_kind p)
+{
+    static const char *const n[] = {"cls", "avg", "map", "cls_avg"};
+    return (unsigned)p < 4 ? n[p] : "?";
+}
+
+const char *vr_head_name(vr_head_kind h)
+{
+    static const char *const n[] = {"linear", "none", "projection", "distilled"};
+    return (unsigned)h < 4 ? n[h] : "?";
+}
+
 vr_status vr_config_check(vr_config *c, const char *where)
 {
-    const struct { const char *name; size_t v; } dims[] = {
-        {"image_size", c->image_size}, {"patch_size", c->patch_size},
-        {"num_channels", c->channels}, {"hidden_size", c->hidden},
-        {"num_heads", c->heads}, {"mlp_dim", c->mlp_dim},
-        {"num_classes", c->classes},
+    int classify = c->head == VR_HEAD_LINEAR || c->head == VR_HEAD_DISTILLED;
+    const struct { const char *name; size_t v; int used; } dims[] = {
+        {"image_size", c->image_size, 1}, {"patch_size", c->patch_size, 1},
+        {"num_channels", c->channels, 1}, {"hidden_size", c->hidden, 1},
+        {"num_heads", c->heads, 1}, {"mlp_dim", c->mlp_dim, 1},
+        {"num_classes", c->classes, classify},
+        {"embed_dim", c->embed_dim, c->head == VR_HEAD_PROJECTION},
+        {"pool_mlp_dim", c->pool_mlp_dim, c->pool == VR_POOL_MAP},
     };
     for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++)
-        if (dims[i].v == 0 || dims[i].v > VR_MAX_DIM)
+        if (dims[i].used && (dims[i].v == 0 || dims[i].v > VR_MAX_DIM))
             return bad(where, dims[i].name, dims[i].v, "is out of range (expected 1..1048576)");
     if (c->layers == 0 || c->layers > VR_MAX_LAYERS)
         return bad(where, "num_layers", c->layers, "is out of range (expected 1..4096)");
+    if (c->reg_tokens > 1024)
+        return bad(where, "reg_tokens", c->reg_tokens, "is out of range (expected 0..1024)");
+    if ((unsigned)c->act > VR_ACT_SWIGLU || (unsigned)c->pool > VR_POOL_CLS_AVG ||
+        (unsigned)c->head > VR_HEAD_DISTILLED || (unsigned)c->final_norm > VR_NORM_NONE ||
+        (unsigned)c->pos > VR_POS_PATCHES)
+        return vr_fail(VR_ERR_INTERNAL, "%s: a /config setting out of its enumeration", where);
     if (c->image_size % c->patch_size != 0)
         return vr_fail(VR_ERR_MODEL, "%s: image_size %zu is not a multiple of patch_size %zu",
                        where, c->image_size, c->patch_size);
@@ -36,50 +81,113 @@ vr_status vr_config_check(vr_config *c, const char *where)
     if (!(c->ln_eps > 0.0 && c->ln_eps < 1.0))
         return vr_fail(VR_ERR_MODEL, "%s: /config layer_norm_eps = %g, expected a value in (0, 1)",
                        where, c->ln_eps);
+    /* what the pooling and the head read must exist */
+    if ((c->pool == VR_POOL_CLS || c->pool == VR_POOL_CLS_AVG || c->head == VR_HEAD_DISTILLED) &&
+        !c->class_token)
+        return vr_fail(VR_ERR_MODEL, "%s: /config pooling '%s' with head '%s' reads the class "
+                       "token, but class_token = 0", where, vr_pool_name(c->pool),
+                       vr_head_name(c->head));
+    if ((c->head == VR_HEAD_DISTILLED) != (c->dist_token != 0))
+        return vr_fail(VR_ERR_MODEL, "%s: /config dist_token = %d with head '%s': the "
+                       "distillation token and the distilled head come together", where,
+                       c->dist_token, vr_head_name(c->head));
+    if (c->head == VR_HEAD_DISTILLED && c->pool != VR_POOL_CLS)
+        return vr_fail(VR_ERR_MODEL, "%s: /config head 'distilled' needs pooling 'cls', found "
+                       "'%s'", where, vr_pool_name(c->pool));
+    if (c->pool == VR_POOL_MAP && c->act == VR_ACT_SWIGLU)
+        return vr_fail(VR_ERR_MODEL, "%s: /config pooling 'map' with activation 'swiglu': no "
+                       "library defines the attention-pool MLP for it", where);
+    if (c->head == VR_HEAD_DISTILLED && c->final_norm == VR_NORM_POST_POOL)
+        return vr_fail(VR_ERR_MODEL, "%s: /config head 'distilled' with final_norm "
+                       "'post_pool': DeiT normalises every token before its heads", where);
+    if (c->final_norm == VR_NORM_POST_POOL && c->pool == VR_POOL_MAP)
+        return vr_fail(VR_ERR_MODEL, "%s: /config final_norm 'post_pool' with pooling 'map': "
+                       "the attention-pool head has its own norm", where);
     c->grid = c->image_size / c->patch_size;
     c->patches = c->grid * c->grid; /* <= 2^40: both factors <= 2^20 */
-    c->tokens = c->patches + 1;
+    c->prefix = (size_t)(c->class_token != 0) + (size_t)(c->dist_token != 0) + c->reg_tokens;
+    c->tokens = c->prefix + c->patches;
+    c->pos_tokens = c->pos == VR_POS_ALL ? c->tokens : c->patches;
     c->patch_len = c->channels * c->patch_size * c->patch_size;
+    c->pooled = c->pool == VR_POOL_CLS_AVG ? 2 * c->hidden : c->hidden;
+    if (c->head == VR_HEAD_PROJECTION) {
+        c->classes = 0;
+    } else {
+        c->embed_dim = c->pooled;
+        if (c->head == VR_HEAD_NONE)
+            c->classes = 0;
+    }
+    c->head_rows = c->pool == VR_POOL_CLS && c->head != VR_HEAD_DISTILLED ? 1 : c->tokens;
     if (c->patches > VR_MAX_DIM || c->patch_len > VR_MAX_DIM)
         return vr_fail(VR_ERR_MODEL, "%s: %zu patches of %zu values is beyond what vitrun supports",
                        where, c->patches, c->patch_len);
     size_t n;
-    if (!vr_mul(c->hidden, c->mlp_dim, &n) || !vr_mul(n, 2 * c->layers, &n) ||
-        !vr_mul(c->tokens, c->hidden, &n))
+    if (!vr_mul(c->hidden, c->mlp_dim, &n) || !vr_mul(n, 4 * c->layers, &n) ||
+        !vr_mul(c->tokens, c->hidden, &n) || !vr_mul(c->tokens, 3 * c->hidden, &n) ||
+        !vr_mul(c->embed_dim + c->classes, 2 * c->hidden, &n) ||
+        !vr_mul(c->pool_mlp_dim, 2 * c->hidden, &n))
         return vr_fail(VR_ERR_MODEL, "%s: model dimensions overflow", where);
     return VR_OK;
 }
 
 size_t vr_config_param_count(const vr_config *c)
 {
-    size_t D = c->hidden, M = c->mlp_dim;
-    size_t per_layer = 4 * D            /* two LayerNorms */
-                       + 3 * D * D + 3 * D /* qkv */
-                       + D * D + D       /* proj */
-                       + M * D + M + D * M + D; /* mlp */
-    return D * c->patch_len + D + D + c->tokens * D + c->layers * per_layer + 2 * D +
-           c->classes * D + c->classes;
+    size_t D = c->hidden, M = c->mlp_dim, hd = c->head_dim;
+    size_t fc1 = c->act == VR_ACT_SWIGLU ? 2 * M : M;
+    size_t per_layer = 4 * D                              /* two LayerNorms */
+                       + 3 * D * D + (c->qkv_bias ? 3 * D : 0) /* qkv */
+                       + (c->qk_norm ? 4 * hd : 0)         /* q and k norms */
+                       + D * D + D                         /* proj */
+                       + fc1 * D + fc1 + D * M + D         /* mlp */
+                       + (c->layer_scale ? 2 * D : 0);
+    size_t embed = D * c->patch_len + D + c->pos_tokens * D +
+                   (c->tokens - c->patches) * D + (c->norm_pre ? 2 * D : 0);
+    size_t after = c->final_norm == VR_NORM_NONE ? 0 : 2 * (c->final_norm == VR_NORM_POST_POOL
+                                                                ? c->pooled : D);
+    if (c->pool == VR_POOL_MAP)
+        after += D + 4 * D * D + 4 * D + 2 * D + 2 * c->pool_mlp_dim * D + c->pool_mlp_dim + D;
+    size_t heads = c->head == VR_HEAD_DISTILLED ? 2 : 1;
+    if (c->head == VR_HEAD_LINEAR || c->head == VR_HEAD_DISTILLED)
+        after += heads * (c->classes * c->pooled + c->classes);
+    else if (c->head == VR_HEAD_PROJECTION)
+        after += c->embed_dim * c->pooled;
+    return embed + c->layers * per_layer + after;
+}
+
+/* One block on `rows` query rows of T tokens, all T for keys and values. */
+static double block_flops(const vr_config *c, double rows)
+{
+    double T = (double)c->tokens, D = (double)c->hidden, M = (double)c->mlp_dim;
+    double fc1 = c->act == VR_ACT_SWIGLU ? 2 * M : M;
+    return 2.0 * T * D * 3 * D      /* qkv */
+           + 2.0 * 2 * rows * T * D /* scores and weighted sum */
+           + 2.0 * rows * D * D     /* proj */
+           + 2.0 * rows * D * (fc1 + M); /* mlp */
+}
+
+double vr_config_head_flops(const vr_config *c)
+{
+    double T = (double)c->tokens, D = (double)c->hidden, f = 0;
+    if (c->pool == VR_POOL_MAP)
+        f += 2.0 * T * D * 2 * D + 2.0 * 2 * T * D + 2.0 * D * D +
+             2.0 * 2 * D * (double)c->pool_mlp_dim;
+    double out = (double)(c->head == VR_HEAD_PROJECTION ? c->embed_dim : c->classes);
+    return f + 2.0 * (double)c->pooled * out * (c->head == VR_HEAD_DISTILLED ? 2 : 1);
 }
 
 double vr_config_flops_per_image(const vr_config *c)
 {
-    double T = (double)c->tokens, D = (double)c->hidden, M = (double)c->mlp_dim;
-    double embed = 2.0 * c->patches * c->patch_len * D;
-    double layer = 2.0 * T * D * 3 * D  /* qkv */
-                   + 2.0 * 2 * T * T * D /* scores and weighted sum */
-                   + 2.0 * T * D * D     /* proj */
-                   + 2.0 * 2 * T * D * M; /* mlp */
-    return embed + c->layers * layer + 2.0 * D * c->classes;
+    double embed = 2.0 * c->patches * c->patch_len * c->hidden;
+    return embed + c->layers * block_flops(c, (double)c->tokens) + vr_config_head_flops(c);
 }
 
 double vr_config_flops_run(const vr_config *c, int all_tokens)
 {
-    double T = (double)c->tokens, D = (double)c->hidden, M = (double)c->mlp_dim;
-    double full = vr_config_flops_per_image(c);
-    if (all_tokens || c->layers == 0)
-        return full;
-    /* the last block's other T - 1 query rows, proj and MLP rows */
-    return full - (T - 1) * (2.0 * 2 * T * D + 2.0 * D * D + 2.0 * 2 * D * M);
+    if (all_tokens || c->layers == 0 || c->head_rows == c->tokens)
+        return vr_config_flops_per_image(c);
+    /* the last block on the head's rows only, after every token's keys and values */
+    return vr_config_flops_per_image(c) - block_flops(c, (double)c->tokens) +
+           block_flops(c, (double)c->head_rows);
 }
 
 vr_status vr_preprocess_preset(vr_preprocess *p, const char *name, size_t image_size)

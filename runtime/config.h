@@ -10,6 +10,14 @@
 
 #include "status.h"
 
+/* The variants of the ViT family (docs/MODEL_FORMAT.md): each is a setting
+ * read from /config, not a copy of the block code. 0 is the classic ViT's. */
+typedef enum { VR_POS_ALL, VR_POS_PATCHES } vr_pos_mode;
+typedef enum { VR_ACT_GELU, VR_ACT_GELU_TANH, VR_ACT_QUICK_GELU, VR_ACT_SWIGLU } vr_mlp_act;
+typedef enum { VR_NORM_PRE_POOL, VR_NORM_POST_POOL, VR_NORM_NONE } vr_final_norm;
+typedef enum { VR_POOL_CLS, VR_POOL_AVG, VR_POOL_MAP, VR_POOL_CLS_AVG } vr_pool_kind;
+typedef enum { VR_HEAD_LINEAR, VR_HEAD_NONE, VR_HEAD_PROJECTION, VR_HEAD_DISTILLED } vr_head_kind;
+
 typedef struct {
     size_t image_size;  /* square input side, pixels */
     size_t patch_size;  /* square patch side, pixels */
@@ -18,15 +26,45 @@ typedef struct {
     size_t layers;      /* encoder blocks */
     size_t heads;       /* attention heads */
     size_t head_dim;    /* hidden / heads */
-    size_t mlp_dim;     /* M, MLP inner width */
-    size_t classes;     /* C, classifier outputs */
-    double ln_eps;      /* LayerNorm epsilon (HF 1e-12, torchvision/timm 1e-6) */
+    size_t mlp_dim;     /* M, MLP inner width (after the gate for SwiGLU) */
+    size_t classes;     /* K, classifier outputs; 0 when the head is none or a projection */
+    double ln_eps;      /* LayerNorm epsilon (HF 1e-12, torchvision/timm 1e-6, CLIP 1e-5) */
+    /* tokens: [class] [distillation] [registers...] patches..., in this order */
+    int class_token;    /* 1: a learned class token */
+    int dist_token;     /* 1: DeiT's distillation token */
+    size_t reg_tokens;  /* register tokens (DINOv2 with registers) */
+    vr_pos_mode pos;    /* position embeddings over every token, or the patches only */
+    int norm_pre;       /* LayerNorm after the embedding (CLIP ln_pre, timm norm_pre) */
+    /* blocks */
+    int qkv_bias;       /* 0: q, k and v have no bias (read as zeros) */
+    int qk_norm;        /* LayerNorm over head_dim of each head's q and k */
+    int layer_scale;    /* LayerScale gammas on both residual branches */
+    vr_mlp_act act;     /* the MLP's activation */
+    /* after the blocks */
+    vr_final_norm final_norm;
+    vr_pool_kind pool;
+    size_t pool_mlp_dim; /* the attention-pool head's MLP width (pool == MAP) */
+    vr_head_kind head;
+    size_t embed_dim;   /* projection outputs (head == PROJECTION); derived otherwise */
     /* derived by vr_config_check() */
     size_t grid;        /* image_size / patch_size */
     size_t patches;     /* grid * grid */
-    size_t tokens;      /* T = 1 + patches (class token first) */
+    size_t prefix;      /* class + distillation + register tokens */
+    size_t tokens;      /* T = prefix + patches */
+    size_t pos_tokens;  /* rows of the position embeddings: tokens, or patches */
     size_t patch_len;   /* channels * patch_size^2, one im2col row */
+    size_t pooled;      /* width of the pooled feature: D, or 2D for class + mean */
+    size_t head_rows;   /* leading rows of each image the head reads: 1 (class token
+                           pooling), else tokens; the last block computes only these */
 } vr_config;
+
+/* The classic ViT (class token, GELU, final LayerNorm, linear head): what a
+ * format 1 file describes, and what a zeroed config needs to become one. */
+void vr_config_classic(vr_config *c);
+/* Words for the settings, as /config spells them. */
+const char *vr_act_name(vr_mlp_act a);
+const char *vr_pool_name(vr_pool_kind p);
+const char *vr_head_name(vr_head_kind h);
 
 typedef enum { VR_RESIZE_EXACT, VR_RESIZE_SHORTER } vr_resize_mode;
 typedef enum { VR_INTERP_BILINEAR, VR_INTERP_BICUBIC } vr_interp;
@@ -63,6 +101,8 @@ size_t vr_config_param_count(const vr_config *c);
  * pass as the model defines it: every token through every block, as other
  * engines run it. */
 double vr_config_flops_per_image(const vr_config *c);
+/* Of which the attention-pool head (one query) and the classifier or projection. */
+double vr_config_head_flops(const vr_config *c);
 /* What vitrun runs: the last block computes keys and values for every token
  * but the rest for the class token alone, unless all_tokens (--dump). */
 double vr_config_flops_run(const vr_config *c, int all_tokens);

@@ -207,7 +207,7 @@ static vr_status open_sink(engine *e)
             return VR_ERR_NOMEM;
         }
     }
-    vr_status st = vr_sink_open(&e->sink, e->o, fp, e->n, e->B, e->k, c->classes, c->hidden,
+    vr_status st = vr_sink_open(&e->sink, e->o, fp, e->n, e->B, e->k, c->classes, c->embed_dim,
                                 e->model.labels, jpeg ? e->info.listing : NULL,
                                 named ? h5_row_name : NULL, &rn, &e->complete);
     if (named) {
@@ -241,7 +241,7 @@ static vr_status allocate(engine *e)
             return VR_ERR_NOMEM;
         memset(e->x[i], 0, e->piece * (size_t)e->g->tp * sizeof(float)); /* pages touched now */
         if (e->last && e->g->tp_rank == 0 &&
-            !(e->res[i] = vr_alloc(e->B * (c->classes + c->hidden), sizeof(float), "results")))
+            !(e->res[i] = vr_alloc(e->B * (c->classes + c->embed_dim), sizeof(float), "results")))
             return VR_ERR_NOMEM;
     }
     if (e->first) {
@@ -253,7 +253,7 @@ static vr_status allocate(engine *e)
     }
     if (e->writer) {
         if (!(e->wmeta = vr_alloc(vr_batch_meta_bytes(e->B), 1, "batch metadata")) ||
-            !(e->wres = vr_alloc(e->B * (c->classes + c->hidden), sizeof(float), "results")))
+            !(e->wres = vr_alloc(e->B * (c->classes + c->embed_dim), sizeof(float), "results")))
             return VR_ERR_NOMEM;
         if (o->dump) {
             if ((st = vr_dump_open(&e->dump, o->dump, e->n)))
@@ -298,7 +298,7 @@ static vr_status write_rows(engine *e, const vr_batch_meta *meta, const float *r
     double t0 = vr_now();
     vr_status st = vr_sink_write(&e->sink, meta, logits, emb);
     if (!st && e->have_dump)
-        st = vr_dump_write(&e->dump, "embedding", (size_t)meta->first, count, c->hidden, 0,
+        st = vr_dump_write(&e->dump, "embedding", (size_t)meta->first, count, c->embed_dim, 0,
                            emb);
     if (!st && e->have_dump)
         st = vr_dump_write(&e->dump, "logits", (size_t)meta->first, count, C, 0, logits);
@@ -348,7 +348,7 @@ static vr_status collect(engine *e, size_t m)
     vr_request rm = -1, rr = -1;
     vr_status st;
     if ((st = vr_comm_irecv(meta, vr_batch_meta_bytes(e->B), src, TAG_RES_META, &rm)) ||
-        (st = vr_comm_irecv(res, e->B * (c->classes + c->hidden) * sizeof(float), src, TAG_RES,
+        (st = vr_comm_irecv(res, e->B * (c->classes + c->embed_dim) * sizeof(float), src, TAG_RES,
                             &rr)) ||
         (st = vr_comm_wait(&rm, &e->rep->comm.recv_wait)) ||
         (st = vr_comm_wait(&rr, &e->rep->comm.recv_wait)))
@@ -459,7 +459,7 @@ static vr_status step(engine *e, size_t i, size_t n_local)
                     return st;
         } else if ((st = vr_comm_isend(meta, vr_batch_meta_bytes(count), e->writer_rank,
                                        TAG_RES_META, &e->srm[slot], &e->rep->comm)) ||
-                   (st = vr_comm_isend(res, e->B * (c->classes + c->hidden) * sizeof(float),
+                   (st = vr_comm_isend(res, e->B * (c->classes + c->embed_dim) * sizeof(float),
                                        e->writer_rank, TAG_RES, &e->sres[slot], &e->rep->comm))) {
             return st;
         }
@@ -533,11 +533,20 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
         e->B = o->batch < e->n ? o->batch : (e->n ? e->n : 1);
         rep->batch = e->B;
         e->k = o->topk < c->classes ? o->topk : c->classes;
-        if (o->topk_given && o->topk > c->classes && g->world_rank == 0 && !o->quiet)
+        if (!c->classes && (o->logits || o->truth))
+            st = vr_fail(VR_ERR_USAGE, "%s: the model has no classifier (head '%s'), so no "
+                         "logits%s; its output is the embedding (%zu values per image)",
+                         o->logits ? "--logits" : "--labels", vr_head_name(c->head),
+                         o->truth ? " to judge against labels" : "", c->embed_dim);
+        else if (o->topk_given && !c->classes && g->world_rank == 0 && !o->quiet)
+            fprintf(stderr, "vitrun: --topk: the model has no classifier (head '%s'); the "
+                    "output holds the embedding\n", vr_head_name(c->head));
+        else if (o->topk_given && o->topk > c->classes && g->world_rank == 0 && !o->quiet)
             fprintf(stderr, "vitrun: --topk %zu is more than the model's %zu classes; each row "
                     "ranks all %zu\n", o->topk, c->classes, c->classes);
         e->n_mb = ceil_div(e->n, e->B);
-        st = vr_comm_agree(open_sink(e));
+        if (!st)
+            st = vr_comm_agree(open_sink(e));
     }
     if (!st) {
         /* the writer says where the run starts: 0, or where the journal ends */

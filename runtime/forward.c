@@ -12,23 +12,33 @@
 vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch)
 {
     const vr_config *c = &w->cfg;
-    size_t Hd = vr_shard_heads(&w->shard) * c->head_dim;
-    size_t Ml = vr_shard_mlp(&w->shard);
-    size_t rows;
+    size_t D = c->hidden, Hd = vr_shard_heads(&w->shard) * c->head_dim;
+    size_t Ml = vr_shard_mlp(&w->shard), rows;
+    int head = w->shard.has_head, map = head && c->pool == VR_POOL_MAP;
     memset(s, 0, sizeof *s);
     if (max_batch == 0 || !vr_mul(max_batch, c->tokens, &rows))
         return vr_fail(VR_ERR_USAGE, "batch size %zu is not usable", max_batch);
     s->max_batch = max_batch;
+    size_t scratch = vr_attention_scratch(w->attention, vr_pool_threads());
+    if (map && vr_attention_scratch(w->pool_attention, vr_pool_threads()) > scratch)
+        scratch = vr_attention_scratch(w->pool_attention, vr_pool_threads());
     struct { float **p; size_t a, b; const char *what; } bufs[] = {
         {&s->xn, rows, c->hidden, "normalised activations"},
         {&s->qkv, rows, 3 * Hd, "queries, keys and values"},
-        {&s->scores, vr_attention_scratch(w->attention, vr_pool_threads()), 1,
-         "attention scratch"},
-        {&s->attn, rows, Hd ? Hd : 1, "attention output"},
+        {&s->scores, scratch, 1, "attention scratch"},
+        /* also the attention-pool head's (B, D) */
+        {&s->attn, rows, map && D > Hd ? D : Hd ? Hd : 1, "attention output"},
         {&s->partial, w->fused_residual ? 1 : rows, c->hidden, "partial sums"},
         {&s->mlp, rows, Ml ? Ml : 1, "MLP activations"},
+        {&s->gate, c->act == VR_ACT_SWIGLU ? rows : 1, Ml ? 2 * Ml : 1, "SwiGLU gate"},
         {&s->patches, max_batch * c->patches, w->shard.has_embed ? c->patch_len : 1, "patches"},
         {&s->cls, max_batch, c->hidden, "class tokens"},
+        {&s->pooled, head ? max_batch : 1, c->pooled, "pooled features"},
+        {&s->logits2, c->head == VR_HEAD_DISTILLED ? max_batch : 1, c->classes ? c->classes : 1,
+         "distillation logits"},
+        {&s->pool_qkv, map ? rows : 1, 3 * D, "attention-pool keys and values"},
+        {&s->pool_kv, map ? rows : 1, 2 * D, "attention-pool keys and values"},
+        {&s->pool_mlp, map ? max_batch : 1, map ? c->pool_mlp_dim : 1, "attention-pool MLP"},
     };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
         size_t n;
@@ -44,11 +54,12 @@ vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch)
 }
 
 /* Whether the shard's layer l runs on the class tokens alone after its keys
- * and values: the model's last block, whose only reader is the head, unless
- * the run dumps every token. */
+ * and values: the model's last block, when the head reads only the class
+ * token, unless the run dumps every token. */
 static int class_only(const vr_run_state *s, const vr_weights *w, size_t l)
 {
-    return w->shard.layer_begin + l + 1 == w->cfg.layers && !s->all_tokens;
+    return w->shard.layer_begin + l + 1 == w->cfg.layers && w->cfg.head_rows == 1 &&
+           !s->all_tokens;
 }
 
 vr_status vr_state_warm(vr_run_state *s, const vr_weights *w, const size_t *batches, int n)
@@ -70,22 +81,25 @@ vr_status vr_state_warm(vr_run_state *s, const vr_weights *w, const size_t *batc
                 (st = vr_linear_warm(L->fc1, rows)) || (st = vr_linear_warm(L->fc2, rows)))
                 break;
         }
+        if (!st && w->pool.kv &&
+            ((st = vr_linear_warm(w->pool.kv, B * T)) || (st = vr_linear_warm(w->pool.proj, B)) ||
+             (st = vr_linear_warm(w->pool.fc1, B)) || (st = vr_linear_warm(w->pool.fc2, B))))
+            break;
         if (!st && w->head)
             st = vr_linear_warm(w->head, B);
+        if (!st && w->dist)
+            st = vr_linear_warm(w->dist, B);
     }
     return st;
 }
 
 void vr_state_free(vr_run_state *s)
 {
-    free(s->xn);
-    free(s->qkv);
-    free(s->scores);
-    free(s->attn);
-    free(s->partial);
-    free(s->mlp);
-    free(s->patches);
-    free(s->cls);
+    float *bufs[] = {s->xn, s->qkv, s->scores, s->attn, s->partial, s->mlp, s->gate,
+                     s->patches, s->cls, s->pooled, s->logits2, s->pool_qkv, s->pool_kv,
+                     s->pool_mlp};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        free(bufs[i]);
     vr_linear_release_scratch();
     memset(s, 0, sizeof *s);
 }
@@ -94,27 +108,39 @@ vr_status vr_forward_embed(vr_run_state *s, const vr_weights *w, const float *pi
                            size_t B, float *x)
 {
     const vr_config *c = &w->cfg;
-    size_t D = c->hidden, T = c->tokens, Np = c->patches;
+    size_t D = c->hidden, T = c->tokens, Np = c->patches, P = c->prefix;
     double t0 = vr_now();
     vr_im2col(s->patches, pixels, B, c->channels, c->grid, c->patch_size);
     double t1 = vr_now();
     vr_timers gt = {0};
     vr_status st = VR_OK;
-    /* patch rows go straight to tokens 1..T-1 of image b */
+    /* patch rows go straight to tokens P..T-1 of image b */
     for (size_t b = 0; b < B && !st; b++)
-        st = vr_linear_run(w->patch, Np, s->patches + b * Np * c->patch_len, x + b * T * D + D,
-                           &gt);
+        st = vr_linear_run(w->patch, Np, s->patches + b * Np * c->patch_len,
+                           x + (b * T + P) * D, &gt);
     double t2 = vr_now();
+    /* the prefix tokens (class, distillation, registers) in front of the
+     * patches; position embeddings over all tokens, or over the patches only
+     * (timm's no_embed_class: the prefix tokens get none) */
+    const float *pos_patches = w->pos + (c->pos == VR_POS_ALL ? P * D : 0);
     for (size_t b = 0; b < B; b++) {
         float *xb = x + b * T * D;
-        for (size_t j = 0; j < D; j++)
-            xb[j] = w->cls[j] + w->pos[j];
-        for (size_t t = 1; t < T; t++)
+        for (size_t t = 0; t < P; t++)
             for (size_t j = 0; j < D; j++)
-                xb[t * D + j] = (xb[t * D + j] + w->patch_b[j]) + w->pos[t * D + j];
+                xb[t * D + j] = w->prefix[t * D + j] + (c->pos == VR_POS_ALL ? w->pos[t * D + j]
+                                                                             : 0.0f);
+        for (size_t t = 0; t < Np; t++)
+            for (size_t j = 0; j < D; j++)
+                xb[(P + t) * D + j] = (xb[(P + t) * D + j] + w->patch_b[j]) +
+                                      pos_patches[t * D + j];
     }
     s->t.activation += (t1 - t0) + (vr_now() - t2) + gt.activation;
     s->t.gemm += gt.gemm;
+    if (c->norm_pre) { /* CLIP's ln_pre */
+        double t3 = vr_now();
+        vr_rows_layernorm(x, x, w->norm_pre_w, w->norm_pre_b, B * T, D, c->ln_eps);
+        s->t.norm += vr_now() - t3;
+    }
     return st;
 }
 
@@ -154,19 +180,29 @@ static void class_tokens(const vr_run_state *s, const vr_weights *w, float *x, s
             memcpy(s->cls + b * D, x + b * T * D, D * sizeof *x);
 }
 
-/* x = x + proj(attention(ln1(x))); proj is row-parallel. With `cls` (the
- * model's last block, whose only reader is the head's class token) every
- * token's keys and values are computed, then the class token's row alone. */
+/* x = x + ls1 * proj(attention(ln1(x))); proj is row-parallel. With `cls`
+ * (the model's last block, whose only reader is the head's class token)
+ * every token's keys and values are computed, then the class token's row
+ * alone. */
 static vr_status attention_block(vr_run_state *s, const vr_weights *w,
                                  const vr_layer_weights *L, float *x, size_t B, int cls,
                                  vr_reduce_fn reduce, void *ctx)
 {
     const vr_config *c = &w->cfg;
-    size_t D = c->hidden, n = B * c->tokens;
+    size_t D = c->hidden, n = B * c->tokens, Hl = vr_shard_heads(&w->shard);
+    size_t hd = c->head_dim, Hd = Hl * hd;
     vr_status st;
     TIMED(norm, vr_rows_layernorm(s->xn, x, L->ln1_w, L->ln1_b, n, D, c->ln_eps));
     if ((st = vr_linear_run(L->qkv, n, s->xn, s->qkv, &s->t)))
         return st;
+    if (c->qk_norm) { /* each head's q and k normalised over head_dim */
+        TIMED(norm, vr_rows_head_norm(s->qkv, 3 * Hd, n, Hl, hd, L->q_norm_w, L->q_norm_b,
+                                      c->ln_eps));
+        TIMED(norm, vr_rows_head_norm(s->qkv + Hd, 3 * Hd, n, Hl, hd, L->k_norm_w, L->k_norm_b,
+                                      c->ln_eps));
+    }
+    /* the output projection adds into x (or leaves partial sums for
+     * `reduce`); LayerScale's ls1 is folded into its rows (vr_forward_prepare) */
     if (!cls) {
         TIMED(attention, st = vr_attention_run(w->attention, s->qkv, s->attn, B, s->scores));
         return st ? st : add_linear(s, w, L->proj, n, s->attn, x, reduce, ctx);
@@ -181,20 +217,27 @@ static vr_status attention_block(vr_run_state *s, const vr_weights *w,
     return VR_OK;
 }
 
-/* x = x + fc2(gelu(fc1(ln2(x)))); fc1 column-, fc2 row-parallel. With
+/* x = x + ls2 * fc2(act(fc1(ln2(x)))); fc1 column-, fc2 row-parallel. With
  * `cls`, on the class tokens alone. */
 static vr_status mlp_block(vr_run_state *s, const vr_weights *w, const vr_layer_weights *L,
                            float *x, size_t B, int cls, vr_reduce_fn reduce, void *ctx)
 {
     const vr_config *c = &w->cfg;
-    size_t D = c->hidden, rows = cls ? B : B * c->tokens;
+    size_t D = c->hidden, rows = cls ? B : B * c->tokens, Ml = vr_shard_mlp(&w->shard);
     float *y = cls ? s->cls : x;
     vr_status st;
     if (cls)
         class_tokens(s, w, x, B, 0);
     TIMED(norm, vr_rows_layernorm(s->xn, y, L->ln2_w, L->ln2_b, rows, D, c->ln_eps));
-    if ((st = vr_linear_run(L->fc1, rows, s->xn, s->mlp, &s->t)) ||
-        (st = add_linear(s, w, L->fc2, rows, s->mlp, y, reduce, ctx)))
+    if (c->act == VR_ACT_SWIGLU) { /* [gate | value] = fc1(xn); silu(gate) * value */
+        if ((st = vr_linear_run(L->fc1, rows, s->xn, s->gate, &s->t)))
+            return st;
+        TIMED(activation, vr_rows_swiglu(s->mlp, s->gate, rows, Ml));
+    } else if ((st = vr_linear_run(L->fc1, rows, s->xn, s->mlp, &s->t))) {
+        return st; /* the activation runs in fc1's epilogue (vr_forward_prepare) */
+    }
+    /* fc2 adds into y (ls2 folded into its rows), or leaves partial sums */
+    if ((st = add_linear(s, w, L->fc2, rows, s->mlp, y, reduce, ctx)))
         return st;
     if (cls)
         class_tokens(s, w, x, B, 1);
@@ -220,15 +263,104 @@ vr_status vr_forward_layer(vr_run_state *s, const vr_weights *w, size_t l, float
     return VR_OK;
 }
 
+/* SigLIP's attention-pool head on hn (B, T, D): one learned query attends
+ * over the patch tokens (timm leaves the prefix tokens out); o =
+ * proj(attention); pooled = o + mlp(norm(o)). */
+static vr_status attention_pool(vr_run_state *s, const vr_weights *w, const float *hn,
+                                size_t B, float *pooled)
+{
+    const vr_config *c = &w->cfg;
+    const vr_pool_weights *p = &w->pool;
+    size_t D = c->hidden, T = c->tokens, P = c->prefix, Np = T - P;
+    vr_status st;
+    /* keys and values of the patch tokens, laid out as a qkv block whose
+     * only query row (row 0 of each image) is the latent's, for
+     * vr_attention_first_row */
+    if ((st = vr_linear_run(p->kv, B * T, hn, s->pool_kv, &s->t)))
+        return st;
+    double t0 = vr_now();
+    for (size_t b = 0; b < B; b++)
+        for (size_t t = 0; t < Np; t++)
+            memcpy(s->pool_qkv + (b * Np + t) * 3 * D + D, s->pool_kv + (b * T + P + t) * 2 * D,
+                   2 * D * sizeof(float));
+    for (size_t b = 0; b < B; b++)
+        memcpy(s->pool_qkv + b * Np * 3 * D, p->q, D * sizeof(float));
+    s->t.activation += vr_now() - t0;
+    TIMED(attention,
+          st = vr_attention_first_row(w->pool_attention, s->pool_qkv, s->attn, B, s->scores));
+    if (st || (st = vr_linear_run(p->proj, B, s->attn, pooled, &s->t)))
+        return st;
+    TIMED(norm, vr_rows_layernorm(s->xn, pooled, p->norm_w, p->norm_b, B, D, c->ln_eps));
+    if ((st = vr_linear_run(p->fc1, B, s->xn, s->pool_mlp, &s->t))) /* act in its epilogue */
+        return st;
+    return vr_linear_run(p->fc2, B, s->pool_mlp, pooled, &s->t); /* adds into pooled */
+}
+
 vr_status vr_forward_head(vr_run_state *s, const vr_weights *w, const float *x, size_t B,
                           float *embedding, float *logits)
 {
     const vr_config *c = &w->cfg;
-    size_t D = c->hidden;
-    /* Only the class token (row 0 of each image) is pooled, so only it is normalised. */
-    TIMED(norm, vr_layernorm(embedding, D, x, c->tokens * D, w->norm_w, w->norm_b, B, D,
-                             c->ln_eps));
-    return vr_linear_run(w->head, B, embedding, logits, &s->t);
+    size_t D = c->hidden, T = c->tokens, R = c->head_rows, P = c->prefix;
+    vr_status st;
+    /* the final norm before pooling, on the R leading rows of each image the
+     * pooling reads (only the class token for class-token pooling) */
+    const float *hn = x;
+    size_t ld = T * D; /* between images in hn */
+    if (c->final_norm == VR_NORM_PRE_POOL) {
+        if (R == 1)
+            TIMED(norm, vr_layernorm(s->xn, D, x, T * D, w->norm_w, w->norm_b, B, D, c->ln_eps));
+        else
+            TIMED(norm, vr_rows_layernorm(s->xn, x, w->norm_w, w->norm_b, B * T, D, c->ln_eps));
+        hn = s->xn;
+        ld = R * D;
+    }
+    /* pooling: pooled (B, pooled) */
+    double t0 = vr_now();
+    float *pooled = s->pooled;
+    size_t Pw = c->pooled;
+    for (size_t b = 0; b < B && c->pool != VR_POOL_MAP; b++) {
+        const float *tok = hn + b * ld;
+        float *out = pooled + b * Pw;
+        if (c->pool == VR_POOL_CLS || c->pool == VR_POOL_CLS_AVG) /* the class token */
+            memcpy(out, tok, D * sizeof(float));
+        if (c->pool == VR_POOL_AVG || c->pool == VR_POOL_CLS_AVG) { /* mean of the patches */
+            float *mean = out + (c->pool == VR_POOL_CLS_AVG ? D : 0);
+            for (size_t j = 0; j < D; j++) {
+                double sum = 0.0;
+                for (size_t t = P; t < T; t++)
+                    sum += tok[t * D + j];
+                mean[j] = (float)(sum / (double)(T - P));
+            }
+        }
+    }
+    s->t.activation += vr_now() - t0;
+    if (c->pool == VR_POOL_MAP && (st = attention_pool(s, w, hn, B, pooled)))
+        return st;
+    if (c->final_norm == VR_NORM_POST_POOL) /* timm's fc_norm */
+        TIMED(norm, vr_rows_layernorm(pooled, pooled, w->norm_w, w->norm_b, B, Pw, c->ln_eps));
+    /* the head */
+    switch (c->head) {
+    case VR_HEAD_LINEAR: /* logits = classifier(pooled); the embedding is pooled */
+        memcpy(embedding, pooled, B * Pw * sizeof(float));
+        return vr_linear_run(w->head, B, pooled, logits, &s->t);
+    case VR_HEAD_DISTILLED: /* DeiT: the mean of the class and distillation heads */
+        memcpy(embedding, pooled, B * Pw * sizeof(float));
+        if ((st = vr_linear_run(w->head, B, pooled, logits, &s->t)))
+            return st;
+        for (size_t b = 0; b < B; b++) /* the distillation token: row 1 of each image */
+            memcpy(s->cls + b * D, hn + b * ld + D, D * sizeof(float));
+        if ((st = vr_linear_run(w->dist, B, s->cls, s->logits2, &s->t)))
+            return st;
+        for (size_t i = 0; i < B * c->classes; i++)
+            logits[i] = (logits[i] + s->logits2[i]) * 0.5f;
+        return VR_OK;
+    case VR_HEAD_PROJECTION: /* CLIP: embedding = pooled W^T, no bias */
+        return vr_linear_run(w->head, B, pooled, embedding, &s->t);
+    case VR_HEAD_NONE:
+        memcpy(embedding, pooled, B * Pw * sizeof(float));
+        return VR_OK;
+    }
+    return VR_OK;
 }
 
 /* One matrix of the shard onto the back end; its float32 pages go back to the
@@ -242,6 +374,28 @@ static vr_status prepare(vr_linear **out, vr_weights *w, vr_gemm_backend be, vr_
     return st;
 }
 
+/* LayerScale folded into the matrix of its branch: gamma * (A W^T + b) =
+ * A (diag(gamma) W)^T + gamma * b, so the residual add stays in the GEMM. */
+static void fold_scale(float *W, float *b, const float *gamma, size_t N, size_t K)
+{
+    for (size_t i = 0; i < N; i++) {
+        for (size_t k = 0; k < K; k++)
+            W[i * K + k] *= gamma[i];
+        b[i] *= gamma[i];
+    }
+}
+
+/* The attention-pool head's query: the latent through W_q, once. */
+static void pool_query(vr_pool_weights *p, size_t D)
+{
+    for (size_t i = 0; i < D; i++) {
+        double q = p->q_b[i];
+        for (size_t k = 0; k < D; k++)
+            q += (double)p->q_w[i * D + k] * p->latent[k];
+        p->q[i] = (float)q;
+    }
+}
+
 vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision prec, int tp)
 {
     const vr_config *c = &w->cfg;
@@ -249,6 +403,9 @@ vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision pre
     size_t Ml = vr_shard_mlp(&w->shard);
     int owner = w->shard.bias_owner;
     int acc = tp == 1 ? VR_LIN_ACCUMULATE : 0;
+    int glu = c->act == VR_ACT_SWIGLU;
+    static const vr_act_fn fn[] = {VR_FN_GELU, VR_FN_GELU_TANH, VR_FN_QUICK_GELU, VR_FN_NONE};
+    int act = VR_LIN_ACT(fn[c->act]); /* SwiGLU's gate runs after fc1, apart */
     vr_status st = VR_OK;
     w->fused_residual = tp == 1;
     if (vr_shard_layers(&w->shard) &&
@@ -260,18 +417,43 @@ vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision pre
     for (size_t l = 0; !st && l < vr_shard_layers(&w->shard); l++) {
         vr_layer_weights *L = &w->layer[l];
         size_t layer = w->shard.layer_begin + l;
-        if (vr_shard_has_attention(&w->shard, layer) &&
-            ((st = prepare(&L->qkv, w, be, prec, L->qkv_w, L->qkv_b, 3 * Hd, D, 0)) ||
-             (st = prepare(&L->proj, w, be, prec, L->proj_w, owner ? L->proj_b : NULL, D, Hd,
-                           acc))))
-            break;
-        if (vr_shard_has_mlp(&w->shard, layer) &&
-            ((st = prepare(&L->fc1, w, be, prec, L->fc1_w, L->fc1_b, Ml, D, VR_LIN_GELU)) ||
-             (st = prepare(&L->fc2, w, be, prec, L->fc2_w, owner ? L->fc2_b : NULL, D, Ml,
-                           acc))))
-            break;
+        if (vr_shard_has_attention(&w->shard, layer)) {
+            if (L->ls1)
+                fold_scale(L->proj_w, L->proj_b, L->ls1, D, Hd);
+            if ((st = prepare(&L->qkv, w, be, prec, L->qkv_w, L->qkv_b, 3 * Hd, D, 0)) ||
+                (st = prepare(&L->proj, w, be, prec, L->proj_w, owner ? L->proj_b : NULL, D,
+                              Hd, acc)))
+                break;
+        }
+        if (vr_shard_has_mlp(&w->shard, layer)) {
+            if (L->ls2)
+                fold_scale(L->fc2_w, L->fc2_b, L->ls2, D, Ml);
+            if ((st = prepare(&L->fc1, w, be, prec, L->fc1_w, L->fc1_b, glu ? 2 * Ml : Ml, D,
+                              act)) ||
+                (st = prepare(&L->fc2, w, be, prec, L->fc2_w, owner ? L->fc2_b : NULL, D, Ml,
+                              acc)))
+                break;
+        }
     }
-    if (!st && w->shard.has_head)
-        st = prepare(&w->head, w, be, prec, w->head_w, w->head_b, c->classes, D, 0);
+    if (st || !w->shard.has_head)
+        return st;
+    if (c->pool == VR_POOL_MAP) {
+        vr_pool_weights *p = &w->pool;
+        pool_query(p, D);
+        if ((st = vr_attention_create(&w->pool_attention, be, c->heads,
+                                      c->tokens - c->prefix, c->head_dim)) ||
+            (st = prepare(&p->kv, w, be, prec, p->kv_w, p->kv_b, 2 * D, D, 0)) ||
+            (st = prepare(&p->proj, w, be, prec, p->proj_w, p->proj_b, D, D, 0)) ||
+            (st = prepare(&p->fc1, w, be, prec, p->fc1_w, p->fc1_b, c->pool_mlp_dim, D, act)) ||
+            (st = prepare(&p->fc2, w, be, prec, p->fc2_w, p->fc2_b, D, c->pool_mlp_dim,
+                          VR_LIN_ACCUMULATE)))
+            return st;
+    }
+    if (c->head == VR_HEAD_PROJECTION)
+        st = prepare(&w->head, w, be, prec, w->head_w, NULL, c->embed_dim, c->pooled, 0);
+    else if (c->head != VR_HEAD_NONE)
+        st = prepare(&w->head, w, be, prec, w->head_w, w->head_b, c->classes, c->pooled, 0);
+    if (!st && c->head == VR_HEAD_DISTILLED)
+        st = prepare(&w->dist, w, be, prec, w->dist_w, w->dist_b, c->classes, D, 0);
     return st;
 }

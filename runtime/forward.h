@@ -26,8 +26,15 @@ typedef struct {
     float *attn;    /* (B*T, Hl*hd) this shard's head outputs, concatenated */
     float *partial; /* (B*T, D) output of a row-parallel GEMM before the sum (tp > 1 only) */
     float *mlp;     /* (B*T, Ml) this shard's MLP hidden columns */
+    float *gate;    /* (B*T, 2*Ml) SwiGLU's fc1 output: gate, then value columns */
     float *patches; /* (B*patches, P) im2col of the input, first stage only */
     float *cls;     /* (B, D) the class tokens, in the model's last block */
+    /* the head's, on the last stage */
+    float *pooled;  /* (B, pooled) after pooling */
+    float *logits2; /* (B, K) DeiT's distillation head */
+    float *pool_qkv; /* (B*T, 3D) the attention-pool's query row and every token's keys, values */
+    float *pool_kv; /* (B*T, 2D) */
+    float *pool_mlp; /* (B, Mp) */
     int all_tokens; /* the last block computes every token (for --dump), not only the class token */
     vr_timers t;
 } vr_run_state;
@@ -46,7 +53,9 @@ vr_status vr_state_warm(vr_run_state *s, const vr_weights *w, const size_t *batc
  * for `reduce`). Once, after the weights are loaded. */
 vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision prec, int tp);
 
-/* x (B, T, D) = [cls + pos0; patches(pixels) W^T + b + pos] for pixels (B, C, H, W). */
+/* x (B, T, D) = [prefix tokens; patches(pixels) W^T + b] + positions (over
+ * every token, or the patches only), then norm_pre if the model has one, for
+ * pixels (B, C, H, W). */
 vr_status vr_forward_embed(vr_run_state *s, const vr_weights *w, const float *pixels,
                            size_t B, float *x);
 
@@ -58,7 +67,11 @@ vr_status vr_forward_embed(vr_run_state *s, const vr_weights *w, const float *pi
 vr_status vr_forward_layer(vr_run_state *s, const vr_weights *w, size_t l, float *x,
                            size_t B, vr_reduce_fn reduce, void *ctx);
 
-/* embedding (B, D) = LayerNorm(class token of x); logits (B, C) = classifier. */
+/* From the last block's x (B, T, D): the final norm, the pooling (class
+ * token, mean of the patches, both, or the attention-pool head) and the
+ * head. embedding (B, E) is the pooled feature, or its projection (CLIP);
+ * logits (B, K) the classifier's (the mean of DeiT's two), unless the model
+ * has none. */
 vr_status vr_forward_head(vr_run_state *s, const vr_weights *w, const float *x, size_t B,
                           float *embedding, float *logits);
 

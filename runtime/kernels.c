@@ -102,6 +102,32 @@ __attribute__((target("avx512f"))) __m512 _ZGVeN16v_erff(__m512);
 __attribute__((target("avx512f"))) __m512 _ZGVeN16v_expf(__m512);
 __attribute__((target("avx2"))) __m256 _ZGVdN8v_erff(__m256);
 __attribute__((target("avx2"))) __m256 _ZGVdN8v_expf(__m256);
+__attribute__((target("avx512f"))) __m512 _ZGVeN16v_tanhf(__m512);
+
+/* x (n) = x * sigmoid(a x) (quick_gelu: a = 1.702), 16 lanes */
+__attribute__((target("avx512f"))) static void xsigmoid16(float *x, size_t n, float a)
+{
+    const __m512 one = _mm512_set1_ps(1.0f), na = _mm512_set1_ps(-a);
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+        __m512 e = _ZGVeN16v_expf(_mm512_mul_ps(na, v));
+        _mm512_mask_storeu_ps(x + i, m, _mm512_div_ps(v, _mm512_add_ps(one, e)));
+    }
+}
+
+__attribute__((target("avx512f"))) static void gelu_tanh16(float *x, size_t n)
+{
+    const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f),
+                 c0 = _mm512_set1_ps(0.7978845608028654f), c1 = _mm512_set1_ps(0.044715f);
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+        __m512 in = _mm512_mul_ps(c0, _mm512_fmadd_ps(_mm512_mul_ps(c1, v), _mm512_mul_ps(v, v), v));
+        __m512 t = _ZGVeN16v_tanhf(in);
+        _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(_mm512_mul_ps(half, v), _mm512_add_ps(one, t)));
+    }
+}
 
 __attribute__((target("avx512f"))) static void gelu16(float *x, size_t n)
 {
@@ -230,6 +256,57 @@ void vr_gelu(float *x, size_t n)
 #endif
     for (size_t i = 0; i < n; i++)
         x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
+}
+
+void vr_gelu_tanh(float *x, size_t n)
+{
+#ifdef VR_HAVE_MVEC
+    if (vector_width() == 2) {
+        gelu_tanh16(x, n);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        x[i] = 0.5f * v * (1.0f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+    }
+}
+
+/* x (n) = x sigmoid(a x) */
+static void xsigmoid(float *x, size_t n, float a)
+{
+#ifdef VR_HAVE_MVEC
+    if (vector_width() == 2) {
+        xsigmoid16(x, n, a);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++)
+        x[i] = x[i] / (1.0f + expf(-a * x[i]));
+}
+
+void vr_quick_gelu(float *x, size_t n) { xsigmoid(x, n, 1.702f); }
+
+void vr_activate(float *x, size_t n, vr_act_fn f)
+{
+    switch (f) {
+    case VR_FN_GELU: vr_gelu(x, n); break;
+    case VR_FN_GELU_TANH: vr_gelu_tanh(x, n); break;
+    case VR_FN_QUICK_GELU: vr_quick_gelu(x, n); break;
+    case VR_FN_NONE: break;
+    }
+}
+
+void vr_swiglu(float *out, const float *gv, size_t n, size_t M)
+{
+    for (size_t i = 0; i < n; i++) {
+        float *o = out + i * M;
+        memcpy(o, gv + i * 2 * M, M * sizeof *o);
+        xsigmoid(o, M, 1.0f);
+        const float *v = gv + i * 2 * M + M;
+        for (size_t j = 0; j < M; j++)
+            o[j] *= v[j];
+    }
 }
 
 void vr_layernorm(float *out, size_t ld_out, const float *x, size_t ld_x,

@@ -23,6 +23,19 @@ void vr_add_bias(float *x, const float *bias, size_t n, size_t D);
 
 /* x (n) = gelu(x), exact: 0.5 x (1 + erf(x / sqrt 2)) */
 void vr_gelu(float *x, size_t n);
+/* x (n) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))): GELU's tanh form (SigLIP) */
+void vr_gelu_tanh(float *x, size_t n);
+/* x (n) = x sigmoid(1.702 x): OpenAI CLIP's quick_gelu */
+void vr_quick_gelu(float *x, size_t n);
+
+/* The element-wise activations a GEMM epilogue applies. */
+typedef enum { VR_FN_NONE, VR_FN_GELU, VR_FN_GELU_TANH, VR_FN_QUICK_GELU } vr_act_fn;
+/* x (n) = f(x) */
+void vr_activate(float *x, size_t n, vr_act_fn f);
+
+/* out (n, M) = silu(gv[:, :M]) * gv[:, M:] for gv (n, 2M): SwiGLU's gate,
+ * silu(g) = g sigmoid(g), on the first half of each row. */
+void vr_swiglu(float *out, const float *gv, size_t n, size_t M);
 
 /* x (n) += y (n) */
 void vr_add(float *x, const float *y, size_t n);

@@ -146,8 +146,13 @@ static dnnl_status_t matmul_pd(dnnl_primitive_desc_t *pd, const vr_linear *l, si
             goto done;
         if ((l->flags & VR_LIN_ACCUMULATE) && (r = dnnl_post_ops_append_sum(po, 1.0f)))
             goto done;
-        if ((l->flags & VR_LIN_GELU) &&
-            (r = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_gelu_erf, 0.0f, 0.0f)))
+        /* quick_gelu x sigmoid(1.702 x) is oneDNN's swish with alpha 1.702 */
+        vr_act_fn f = VR_LIN_ACT_OF(l->flags);
+        dnnl_alg_kind_t alg = f == VR_FN_GELU        ? dnnl_eltwise_gelu_erf
+                              : f == VR_FN_GELU_TANH ? dnnl_eltwise_gelu_tanh
+                                                     : dnnl_eltwise_swish;
+        float alpha = f == VR_FN_QUICK_GELU ? 1.702f : 0.0f;
+        if (f != VR_FN_NONE && (r = dnnl_post_ops_append_eltwise(po, 1.0f, alg, alpha, 0.0f)))
             goto done;
         if ((r = dnnl_primitive_attr_set_post_ops(attr, po)))
             goto done;
@@ -409,8 +414,8 @@ vr_status vr_linear_run(vr_linear *l, size_t M, const float *A, float *C, vr_tim
     }
     vr_sgemm(1, M, l->N, l->K, 1.0f, A, l->K, l->W, l->K, 0.0f, out, l->N);
     double t1 = vr_now();
-    if (l->bias || (l->flags & VR_LIN_GELU))
-        vr_rows_bias(out, l->bias, M, l->N, l->flags & VR_LIN_GELU);
+    if (l->bias || VR_LIN_ACT_OF(l->flags) != VR_FN_NONE)
+        vr_rows_bias(out, l->bias, M, l->N, VR_LIN_ACT_OF(l->flags));
     if (l->flags & VR_LIN_ACCUMULATE)
         vr_rows_add(C, out, M, l->N);
     t->gemm += t1 - t0;

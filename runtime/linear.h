@@ -1,6 +1,6 @@
 /* linear.h - a weight matrix prepared once, applied to many batches.
  *
- * C (M, N) = A (M, K) W^T + bias, optionally followed by GELU, or added to
+ * C (M, N) = A (M, K) W^T + bias, optionally followed by an activation, or added to
  * C (the residual stream) instead of overwriting it. W is (N, K), row-major:
  * a PyTorch Linear weight.
  *
@@ -18,17 +18,19 @@
 
 #include <stddef.h>
 
+#include "kernels.h"
 #include "status.h"
 #include "timer.h"
 
 typedef enum { VR_GEMM_AUTO, VR_GEMM_OPENBLAS, VR_GEMM_ONEDNN } vr_gemm_backend;
 typedef enum { VR_FP32, VR_BF16 } vr_precision;
 
-/* Epilogue flags. */
-enum {
-    VR_LIN_GELU = 1,       /* C = gelu(A W^T + bias) */
-    VR_LIN_ACCUMULATE = 2  /* C += A W^T + bias */
-};
+/* Epilogue flags: C += A W^T + bias, or C = f(A W^T + bias) with an
+ * activation of kernels.h (VR_FN_*) in bits 4 and up. */
+enum { VR_LIN_ACCUMULATE = 2 };
+#define VR_LIN_ACT(f) ((int)(f) << 4)
+#define VR_LIN_ACT_OF(flags) ((vr_act_fn)((flags) >> 4))
+#define VR_LIN_GELU VR_LIN_ACT(VR_FN_GELU)
 
 typedef struct vr_linear vr_linear;
 

@@ -8,8 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* x (n, D) += b (D) (unless b is NULL), then GELU when gelu. */
-void vr_rows_bias(float *x, const float *b, size_t n, size_t D, int gelu);
+#include "kernels.h"
+
+/* x (n, D) += b (D) (unless b is NULL), then the activation f. */
+void vr_rows_bias(float *x, const float *b, size_t n, size_t D, vr_act_fn f);
+/* out (n, M) = silu(gv[:, :M]) * gv[:, M:] for gv (n, 2M) */
+void vr_rows_swiglu(float *out, const float *gv, size_t n, size_t M);
+/* Each head's slice of x (n rows of ld floats; slices of hd at h*hd, h < H)
+ * becomes its LayerNorm with w, b (hd), in place: qk_norm's q or k. */
+void vr_rows_head_norm(float *x, size_t ld, size_t n, size_t H, size_t hd, const float *w,
+                       const float *b, double eps);
 /* x (n, D) += y (n, D) */
 void vr_rows_add(float *x, const float *y, size_t n, size_t D);
 /* out (n, D) = LayerNorm(x (n, D)) * w + b */

@@ -193,8 +193,10 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
         *complete = 1;
         return VR_OK;
     }
-    if (!(s->prob = vr_alloc(B * k, sizeof(float), "probabilities")) ||
-        !(s->idx = vr_alloc(B * k, sizeof(int), "top-k")) ||
+    /* a model without a classifier (an embedding tower) writes its embedding */
+    int logits = o->logits && C, emb = o->embeddings || !C;
+    if (!(s->prob = vr_alloc(B * (k ? k : 1), sizeof(float), "probabilities")) ||
+        !(s->idx = vr_alloc(B * (k ? k : 1), sizeof(int), "top-k")) ||
         !(s->rows = vr_alloc(B, sizeof(vr_output_row), "output rows")))
         return VR_ERR_NOMEM;
     vr_status st;
@@ -205,18 +207,18 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
     }
     if (!o->output) /* --no-output: rows are counted and judged, not kept */
         goto progress;
-    if ((st = vr_output_open(&s->out, o->output, k, C, D, o->logits, o->embeddings, labels)))
+    if ((st = vr_output_open(&s->out, o->output, k, C, D, logits, emb, labels)))
         return st;
     s->have_out = 1;
     if ((st = vr_output_describe_run(&s->out, fingerprint)))
         return st;
     if (o->resume && have_journal) {
-        st = vr_journal_resume(&s->journal, s->journal_path, fingerprint, k, C, D, o->logits,
-                               o->embeddings, replay, s);
+        st = vr_journal_resume(&s->journal, s->journal_path, fingerprint, k, C, D, logits, emb,
+                               replay, s);
         s->done = s->journal.rows;
     } else {
-        st = vr_journal_create(&s->journal, s->journal_path, fingerprint, k, C, D, o->logits,
-                               o->embeddings);
+        st = vr_journal_create(&s->journal, s->journal_path, fingerprint, k, C, D, logits,
+                               emb);
     }
     if (st)
         return st;
@@ -278,16 +280,20 @@ vr_status vr_sink_write(vr_sink *s, const vr_batch_meta *meta, const float *logi
         return vr_fail(VR_ERR_INTERNAL, "writer got rows from %lld, expected %zu",
                        (long long)meta->first, s->done);
     for (size_t b = 0; b < count; b++) {
-        const float *l = logits + b * C;
-        vr_topk(s->idx + b * K, l, C, K);
-        double mx = l[s->idx[b * K]], sum = 0.0;
-        for (size_t j = 0; j < C; j++)
-            sum += exp((double)l[j] - mx);
-        for (size_t t = 0; t < K; t++)
-            s->prob[b * K + t] = (float)(exp((double)l[s->idx[b * K + t]] - mx) / sum);
+        const float *l = logits + b * C, *e = emb + b * s->D;
+        if (K) {
+            vr_topk(s->idx + b * K, l, C, K);
+            double mx = l[s->idx[b * K]], sum = 0.0;
+            for (size_t j = 0; j < C; j++)
+                sum += exp((double)l[j] - mx);
+            for (size_t t = 0; t < K; t++)
+                s->prob[b * K + t] = (float)(exp((double)l[s->idx[b * K + t]] - mx) / sum);
+        }
         const vr_row_meta *r = &meta->rows[b];
-        int ok = r->ok && !vr_has_nonfinite(l, C);
-        s->rows[b] = (vr_output_row){r->name, ok, r->ok ? (ok ? "" : "non-finite logits")
+        /* without a classifier the embedding is what the row holds */
+        int ok = r->ok && (C ? !vr_has_nonfinite(l, C) : !vr_has_nonfinite(e, s->D));
+        s->rows[b] = (vr_output_row){r->name, ok, r->ok ? (ok ? "" : C ? "non-finite logits"
+                                                                      : "non-finite embedding")
                                                          : r->error,
                                      s->idx + b * K, s->prob + b * K, l, emb + b * s->D};
         if (!ok && s->o->strict)

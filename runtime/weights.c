@@ -22,12 +22,17 @@ static void lay_out(vr_weights *w, float *base, size_t *off)
 {
     const vr_config *c = &w->cfg;
     const vr_shard *s = &w->shard;
-    size_t D = c->hidden, Hd = vr_shard_heads(s) * c->head_dim, Ml = vr_shard_mlp(s);
+    size_t D = c->hidden, hd = c->head_dim, Hd = vr_shard_heads(s) * hd, Ml = vr_shard_mlp(s);
+    size_t fc1 = c->act == VR_ACT_SWIGLU ? 2 * Ml : Ml;
     if (s->has_embed) {
         w->patch_w = take(base, off, D * c->patch_len);
         w->patch_b = take(base, off, D);
-        w->cls = take(base, off, D);
-        w->pos = take(base, off, c->tokens * D);
+        w->prefix = c->prefix ? take(base, off, c->prefix * D) : NULL;
+        w->pos = take(base, off, c->pos_tokens * D);
+        if (c->norm_pre) {
+            w->norm_pre_w = take(base, off, D);
+            w->norm_pre_b = take(base, off, D);
+        }
     }
     for (size_t l = 0; l < vr_shard_layers(s); l++) {
         vr_layer_weights *L = &w->layer[l];
@@ -36,23 +41,62 @@ static void lay_out(vr_weights *w, float *base, size_t *off)
             L->ln1_b = take(base, off, D);
             L->qkv_w = take(base, off, 3 * Hd * D);
             L->qkv_b = take(base, off, 3 * Hd);
+            if (c->qk_norm) {
+                L->q_norm_w = take(base, off, hd);
+                L->q_norm_b = take(base, off, hd);
+                L->k_norm_w = take(base, off, hd);
+                L->k_norm_b = take(base, off, hd);
+            }
             L->proj_w = take(base, off, D * Hd);
             L->proj_b = take(base, off, D);
+            if (c->layer_scale)
+                L->ls1 = take(base, off, D);
         }
         if (vr_shard_has_mlp(s, s->layer_begin + l)) {
             L->ln2_w = take(base, off, D);
             L->ln2_b = take(base, off, D);
-            L->fc1_w = take(base, off, Ml * D);
-            L->fc1_b = take(base, off, Ml);
+            L->fc1_w = take(base, off, fc1 * D);
+            L->fc1_b = take(base, off, fc1);
             L->fc2_w = take(base, off, D * Ml);
             L->fc2_b = take(base, off, D);
+            if (c->layer_scale)
+                L->ls2 = take(base, off, D);
         }
     }
     if (s->has_head) {
-        w->norm_w = take(base, off, D);
-        w->norm_b = take(base, off, D);
-        w->head_w = take(base, off, c->classes * D);
-        w->head_b = take(base, off, c->classes);
+        size_t nw = c->final_norm == VR_NORM_POST_POOL ? c->pooled : D;
+        if (c->final_norm != VR_NORM_NONE) {
+            w->norm_w = take(base, off, nw);
+            w->norm_b = take(base, off, nw);
+        }
+        if (c->pool == VR_POOL_MAP) {
+            vr_pool_weights *p = &w->pool;
+            size_t Mp = c->pool_mlp_dim;
+            p->latent = take(base, off, D);
+            p->q_w = take(base, off, D * D);
+            p->q_b = take(base, off, D);
+            p->kv_w = take(base, off, 2 * D * D);
+            p->kv_b = take(base, off, 2 * D);
+            p->proj_w = take(base, off, D * D);
+            p->proj_b = take(base, off, D);
+            p->norm_w = take(base, off, D);
+            p->norm_b = take(base, off, D);
+            p->fc1_w = take(base, off, Mp * D);
+            p->fc1_b = take(base, off, Mp);
+            p->fc2_w = take(base, off, D * Mp);
+            p->fc2_b = take(base, off, D);
+            p->q = take(base, off, D);
+        }
+        if (c->head == VR_HEAD_PROJECTION) {
+            w->head_w = take(base, off, c->embed_dim * c->pooled);
+        } else if (c->head != VR_HEAD_NONE) {
+            w->head_w = take(base, off, c->classes * c->pooled);
+            w->head_b = take(base, off, c->classes);
+        }
+        if (c->head == VR_HEAD_DISTILLED) {
+            w->dist_w = take(base, off, c->classes * D);
+            w->dist_b = take(base, off, c->classes);
+        }
     }
 }
 
@@ -101,8 +145,14 @@ void vr_weights_free(vr_weights *w)
         vr_linear_free(L->fc2);
     }
     vr_attention_free(w->attention);
+    vr_attention_free(w->pool_attention);
+    vr_linear_free(w->pool.kv);
+    vr_linear_free(w->pool.proj);
+    vr_linear_free(w->pool.fc1);
+    vr_linear_free(w->pool.fc2);
     vr_linear_free(w->patch);
     vr_linear_free(w->head);
+    vr_linear_free(w->dist);
     free(w->memory);
     free(w->layer);
     memset(w, 0, sizeof *w);

@@ -17,7 +17,7 @@ import uuid
 import h5py
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 # Standard ViT shapes (the paper's Table 1 plus DeiT's Ti/S), 224-pixel inputs.
 PRESETS = {
@@ -57,6 +57,15 @@ def preprocess_preset(kind, image_size, mean=None, std=None):
     return p
 
 
+# The settings of format 2 (docs/MODEL_FORMAT.md) and the classic ViT's values.
+VARIANT_DEFAULTS = dict(class_token=1, dist_token=0, reg_tokens=0, pos_embed="all", norm_pre=0,
+                        qkv_bias=1, qk_norm=0, layer_scale=0, activation="gelu",
+                        final_norm="pre_pool", pooling="cls", head="linear")
+CHOICES = dict(pos_embed=("all", "patches"), activation=("gelu", "gelu_tanh", "quick_gelu", "swiglu"),
+               final_norm=("pre_pool", "post_pool", "none"), pooling=("cls", "avg", "map", "cls_avg"),
+               head=("linear", "none", "projection", "distilled"))
+
+
 def check_config(cfg):
     need = ["image_size", "patch_size", "num_channels", "hidden_size", "num_layers",
             "num_heads", "mlp_dim", "num_classes", "layer_norm_eps"]
@@ -69,12 +78,47 @@ def check_config(cfg):
     if cfg["image_size"] % cfg["patch_size"]:
         raise ValueError(f"image_size {cfg['image_size']} is not a multiple of "
                          f"patch_size {cfg['patch_size']}")
-    out = dict(cfg)
+    out = {k: cfg[k] for k in need}
     out["head_dim"] = cfg["hidden_size"] // cfg["num_heads"]
-    out.setdefault("activation", "gelu")
-    out.setdefault("pooling", "cls")
-    out.setdefault("token_layout", "cls_first")
+    for k, v in VARIANT_DEFAULTS.items():
+        out[k] = cfg.get(k, v)
+        if k in CHOICES and out[k] not in CHOICES[k]:
+            raise ValueError(f"{k} '{out[k]}' is not one of {', '.join(CHOICES[k])}")
+    for k in ("class_token", "dist_token", "norm_pre", "qkv_bias", "qk_norm", "layer_scale"):
+        out[k] = int(bool(out[k]))
+    out["reg_tokens"] = int(out["reg_tokens"])
+    if out["head"] in ("none", "projection"):
+        out["num_classes"] = 0
+    if out["head"] == "projection":
+        if not cfg.get("embed_dim"):
+            raise ValueError("head 'projection' needs embed_dim")
+        out["embed_dim"] = int(cfg["embed_dim"])
+    if out["pooling"] == "map":
+        if not cfg.get("pool_mlp_dim"):
+            raise ValueError("pooling 'map' needs pool_mlp_dim")
+        out["pool_mlp_dim"] = int(cfg["pool_mlp_dim"])
+    if (out["head"] == "distilled") != bool(out["dist_token"]):
+        raise ValueError("the distillation token and head 'distilled' come together")
+    if not out["class_token"] and (out["pooling"] in ("cls", "cls_avg") or out["head"] == "distilled"):
+        raise ValueError(f"pooling '{out['pooling']}' reads the class token, but class_token = 0")
     return out
+
+
+def prefix_tokens(cfg):
+    return cfg["class_token"] + cfg["dist_token"] + cfg["reg_tokens"]
+
+
+def token_count(cfg):
+    return (cfg["image_size"] // cfg["patch_size"]) ** 2 + prefix_tokens(cfg)
+
+
+def pos_count(cfg):
+    g = (cfg["image_size"] // cfg["patch_size"]) ** 2
+    return g + prefix_tokens(cfg) if cfg["pos_embed"] == "all" else g
+
+
+def pooled_width(cfg):
+    return 2 * cfg["hidden_size"] if cfg["pooling"] == "cls_avg" else cfg["hidden_size"]
 
 
 def fixed_str(v):
@@ -165,55 +209,122 @@ class ModelWriter:
             raise ValueError(f"{g.name}/{name}: holds NaN or Inf")
         g.create_dataset(name, data=arr)
 
-    def write_embed(self, patch_weight, patch_bias, cls_token, pos_embed):
+    def write_embed(self, patch_weight, patch_bias, cls_token, pos_embed, dist_token=None,
+                    reg_tokens=None, norm_pre=None):
+        """patch_bias None: a convolution without bias (CLIP), written as zeros;
+        norm_pre: (weight, bias) of the LayerNorm after the embedding."""
         c = self.cfg
         D, C, p = c["hidden_size"], c["num_channels"], c["patch_size"]
-        T = (c["image_size"] // p) ** 2 + 1
         g = self._group("embed", 0)
         self._put(g, "patch_weight", patch_weight, (D, C, p, p))
-        self._put(g, "patch_bias", patch_bias, (D,))
-        self._put(g, "cls_token", cls_token, (D,))
-        self._put(g, "pos_embed", pos_embed, (T, D))
+        self._put(g, "patch_bias", np.zeros(D) if patch_bias is None else patch_bias, (D,))
+        for name, t, on, shape in (("cls_token", cls_token, c["class_token"], (D,)),
+                                   ("dist_token", dist_token, c["dist_token"], (D,)),
+                                   ("reg_tokens", reg_tokens, c["reg_tokens"],
+                                    (c["reg_tokens"], D))):
+            if on:
+                self._put(g, name, np.reshape(t, shape) if t is not None and
+                          np.size(t) == np.prod(shape) else t, shape)
+            elif t is not None:
+                raise ValueError(f"/embed/{name} given, but the config has none")
+        self._put(g, "pos_embed", pos_embed, (pos_count(c), D))
+        if c["norm_pre"]:
+            self._put(g, "norm_pre/weight", norm_pre[0], (D,))
+            self._put(g, "norm_pre/bias", norm_pre[1], (D,))
         self.written.add("embed")
 
     def write_layer(self, i, t):
-        """t: ln1_w, ln1_b, q_w, q_b, k_w, k_b, v_w, v_b (each (D, D) / (D)), proj_w,
-        proj_b, ln2_w, ln2_b, fc1_w, fc1_b, fc2_w, fc2_b, in PyTorch Linear layout."""
+        """t: ln1_w, ln1_b, q_w, q_b, k_w, k_b, v_w, v_b (each (D, D) / (D); the
+        biases None without qkv bias), proj_w, proj_b, ln2_w, ln2_b, fc1_w,
+        fc1_b, fc2_w, fc2_b, in PyTorch Linear layout; with qk_norm q_norm_w,
+        q_norm_b, k_norm_w, k_norm_b (head_dim); with LayerScale ls1, ls2 (D);
+        for SwiGLU fc1g_w, fc1g_b, the gate (silu(x fc1g^T) * (x fc1^T))."""
         c = self.cfg
         D, H, hd, M = c["hidden_size"], c["num_heads"], c["head_dim"], c["mlp_dim"]
         L = c["num_layers"]
         g = self._group(f"layers/{i:02d}", i * self.shards // L)
-        for name, shape in (("q_w", (D, D)), ("k_w", (D, D)), ("v_w", (D, D)),
-                            ("q_b", (D,)), ("k_b", (D,)), ("v_b", (D,))):
+        names = [("q_w", (D, D)), ("k_w", (D, D)), ("v_w", (D, D))]
+        if c["qkv_bias"]:
+            names += [("q_b", (D,)), ("k_b", (D,)), ("v_b", (D,))]
+        for name, shape in names:
             if tuple(np.shape(t[name])) != shape:
                 raise ValueError(f"layer {i} {name}: shape {list(np.shape(t[name]))}, "
                                  f"expected {list(shape)}")
-        qkv_w = np.stack([t["q_w"], t["k_w"], t["v_w"]]).reshape(3, H, hd, D)
-        qkv_b = np.stack([t["q_b"], t["k_b"], t["v_b"]]).reshape(3, H, hd)
         self._put(g, "ln1/weight", t["ln1_w"], (D,))
         self._put(g, "ln1/bias", t["ln1_b"], (D,))
-        self._put(g, "attn/qkv_weight", qkv_w, (3, H, hd, D))
-        self._put(g, "attn/qkv_bias", qkv_b, (3, H, hd))
+        self._put(g, "attn/qkv_weight", np.stack([t["q_w"], t["k_w"], t["v_w"]]).reshape(3, H, hd, D),
+                  (3, H, hd, D))
+        if c["qkv_bias"]:
+            self._put(g, "attn/qkv_bias", np.stack([t["q_b"], t["k_b"], t["v_b"]]).reshape(3, H, hd),
+                      (3, H, hd))
+        if c["qk_norm"]:
+            for n in ("q_norm", "k_norm"):
+                self._put(g, f"attn/{n}/weight", t[n + "_w"], (hd,))
+                self._put(g, f"attn/{n}/bias", t[n + "_b"], (hd,))
         self._put(g, "attn/proj_weight", t["proj_w"], (D, H * hd))
         self._put(g, "attn/proj_bias", t["proj_b"], (D,))
         self._put(g, "ln2/weight", t["ln2_w"], (D,))
         self._put(g, "ln2/bias", t["ln2_b"], (D,))
-        self._put(g, "mlp/fc1_weight", t["fc1_w"], (M, D))
-        self._put(g, "mlp/fc1_bias", t["fc1_b"], (M,))
+        if c["activation"] == "swiglu":  # [gate; value]: the gate's rows first
+            self._put(g, "mlp/fc1_weight", np.stack([np.asarray(t["fc1g_w"]),
+                                                     np.asarray(t["fc1_w"])]), (2, M, D))
+            self._put(g, "mlp/fc1_bias", np.stack([np.asarray(t["fc1g_b"]),
+                                                   np.asarray(t["fc1_b"])]), (2, M))
+        else:
+            self._put(g, "mlp/fc1_weight", t["fc1_w"], (M, D))
+            self._put(g, "mlp/fc1_bias", t["fc1_b"], (M,))
         self._put(g, "mlp/fc2_weight", t["fc2_w"], (D, M))
         self._put(g, "mlp/fc2_bias", t["fc2_b"], (D,))
+        if c["layer_scale"]:
+            self._put(g, "ls1/gamma", t["ls1"], (D,))
+            self._put(g, "ls2/gamma", t["ls2"], (D,))
         self.written.add(f"layer{i}")
 
-    def write_head(self, norm_weight, norm_bias, head_weight, head_bias):
+    def write_head(self, norm_weight, norm_bias, head_weight, head_bias, dist_weight=None,
+                   dist_bias=None, pool=None):
+        """The final norm (None without one), the classifier (K, pooled) or
+        projection (E, pooled; head_bias None), DeiT's distillation head
+        (K, D), and for pooling 'map' `pool`: dict latent (D), q_w, q_b, k_w,
+        k_b, v_w, v_b, proj_w, proj_b (D, D)/(D), norm_w, norm_b, fc1_w, fc1_b,
+        fc2_w, fc2_b."""
         c = self.cfg
-        D, K = c["hidden_size"], c["num_classes"]
+        D, K, H, hd, Pw = (c["hidden_size"], c["num_classes"], c["num_heads"], c["head_dim"],
+                           pooled_width(c))
         last = self.shards - 1
-        g = self._group("final_norm", last)
-        self._put(g, "weight", norm_weight, (D,))
-        self._put(g, "bias", norm_bias, (D,))
-        g = self._group("head", last)
-        self._put(g, "weight", head_weight, (K, D))
-        self._put(g, "bias", head_bias, (K,))
+        if c["final_norm"] != "none":
+            nw = Pw if c["final_norm"] == "post_pool" else D
+            g = self._group("final_norm", last)
+            self._put(g, "weight", norm_weight, (nw,))
+            self._put(g, "bias", norm_bias, (nw,))
+        if c["pooling"] == "map":
+            Mp = c["pool_mlp_dim"]
+            g = self._group("pool", last)
+            self._put(g, "latent", np.reshape(pool["latent"], (-1,)), (D,))
+            self._put(g, "q_weight", pool["q_w"], (D, D))
+            self._put(g, "q_bias", pool["q_b"], (D,))
+            self._put(g, "kv_weight", np.stack([pool["k_w"], pool["v_w"]]).reshape(2, H, hd, D),
+                      (2, H, hd, D))
+            self._put(g, "kv_bias", np.stack([pool["k_b"], pool["v_b"]]).reshape(2, H, hd),
+                      (2, H, hd))
+            self._put(g, "proj_weight", pool["proj_w"], (D, D))
+            self._put(g, "proj_bias", pool["proj_b"], (D,))
+            self._put(g, "norm/weight", pool["norm_w"], (D,))
+            self._put(g, "norm/bias", pool["norm_b"], (D,))
+            self._put(g, "fc1_weight", pool["fc1_w"], (Mp, D))
+            self._put(g, "fc1_bias", pool["fc1_b"], (Mp,))
+            self._put(g, "fc2_weight", pool["fc2_w"], (D, Mp))
+            self._put(g, "fc2_bias", pool["fc2_b"], (D,))
+        if c["head"] == "projection":
+            g = self._group("head", last)
+            self._put(g, "weight", head_weight, (c["embed_dim"], Pw))
+        elif c["head"] != "none":
+            g = self._group("head", last)
+            self._put(g, "weight", head_weight, (K, Pw))
+            self._put(g, "bias", head_bias, (K,))
+        if c["head"] == "distilled":
+            g = self._group("head_dist", last)
+            self._put(g, "weight", dist_weight, (K, D))
+            self._put(g, "bias", dist_bias, (K,))
         self.written.add("head")
 
     def close(self):

@@ -41,7 +41,12 @@ def main():
             checkpoints.write_safetensors(path(name), t)
             return path(name)
 
+        # what timm's names cannot tell (convert_checkpoint.py --act/--eps, or --arch)
+        timm_flags = lambda args: args + ["--act", "gelu", "--eps", "1e-6"] \
+            if args[:2] == ["--format", "timm"] and not {"--arch", "--eps"} & set(args) else args
+
         def expect_fail(what, args, needle):
+            args = timm_flags(args)
             dst = path("out.h5")
             p = run([PYTHON, conv] + args + [dst], check=False)
             msg = (p.stderr or "").strip().splitlines()
@@ -50,6 +55,7 @@ def main():
             ck.check(what, ok, f"exit {p.returncode}: {last[:160]}")
 
         def expect_ok(what, args, needle=""):
+            args = timm_flags(args)
             dst = path("ok.h5")
             p = run([PYTHON, conv] + args + [dst], check=False)
             ck.check(what, p.returncode == 0 and needle in p.stderr and os.path.exists(dst),
@@ -78,6 +84,18 @@ def main():
         expect_fail("truncated safetensors", ["--format", "timm", path("trunc.safetensors"),
                                                "--heads", "5"], "truncated")
         expect_fail("width 60 without --heads", ["--format", "timm", good], "pass --heads")
+        expect_fail("timm without the activation: names --arch and --act",
+                    ["--format", "timm", good, "--heads", "5", "--eps", "1e-6"],
+                    "--act {gelu,gelu_tanh,quick_gelu}")
+        expect_fail("an unknown --arch lists the close names",
+                    ["--format", "timm", good, "--heads", "5", "--arch", "vit_base_patch16_244"],
+                    "close known names: vit_base_patch16_224")
+        expect_fail("a known --arch of another size",
+                    ["--format", "timm", good, "--heads", "5", "--arch", "vit_small_patch16_224"],
+                    "is it the right --arch?")
+        expect_fail("--act given for an HF folder",
+                    ["--format", "hf", checkpoints.export_hf(P, path("hf0"), [str(i) for i in range(11)]),
+                     "--act", "gelu"], "checkpoints carry their settings")
         expect_fail("torchvision file given as timm",
                     ["--format", "timm", checkpoints.export_torchvision_safetensors(
                         P, path("tv.safetensors")), "--heads", "5"],

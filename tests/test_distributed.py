@@ -52,7 +52,7 @@ def main():
         src = checkpoints.export_timm(P, os.path.join(tmp, "vit.safetensors"))
         model = os.path.join(tmp, "model.h5")
         run([PYTHON, os.path.join(a.scripts, "convert_checkpoint.py"), "--format", "timm", src,
-             model, "--heads", str(H), "--shards", "3"])
+             model, "--heads", str(H), "--shards", "3", "--act", "gelu", "--eps", "1e-6"])
         images = np.random.default_rng(5).integers(0, 256, (N, image, image, C), dtype=np.uint8)
         inp = os.path.join(tmp, "in.h5")
         with h5py.File(inp, "w") as f:

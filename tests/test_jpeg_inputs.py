@@ -128,7 +128,8 @@ def main():
         src = checkpoints.export_timm(P, os.path.join(tmp, "vit.safetensors"))
         model = os.path.join(tmp, "model.h5")
         run([PYTHON, os.path.join(a.scripts, "convert_checkpoint.py"), "--format", "timm", src,
-             model, "--heads", str(H), "--preprocess", "hf", "--shards", "2"])
+             model, "--heads", str(H), "--preprocess", "hf", "--shards", "2", "--act", "gelu",
+             "--eps", "1e-6"])
         common = ["--model", model, "--batch", "5", "--topk", "3", "--logits", "--threads", "1"]
 
         # 1. the directory

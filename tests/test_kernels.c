@@ -190,6 +190,30 @@ static void test_softmax_gelu(void)
     }
     check("gelu, lengths 1-40", wg, 2e-6);
     check("softmax, lengths 1-40", ws, 1e-6);
+    /* tanh GELU, quick_gelu and SwiGLU against their definitions in double,
+     * every length 1-40 (masked tails) and large |x| (no inf/NaN) */
+    double wt = 0, wq = 0, wsw = 0;
+    for (size_t len = 1; len <= 40; len++) {
+        float a[40], t[40], q[40], gv[80], o[40];
+        for (size_t i = 0; i < len; i++) t[i] = q[i] = a[i] = 8.0f * frand();
+        a[0] = t[0] = q[0] = len % 2 ? 90.0f : -90.0f;
+        for (size_t i = 0; i < 2 * len; i++) gv[i] = 8.0f * frand();
+        vr_gelu_tanh(t, len);
+        vr_quick_gelu(q, len);
+        vr_swiglu(o, gv, 1, len);
+        for (size_t i = 0; i < len; i++) {
+            double v = a[i];
+            double rt = 0.5 * v * (1.0 + tanh(sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
+            double rq = v / (1.0 + exp(-1.702 * v));
+            double g = gv[i], rs = g / (1.0 + exp(-g)) * gv[len + i];
+            wt = fmax(wt, fabs(t[i] - rt) / fmax(1.0, fabs(rt)));
+            wq = fmax(wq, fabs(q[i] - rq) / fmax(1.0, fabs(rq)));
+            wsw = fmax(wsw, fabs(o[i] - rs) / fmax(1.0, fabs(rs)));
+        }
+    }
+    check("gelu_tanh vs double, lengths 1-40, |x| up to 90", wt, 2e-6);
+    check("quick_gelu vs double, lengths 1-40, |x| up to 90", wq, 2e-6);
+    check("swiglu vs double, lengths 1-40", wsw, 2e-6);
 }
 
 /* The pool hands every index to exactly one thread, for any n. */

@@ -78,6 +78,8 @@ def main():
                src, model, "--shards", str(a.shards)]
         if fmt != "hf":
             cmd += ["--heads", str(H)]
+        if fmt == "timm":  # what timm's names cannot tell (or --arch NAME)
+            cmd += ["--act", "gelu", "--eps", str(eps)]
         run(cmd)
         with h5py.File(model) as f:
             c, pre = f["config"].attrs, f["preprocess"].attrs

@@ -27,6 +27,7 @@ static void plan_layers(const vr_options *o)
     vr_config c = {.image_size = 224, .patch_size = 16, .channels = 3, .hidden = 768,
                    .layers = 12, .heads = 12, .head_dim = 64, .mlp_dim = 3072,
                    .classes = 1000, .ln_eps = 1e-6};
+    vr_config_classic(&c);
     if (vr_config_check(&c, "vit-b16") != VR_OK)
         vf_fail("the ViT-B/16 shape fails its check: %s", vr_last_error());
     size_t *layers = NULL;

@@ -123,6 +123,13 @@ def corpus_model():
             ("torchvision_labels_vlen_compact", ["--preprocess", "torchvision", "--labels"],
              True, "compact"),
             ("timm_nolabels_gzip", ["--preprocess", "timm", "--layers", "2"], False, "gzip"),
+            # format 2: the family's settings, registers, LayerScale, SwiGLU, the
+            # attention-pool head, the distilled and projection heads
+            ("v2_siglip_map_compact", ["--family", "siglip"], False, "compact"),
+            ("v2_dinov2_swiglu_qknorm_gzip", ["--family", "dinov2", "--act", "swiglu",
+                                              "--qk-norm", "--no-qkv-bias"], False, "gzip"),
+            ("v2_deit_compact", ["--family", "deit", "--labels"], False, "compact"),
+            ("v2_clip_avg_gzip", ["--family", "clip", "--pooling", "cls_avg"], False, "gzip"),
         ]
         for name, extra, vlen, layout in shapes:
             raw = os.path.join(tmp, name + ".raw.h5")
@@ -266,7 +273,11 @@ if __name__ == "__main__":
     a = ap.parse_args()
     for t, make in TARGETS.items():
         if a.only in (None, t):
-            shutil.rmtree(os.path.join(HERE, "corpus", t), ignore_errors=True)
+            d = os.path.join(HERE, "corpus", t)
+            # v1_*: files of model format 1, written before format 2 (kept, not remade)
+            for f in os.listdir(d) if os.path.isdir(d) else []:
+                if not f.startswith("v1_"):
+                    os.remove(os.path.join(d, f))
             make()
             d = os.path.join(HERE, "corpus", t)
             size = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
