@@ -87,10 +87,11 @@ vr_status vr_config_check(vr_config *c, const char *where)
         return vr_fail(VR_ERR_MODEL, "%s: /config pooling '%s' with head '%s' reads the class "
                        "token, but class_token = 0", where, vr_pool_name(c->pool),
                        vr_head_name(c->head));
-    if ((c->head == VR_HEAD_DISTILLED) != (c->dist_token != 0))
-        return vr_fail(VR_ERR_MODEL, "%s: /config dist_token = %d with head '%s': the "
-                       "distillation token and the distilled head come together", where,
-                       c->dist_token, vr_head_name(c->head));
+    /* a distillation token without the distilled head is HF's
+     * DeiTForImageClassification: the token attends, the head reads token 0 */
+    if (c->head == VR_HEAD_DISTILLED && !c->dist_token)
+        return vr_fail(VR_ERR_MODEL, "%s: /config head 'distilled' reads the distillation "
+                       "token, but dist_token = 0", where);
     if (c->head == VR_HEAD_DISTILLED && c->pool != VR_POOL_CLS)
         return vr_fail(VR_ERR_MODEL, "%s: /config head 'distilled' needs pooling 'cls', found "
                        "'%s'", where, vr_pool_name(c->pool));

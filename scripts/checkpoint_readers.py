@@ -80,7 +80,10 @@ def read_pickle(path):
     try:
         obj = torch.load(path, map_location="cpu")
     except Exception as e:  # torch raises many kinds on damaged files
-        raise CheckpointError(f"{path}: torch.load failed: {e}")
+        try:  # OpenAI's CLIP .pt files are TorchScript archives
+            obj = torch.jit.load(path, map_location="cpu").state_dict()
+        except Exception:
+            raise CheckpointError(f"{path}: torch.load failed: {e}")
     for key in ("state_dict", "model", "model_state_dict"):  # common training wrappers
         if isinstance(obj, dict) and key in obj and isinstance(obj[key], dict):
             obj = obj[key]

@@ -29,7 +29,7 @@ PRESETS = {
 }
 
 # The head count cannot be read off weight shapes; these are the standard ones.
-STANDARD_HEADS = {192: 3, 384: 6, 768: 12, 1024: 16, 1280: 16}
+STANDARD_HEADS = {192: 3, 384: 6, 768: 12, 1024: 16, 1280: 16, 1536: 24}  # 1536: DINOv2-g
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -97,8 +97,8 @@ def check_config(cfg):
         if not cfg.get("pool_mlp_dim"):
             raise ValueError("pooling 'map' needs pool_mlp_dim")
         out["pool_mlp_dim"] = int(cfg["pool_mlp_dim"])
-    if (out["head"] == "distilled") != bool(out["dist_token"]):
-        raise ValueError("the distillation token and head 'distilled' come together")
+    if out["head"] == "distilled" and not out["dist_token"]:
+        raise ValueError("head 'distilled' reads the distillation token, but dist_token = 0")
     if not out["class_token"] and (out["pooling"] in ("cls", "cls_avg") or out["head"] == "distilled"):
         raise ValueError(f"pooling '{out['pooling']}' reads the class token, but class_token = 0")
     return out

@@ -88,10 +88,9 @@ def main():
         expect("class-token pooling without a class token",
                edited(dino, "nocls", lambda f: f["config"].attrs.modify("class_token", 0)),
                ["nocls.h5", "pooling 'cls'", "class_token = 0"])
-        expect("a distillation token without the distilled head",
-               edited(deit, "nodist", lambda f: f["config"].attrs.modify(
-                   "head", np.array(b"linear", dtype=h5py.string_dtype("utf-8", 6)))),
-               ["nodist.h5", "dist_token = 1 with head 'linear'"])
+        expect("the distilled head without a distillation token",
+               edited(deit, "nodist", lambda f: f["config"].attrs.modify("dist_token", 0)),
+               ["nodist.h5", "head 'distilled' reads the distillation token, but dist_token = 0"])
         expect("a classifier count on a model without a classifier",
                edited(dino, "classes", lambda f: f["config"].attrs.modify("num_classes", 5)),
                ["classes.h5", "num_classes = 5 with head 'none'"])
