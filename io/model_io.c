@@ -142,6 +142,10 @@ static vr_status read_config(vr_model_file *m, long long version)
         c->pos = (vr_pos_mode)pm;
         c->final_norm = (vr_final_norm)fn;
         c->head = (vr_head_kind)hk;
+        /* optional: how the embedding is written by default (--normalize) */
+        if (H5Aexists(g, "normalize_embedding") > 0 &&
+            (st = need_flag(m, g, "normalize_embedding", &c->normalize)))
+            goto done;
         if (c->head == VR_HEAD_PROJECTION &&
             (st = need_size(m, g, "/config", "embed_dim", &c->embed_dim)))
             goto done;

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "../runtime/kernels.h"
 #include "h5util.h"
 #include "listing.h"
 
@@ -102,6 +103,19 @@ static hid_t make_column(hid_t f, const char *name, hid_t type, size_t width)
     return d;
 }
 
+/* IEEE half precision, little-endian, as h5py writes numpy's float16. */
+static hid_t f16_type(void)
+{
+    static hid_t t = -1;
+    if (t < 0) {
+        t = H5Tcopy(H5T_IEEE_F32LE);
+        H5Tset_fields(t, 15, 10, 5, 0, 10);
+        H5Tset_size(t, 2);
+        H5Tset_ebias(t, 15);
+    }
+    return t;
+}
+
 static void csv_str(FILE *fp, const char *s)
 {
     fputc('"', fp);
@@ -169,7 +183,8 @@ vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classe
     if (logits)
         o->ds[C_LOGITS] = make_column(f, "logits", H5T_IEEE_F32LE, classes);
     if (embedding)
-        o->ds[C_EMB] = make_column(f, "embedding", H5T_IEEE_F32LE, dim);
+        o->ds[C_EMB] = make_column(f, "embedding", embedding == VR_EMB_F16 ? f16_type()
+                                                                         : H5T_IEEE_F32LE, dim);
     H5Tclose(st);
     for (int i = 0; i < C_N; i++)
         if (o->ds[i] < 0 && ((i <= C_ESCAPED && (k || (i != C_INDEX && i != C_PROB))) ||
@@ -232,8 +247,15 @@ static vr_status append_csv(vr_output *o, const vr_output_row *rows, size_t n)
         }
         for (size_t j = 0; o->logits && j < o->classes; j++)
             fprintf(o->fp, ",%.9g", r->ok ? (double)r->logits[j] : 0.0);
-        for (size_t j = 0; o->embedding && j < o->dim; j++)
-            fprintf(o->fp, ",%.9g", r->ok ? (double)r->embedding[j] : 0.0);
+        for (size_t j = 0; o->embedding && j < o->dim; j++) {
+            float v = r->ok ? r->embedding[j] : 0.0f;
+            if (o->embedding == VR_EMB_F16) { /* the value the half holds */
+                uint16_t h;
+                vr_to_f16(&h, &v, 1);
+                v = vr_f16_to_float(h);
+            }
+            fprintf(o->fp, ",%.9g", (double)v);
+        }
         fputc('\n', o->fp);
     }
     if (fflush(o->fp) != 0 || ferror(o->fp))
@@ -297,8 +319,17 @@ vr_status vr_output_append(vr_output *o, const vr_output_row *rows, size_t n)
         e |= put(o, C_LABEL, stt, n, k, labs);
     if (lg)
         e |= put(o, C_LOGITS, H5T_NATIVE_FLOAT, n, C, lg);
-    if (em)
+    if (em && o->embedding == VR_EMB_F16) { /* rounded here, stored as is */
+        uint16_t *h = malloc(n * D * sizeof *h);
+        if (h) {
+            vr_to_f16(h, em, n * D);
+            e |= put(o, C_EMB, f16_type(), n, D, h);
+        }
+        free(h);
+        e |= !h;
+    } else if (em) {
         e |= put(o, C_EMB, H5T_NATIVE_FLOAT, n, D, em);
+    }
     H5Tclose(stt);
     if (e || H5Fflush((hid_t)o->file, H5F_SCOPE_LOCAL) < 0)
         st = vr_fail(VR_ERR_OUTPUT, "%s: writing rows %zu..%zu failed (disk full?)", o->path,

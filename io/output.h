@@ -37,13 +37,15 @@ typedef struct {
     long long file;         /* hid_t */
     long long ds[12];       /* hid_t per column (output.c C_N of them) */
     size_t k, classes, dim;
-    int logits, embedding;
+    int logits, embedding; /* embedding: 0, VR_EMB_F32 or VR_EMB_F16 */
     char *const *labels;    /* (classes) or NULL; not owned */
     size_t rows;
 } vr_output;
 
 /* Is s strict UTF-8 (what h5py's asstr() and Python decode)? */
 int vr_utf8_valid(const char *s);
+
+enum { VR_EMB_F32 = 1, VR_EMB_F16 = 2 }; /* how the embedding column is stored */
 
 vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classes, size_t dim,
                          int logits, int embedding, char *const *labels);

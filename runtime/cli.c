@@ -37,7 +37,12 @@ void vr_cli_usage(FILE *fp)
           "  --gemm G            GEMM back end: auto (oneDNN when built with it), onednn\n"
           "                      or openblas\n"
           "  --logits            also write the logits (N, C)\n"
-          "  --embeddings        also write the pooled features before the head (N, D)\n"
+          "  --embeddings        also write the embedding (N, E): the pooled feature, or its\n"
+          "                      projection (CLIP); always for models without a classifier\n"
+          "  --normalize, --no-normalize\n"
+          "                      L2-normalise the embedding, or not (default: the model's;\n"
+          "                      on for CLIP and SigLIP towers)\n"
+          "  --embedding-dtype T f32 (default) or f16: how the embedding is stored\n"
           "  --dump-activations PATH\n"
           "                      write activations after the embedding and each block\n"
           "                      (HDF5; for checking against a reference, small N only)\n"
@@ -118,6 +123,7 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
     memset(o, 0, sizeof *o);
     o->batch = 8;
     o->topk = 5;
+    o->normalize = -1;
     o->pp = o->tp = 1;
     o->send = VR_SEND_SLICE; /* measured fastest: docs/DESIGN.md */
     o->max_pixels = 89478485;  /* Pillow's MAX_IMAGE_PIXELS */
@@ -268,6 +274,15 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
             o->logits = 1;
         } else if (!strcmp(a, "--embeddings")) {
             o->embeddings = 1;
+        } else if (!strcmp(a, "--normalize") || !strcmp(a, "--no-normalize")) {
+            if (o->normalize >= 0)
+                return vr_fail(VR_ERR_USAGE, "--normalize/--no-normalize given twice");
+            o->normalize = !strcmp(a, "--normalize");
+        } else if (!strcmp(a, "--embedding-dtype")) {
+            VALUE();
+            if (strcmp(v, "f32") && strcmp(v, "f16"))
+                return vr_fail(VR_ERR_USAGE, "--embedding-dtype is f32 or f16; got '%s'", v);
+            o->emb_f16 = !strcmp(v, "f16");
         } else if (!strcmp(a, "--quiet")) {
             o->quiet = 1;
         } else {

@@ -31,6 +31,8 @@ typedef struct {
     vr_precision precision; /* --precision fp32|bf16 (bf16 may fall back to fp32) */
     int logits;            /* --logits: also write logits */
     int embeddings;        /* --embeddings: also write pooled features */
+    int normalize;         /* --normalize 1, --no-normalize 0, else -1: the model's default */
+    int emb_f16;           /* --embedding-dtype f16: embeddings stored as float16 */
     const char *dump;      /* --dump-activations: HDF5 of intermediate tensors */
     int quiet;             /* --quiet: no summary line */
     int pp, tp, dp;        /* --pp, --tp, --dp: pipeline stages, TP ranks, replicas (0: derive) */

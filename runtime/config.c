@@ -25,6 +25,7 @@ void vr_config_classic(vr_config *c)
     c->pool_mlp_dim = 0;
     c->head = VR_HEAD_LINEAR;
     c->embed_dim = 0;
+    c->normalize = 0;
 }
 
 const char *vr_act_name(vr_mlp_act a)

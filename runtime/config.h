@@ -46,6 +46,7 @@ typedef struct {
     size_t pool_mlp_dim; /* the attention-pool head's MLP width (pool == MAP) */
     vr_head_kind head;
     size_t embed_dim;   /* projection outputs (head == PROJECTION); derived otherwise */
+    int normalize;      /* the embedding is L2-normalised by default (CLIP, SigLIP towers) */
     /* derived by vr_config_check() */
     size_t grid;        /* image_size / patch_size */
     size_t patches;     /* grid * grid */

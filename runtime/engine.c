@@ -138,6 +138,13 @@ static void input_identity(const char *input, char *out, size_t cap)
         snprintf(out, cap, "%s", real);
 }
 
+/* Whether the embedding is L2-normalised: --normalize/--no-normalize, else
+ * the model's default (on for CLIP and SigLIP towers). */
+static int normalize(const engine *e)
+{
+    return e->o->normalize >= 0 ? e->o->normalize : e->model.cfg.normalize;
+}
+
 /* What a journal must match for --resume to continue it: everything that
  * decides which rows exist and what numbers they hold. */
 static void fingerprint(const engine *e, char *out, size_t cap)
@@ -148,12 +155,14 @@ static void fingerprint(const engine *e, char *out, size_t cap)
     input_identity(o->input, input, sizeof input);
     snprintf(out, cap,
              "model_id=%s\ninput=%s\ninput_kind=%d\nimages=%llu\nlisting=%016llx\n"
-             "batch=%zu\ntopk=%zu\nlogits=%d\nembeddings=%d\npp=%d\ntp=%d\n"
+             "batch=%zu\ntopk=%zu\nlogits=%d\nembeddings=%d\nnormalize=%d\nembedding_dtype=%s\n"
+             "pp=%d\ntp=%d\n"
              "preprocess=%d,%zu,%zu,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n"
              "dct_scale=%d\nmax_pixels=%zu\nmax_file_bytes=%zu\nprecision=%s\n",
              e->model.model_id, input, (int)e->info.kind,
              (unsigned long long)e->info.n, (unsigned long long)e->info.hash, o->batch, e->k,
-             o->logits, o->embeddings, e->g->pp, e->g->tp, (int)p->resize, p->resize_size,
+             o->logits, o->embeddings, normalize(e), o->emb_f16 ? "f16" : "f32", e->g->pp,
+             e->g->tp, (int)p->resize, p->resize_size,
              p->crop_size, (int)p->interp, p->rescale, p->mean[0], p->mean[1], p->mean[2],
              p->std[0], p->std[1], p->std[2], o->dct_scale, o->max_pixels, o->max_file_bytes,
              vr_linear_precision_name(o->precision));
@@ -208,6 +217,7 @@ static vr_status open_sink(engine *e)
         }
     }
     vr_status st = vr_sink_open(&e->sink, e->o, fp, e->n, e->B, e->k, c->classes, c->embed_dim,
+                                normalize(e),
                                 e->model.labels, jpeg ? e->info.listing : NULL,
                                 named ? h5_row_name : NULL, &rn, &e->complete);
     if (named) {

@@ -341,6 +341,66 @@ void vr_add(float *x, const float *y, size_t n)
         x[i] += y[i];
 }
 
+void vr_to_f16(uint16_t *out, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t f;
+        memcpy(&f, &x[i], 4);
+        uint32_t sign = (f >> 16) & 0x8000u, e = (f >> 23) & 0xffu, m = f & 0x7fffffu;
+        uint16_t h;
+        if (e == 0xff) { /* inf, NaN (quiet) */
+            h = (uint16_t)(sign | 0x7c00u | (m ? 0x200u | (m >> 13) : 0));
+        } else if (e > 142) { /* >= 2^16: beyond the largest half */
+            h = (uint16_t)(sign | 0x7c00u);
+        } else if (e < 102) { /* below half the smallest subnormal: zero */
+            h = (uint16_t)sign;
+        } else {
+            /* the value as a fixed-point number of 2^-24 units (subnormal
+             * halves) or with 10 mantissa bits, then rounded to nearest even */
+            int shift = e < 113 ? 126 - (int)e : 13; /* bits dropped */
+            uint32_t mant = e < 113 ? m | 0x800000u : m;
+            uint32_t base = e < 113 ? 0 : (e - 112) << 10;
+            uint32_t q = mant >> shift, rem = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
+            uint32_t v = base + q;
+            if (rem > half || (rem == half && (q & 1)))
+                v++; /* a carry into the exponent is the right rounding, up to infinity */
+            h = (uint16_t)(sign | v);
+        }
+        out[i] = h;
+    }
+}
+
+float vr_f16_to_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
+    float v;
+    if (e == 0)
+        v = ldexpf((float)m, -24);
+    else if (e == 31)
+        v = m ? NAN : INFINITY;
+    else
+        v = ldexpf((float)(m | 0x400u), (int)e - 25);
+    uint32_t bits;
+    memcpy(&bits, &v, 4);
+    bits |= sign;
+    memcpy(&v, &bits, 4);
+    return v;
+}
+
+void vr_l2_normalize_rows(float *x, size_t n, size_t D)
+{
+    for (size_t i = 0; i < n; i++) {
+        double s = 0.0;
+        for (size_t j = 0; j < D; j++)
+            s += (double)x[i * D + j] * x[i * D + j];
+        if (s > 0.0) {
+            double inv = 1.0 / sqrt(s);
+            for (size_t j = 0; j < D; j++)
+                x[i * D + j] = (float)(x[i * D + j] * inv);
+        }
+    }
+}
+
 void vr_softmax_rows(float *x, size_t n, size_t D)
 {
     for (size_t i = 0; i < n; i++) {

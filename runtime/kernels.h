@@ -44,6 +44,15 @@ void vr_add(float *x, const float *y, size_t n);
  * ties to even; NaN stays a quiet NaN. */
 void vr_to_bf16(uint16_t *out, const float *x, size_t n);
 
+/* out (n) = x as IEEE half precision bits, to nearest, ties to even
+ * (overflow to infinity, subnormals kept, NaN stays a quiet NaN). */
+void vr_to_f16(uint16_t *out, const float *x, size_t n);
+/* The float a half holds (exactly). */
+float vr_f16_to_float(uint16_t h);
+
+/* x (n, D): each row scaled to unit L2 norm (a zero row stays zero). */
+void vr_l2_normalize_rows(float *x, size_t n, size_t D);
+
 /* Each row of x (n, D) becomes its softmax, computed stably. */
 void vr_softmax_rows(float *x, size_t n, size_t D);
 

@@ -154,7 +154,8 @@ vr_status vr_sink_check_paths(const vr_options *o)
 }
 
 vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint, size_t n,
-                       size_t B, size_t k, size_t C, size_t D, char *const *labels,
+                       size_t B, size_t k, size_t C, size_t D, int normalize,
+                       char *const *labels,
                        const char *listing, vr_truth_names_fn names, void *names_ctx,
                        int *complete)
 {
@@ -165,6 +166,7 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
     s->k = k;
     s->C = C;
     s->D = D;
+    s->normalize = normalize;
     s->labels = labels;
     *complete = 0;
     /* again on the writer (rank 0 checked all three): its node's view of
@@ -195,7 +197,10 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
     }
     /* a model without a classifier (an embedding tower) writes its embedding */
     int logits = o->logits && C, emb = o->embeddings || !C;
-    if (!(s->prob = vr_alloc(B * (k ? k : 1), sizeof(float), "probabilities")) ||
+    if (emb && o->emb_f16)
+        emb = VR_EMB_F16;
+    if ((normalize && !(s->emb = vr_alloc(B * D, sizeof(float), "embeddings"))) ||
+        !(s->prob = vr_alloc(B * (k ? k : 1), sizeof(float), "probabilities")) ||
         !(s->idx = vr_alloc(B * (k ? k : 1), sizeof(int), "top-k")) ||
         !(s->rows = vr_alloc(B, sizeof(vr_output_row), "output rows")))
         return VR_ERR_NOMEM;
@@ -279,6 +284,11 @@ vr_status vr_sink_write(vr_sink *s, const vr_batch_meta *meta, const float *logi
     if ((size_t)meta->first != s->done)
         return vr_fail(VR_ERR_INTERNAL, "writer got rows from %lld, expected %zu",
                        (long long)meta->first, s->done);
+    if (s->normalize) { /* unit L2 norm, then written (and journaled) as such */
+        memcpy(s->emb, emb, count * s->D * sizeof(float));
+        vr_l2_normalize_rows(s->emb, count, s->D);
+        emb = s->emb;
+    }
     for (size_t b = 0; b < count; b++) {
         const float *l = logits + b * C, *e = emb + b * s->D;
         if (K) {
@@ -344,9 +354,11 @@ vr_status vr_sink_close(vr_sink *s, int complete)
         s->have_truth = 0;
     }
     free(s->prob);
+    free(s->emb);
     free(s->idx);
     free(s->rows);
     s->prob = NULL;
+    s->emb = NULL;
     s->idx = NULL;
     s->rows = NULL;
     return st;

@@ -17,6 +17,8 @@
 typedef struct {
     const vr_options *o;
     size_t n, B, k, C, D;  /* images, batch, top-k, classes, width */
+    int normalize;         /* L2-normalise the embedding */
+    float *emb;            /* (B, D) the normalised embeddings */
     char *const *labels;
     vr_output out;
     int have_out;
@@ -47,7 +49,8 @@ vr_status vr_sink_check_paths(const vr_options *o);
  * when the input is JPEGs (--labels is checked against it), else NULL;
  * `names`: the rows' names by index otherwise (an HDF5 input), or NULL. */
 vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint, size_t n,
-                       size_t B, size_t k, size_t C, size_t D, char *const *labels,
+                       size_t B, size_t k, size_t C, size_t D, int normalize,
+                       char *const *labels,
                        const char *listing, vr_truth_names_fn names, void *names_ctx,
                        int *complete);
 

@@ -84,7 +84,7 @@ def read_pickle(path):
             obj = torch.jit.load(path, map_location="cpu").state_dict()
         except Exception:
             raise CheckpointError(f"{path}: torch.load failed: {e}")
-    for key in ("state_dict", "model", "model_state_dict"):  # common training wrappers
+    for key in ("state_dict", "model", "model_state_dict", "teacher"):  # training wrappers
         if isinstance(obj, dict) and key in obj and isinstance(obj[key], dict):
             obj = obj[key]
     if hasattr(obj, "state_dict") and callable(obj.state_dict):

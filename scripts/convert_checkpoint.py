@@ -81,6 +81,11 @@ def convert(fmt, src, dst, heads=None, shards=1, labels_file=None, preprocess=No
         if len(labels) != cfg["num_classes"]:
             raise CheckpointError(f"{labels_file}: {len(labels)} labels, the model has "
                                   f"{cfg['num_classes']} classes")
+    # CLIP and SigLIP towers (a projection, or an attention-pool head without
+    # a classifier) are used with unit-norm embeddings: vitrun's default for them
+    if "normalize_embedding" not in cfg:
+        cfg["normalize_embedding"] = int(cfg.get("head") == "projection" or
+                                         (cfg.get("pooling") == "map" and cfg.get("head") == "none"))
     # Fetch every tensor first so that missing/unexpected names are reported
     # before an output file is created.
     parts = [embed()] + [layer(i) for i in range(cfg["num_layers"])] + [head()]

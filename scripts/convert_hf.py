@@ -113,7 +113,8 @@ def plan_hf(src, heads):
         root = _prefix(t, ["vision_model."], "embeddings.patch_embedding.weight")
         layers, e = root + "encoder.layers.", root + "embeddings."
     else:
-        root = _prefix(t, [family + ".", ""], "embeddings.patch_embeddings.projection.weight")
+        root = _prefix(t, [model_type + ".", family + ".", ""],
+                       "embeddings.patch_embeddings.projection.weight")
         layers, e = root + "encoder.layer.", root + "embeddings."
     L = count_layers(t.t, layers.replace(".", r"\.") + r"(\d+)\.")
     patch = e + ("patch_embedding.weight" if family in ("clip", "siglip")

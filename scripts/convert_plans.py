@@ -2,6 +2,8 @@
 plan: config, tensors by part. What the names cannot tell comes from --arch
 (scripts/vit_archs.py) or the overrides.
 """
+import re
+
 import numpy as np
 
 from checkpoint_readers import CheckpointError, read_any
@@ -265,7 +267,7 @@ def plan_openclip(src, heads, arch=None, over=None):
             t["head.weight"] = vis["head.proj.weight"]
             if "head.proj.bias" in vis:
                 t["head.bias"] = vis["head.proj.bias"]
-            over.setdefault("head", "projection")
+            over["head"] = over.get("head") or "projection"
         other = sorted(k for k in vis if not k.startswith(("trunk.", "head.proj.")))
         if other:
             raise CheckpointError(f"{src}: unexpected tensors in the timm tower: "
@@ -279,7 +281,7 @@ def plan_openclip(src, heads, arch=None, over=None):
             t[name] = v
         if "proj" in t:
             t["head.weight"] = np.ascontiguousarray(np.asarray(t.pop("proj")).T)
-            over.setdefault("head", "projection")
+            over["head"] = over.get("head") or "projection"
         a.setdefault("layer_norm_eps", 1e-5)
     return plan_timm(src + f" ({root}*)", heads, a, over, tensors=t, preset="clip")
 
@@ -292,7 +294,12 @@ def plan_dinov2(src, heads, arch=None, over=None):
     into the class token (in float32) and the table covers the patches. Its
     LayerNorm eps is 1e-6 and its MLP GELU (or SwiGLU), its own definitions."""
     t = dict(read_any(src))
+    if any(k.startswith("backbone.") for k in t):  # a training file's teacher
+        t = {k[len("backbone."):]: v for k, v in t.items() if k.startswith("backbone.")}
     t.pop("mask_token", None)
+    # training files chunk the blocks (block_chunks 4): blocks.C.N. with N global
+    t = {re.sub(r"^blocks\.\d+\.(\d+)\.", r"blocks.\1.", k) if re.match(r"^blocks\.\d+\.\d+\.", k)
+         else k: v for k, v in t.items()}
     for k in list(t):
         for old, new in ((".mlp.w12.", ".mlp.fc1."), (".mlp.w3.", ".mlp.fc2.")):
             if old in k:

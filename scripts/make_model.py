@@ -27,9 +27,10 @@ import vitrun_model as vm  # noqa: E402
 FAMILIES = {
     "vit": {},
     "deit": dict(dist_token=1, head="distilled"),
-    "clip": dict(norm_pre=1, activation="quick_gelu", head="projection", layer_norm_eps=1e-5),
+    "clip": dict(norm_pre=1, activation="quick_gelu", head="projection", layer_norm_eps=1e-5,
+                 normalize_embedding=1),
     "siglip": dict(class_token=0, pos_embed="patches", activation="gelu_tanh", pooling="map",
-                   head="none"),
+                   head="none", normalize_embedding=1),
     "dinov2": dict(reg_tokens=4, pos_embed="patches", layer_scale=1, head="none"),
     "dinov2-linear": dict(layer_scale=1, pooling="cls_avg"),
     "avg": dict(pooling="avg", final_norm="post_pool"),

@@ -87,6 +87,8 @@ def check_config(cfg):
     for k in ("class_token", "dist_token", "norm_pre", "qkv_bias", "qk_norm", "layer_scale"):
         out[k] = int(bool(out[k]))
     out["reg_tokens"] = int(out["reg_tokens"])
+    # how vitrun writes the embedding unless told (--normalize/--no-normalize)
+    out["normalize_embedding"] = int(bool(cfg.get("normalize_embedding", 0)))
     if out["head"] in ("none", "projection"):
         out["num_classes"] = 0
     if out["head"] == "projection":

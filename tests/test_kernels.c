@@ -214,6 +214,36 @@ static void test_softmax_gelu(void)
     check("gelu_tanh vs double, lengths 1-40, |x| up to 90", wt, 2e-6);
     check("quick_gelu vs double, lengths 1-40, |x| up to 90", wq, 2e-6);
     check("swiglu vs double, lengths 1-40", wsw, 2e-6);
+#ifdef __FLT16_MANT_DIG__
+    /* float -> half against the compiler's _Float16 conversion (nearest even),
+     * over the edges: ties, subnormals, the largest half, overflow, NaN */
+    {
+        float v[4096];
+        size_t m = 0;
+        const float edge[] = {0.0f, -0.0f, 1.0f, 65504.0f, 65519.99f, 65520.0f, 1e6f,
+                              6.1035156e-05f, 6.0975552e-05f, 5.9604645e-08f, 2.9802322e-08f,
+                              2.9802326e-08f, 1e-9f, 1.00048828125f, 1.00146484375f,
+                              INFINITY, -INFINITY};
+        for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++)
+            v[m++] = edge[i];
+        for (; m < 4096; m++)
+            v[m] = ldexpf(frand(), (int)(m % 60) - 30);
+        uint16_t h[4096];
+        vr_to_f16(h, v, m);
+        size_t bad = 0;
+        for (size_t i = 0; i < m; i++) {
+            _Float16 ref = (_Float16)v[i];
+            uint16_t rb;
+            memcpy(&rb, &ref, 2);
+            float back = vr_f16_to_float(h[i]);
+            bad += h[i] != rb || (isfinite(back) && back != (float)ref);
+        }
+        float nan = NAN;
+        vr_to_f16(h, &nan, 1);
+        bad += !isnan(vr_f16_to_float(h[0]));
+        check("float16 rounding vs _Float16, 4096 values and edges (mismatches)", (double)bad, 0);
+    }
+#endif
 }
 
 /* The pool hands every index to exactly one thread, for any n. */
