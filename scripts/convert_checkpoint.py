@@ -69,6 +69,10 @@ def convert(fmt, src, dst, heads=None, shards=1, labels_file=None, preprocess=No
             std=None, arch=None, over=None):
     if fmt in ARCH_FORMATS:
         entry = archs.lookup(fmt, arch) if arch else None
+        if entry and entry.get("tag") == "openai" and entry["activation"] == "gelu":
+            print(f"convert_checkpoint.py: note: {fmt} builds {arch} with exact GELU; OpenAI's "
+                  "CLIP weights were trained with quick_gelu (the -quickgelu / _quickgelu_ "
+                  "names, or --act quick_gelu, reproduce OpenAI's own model)", file=sys.stderr)
         t, cfg, embed, layer, head, labels, kind = PLANS[fmt](src, heads, entry, over)
     else:
         if arch:

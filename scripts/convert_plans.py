@@ -90,6 +90,10 @@ def plan_timm(src, heads, arch=None, over=None, tensors=None, preset="timm"):
         raise CheckpointError(f"{src}: pos_embed holds a {g}x{g} grid of {p}-pixel patches "
                               f"({g * p} px), but --arch says {a['image_size']}; is it the "
                               "right --arch?")
+    for key, got in (("hidden_size", D), ("patch_size", p), ("num_layers", L)):
+        if a.get(key) is not None and a[key] != got:
+            raise CheckpointError(f"{src}: the checkpoint has {key} {got}, --arch says "
+                                  f"{a[key]}; is it the right --arch?")
     cfg["norm_pre"] = int(t.has("norm_pre.weight"))
     cfg["layer_scale"] = int(t.has("blocks.0.ls1.gamma"))
     cfg["qkv_bias"] = int(t.has("blocks.0.attn.qkv.bias"))
