@@ -101,16 +101,16 @@ vr_status vr_input_h5_open(vr_input_h5 *in, const char *path, const vr_config *c
     if (!vr_h5_exists(f, "/images")) {
         vr_input_h5_close(in);
         return vr_fail(VR_ERR_INPUT, "%s: no dataset 'images'; expected uint8 [N,%zu,%zu,%zu] "
-                       "or float32 [N,%zu,%zu,%zu]", path, cfg->image_size, cfg->image_size,
-                       cfg->channels, cfg->channels, cfg->image_size, cfg->image_size);
+                       "or float32 [N,%zu,%zu,%zu]", path, cfg->image_h, cfg->image_w,
+                       cfg->channels, cfg->channels, cfg->image_h, cfg->image_w);
     }
     hid_t d = H5Dopen2(f, "/images", H5P_DEFAULT);
     if (d < 0) {
         vr_input_h5_close(in);
         return vr_fail(VR_ERR_INPUT, "%s: 'images' cannot be opened as a dataset (a group, or "
                        "a link to a missing file?); expected uint8 [N,%zu,%zu,%zu] or float32 "
-                       "[N,%zu,%zu,%zu]", path, cfg->image_size, cfg->image_size, cfg->channels,
-                       cfg->channels, cfg->image_size, cfg->image_size);
+                       "[N,%zu,%zu,%zu]", path, cfg->image_h, cfg->image_w, cfg->channels,
+                       cfg->channels, cfg->image_h, cfg->image_w);
     }
     in->dset = d;
     hid_t t = H5Dget_type(d), sp = H5Dget_space(d);
@@ -126,17 +126,17 @@ vr_status vr_input_h5_open(vr_input_h5 *in, const char *path, const vr_config *c
     int is_unsigned = cls == H5T_INTEGER && H5Tget_sign(t) == H5T_SGN_NONE;
     H5Sclose(sp);
     H5Tclose(t);
-    size_t S = cfg->image_size, C = cfg->channels;
-    if (nd == 4 && is_unsigned && sz == 1 && dims[1] == S && dims[2] == S && dims[3] == C) {
+    size_t Hi = cfg->image_h, Wi = cfg->image_w, C = cfg->channels;
+    if (nd == 4 && is_unsigned && sz == 1 && dims[1] == Hi && dims[2] == Wi && dims[3] == C) {
         in->is_uint8 = 1;
-    } else if (nd == 4 && cls == H5T_FLOAT && dims[1] == C && dims[2] == S && dims[3] == S) {
+    } else if (nd == 4 && cls == H5T_FLOAT && dims[1] == C && dims[2] == Hi && dims[3] == Wi) {
         in->is_uint8 = 0;
     } else {
         vr_input_h5_close(in);
         return vr_fail(VR_ERR_INPUT, "%s: 'images' is %s %s; this model needs uint8 "
                        "[N,%zu,%zu,%zu] pixels or float32 [N,%zu,%zu,%zu] normalised tensors "
-                       "(resize images to %zux%zu first)", path, tname, got, S, S, C, C, S, S,
-                       S, S);
+                       "(resize images to %zux%zu first)", path, tname, got, Hi, Wi, C, C, Hi, Wi,
+                       Wi, Hi);
     }
     vr_status cst = dims[0] ? check_written(d, dims, path) : VR_OK;
     if (cst) {
@@ -144,12 +144,13 @@ vr_status vr_input_h5_open(vr_input_h5 *in, const char *path, const vr_config *c
         return cst;
     }
     in->n = dims[0];
-    in->h = in->w = S;
+    in->h = Hi;
+    in->w = Wi;
     in->c = C;
     /* the first and last images read now, not mid-run: external raw storage
      * that is missing, or a damaged chunk there, is a clear error here */
     if (in->n) {
-        size_t img = C * S * S;
+        size_t img = C * Hi * Wi;
         void *probe = malloc(img * (in->is_uint8 ? 1 : sizeof(float)));
         vr_status pst = probe ? VR_OK : vr_fail(VR_ERR_NOMEM, "%s: out of memory", path);
         for (int k = 0; !pst && k < 2; k++)

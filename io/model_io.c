@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../runtime/posembed.h"
 #include "h5util.h"
 #include "output.h"
 
@@ -34,6 +35,26 @@ static vr_status need_size(vr_model_file *m, hid_t g, const char *grp, const cha
                        grp, name, v);
     *out = (size_t)v;
     return VR_OK;
+}
+
+/* A size that is one integer (a square) or two, height and width. */
+static vr_status need_hw(vr_model_file *m, hid_t g, const char *grp, const char *name,
+                         size_t *h, size_t *w)
+{
+    double v[2];
+    if (vr_h5_attr_f64(g, name, v, 2) == 0) {
+        for (int i = 0; i < 2; i++)
+            if (!(v[i] >= 0 && v[i] <= (double)VR_MAX_DIM) || v[i] != floor(v[i]))
+                return vr_fail(VR_ERR_MODEL, "%s: %s attribute '%s' = [%g, %g] should be two "
+                               "sizes (height, width) from 0 to %zu", m->path, grp, name, v[0],
+                               v[1], VR_MAX_DIM);
+        *h = (size_t)v[0];
+        *w = (size_t)v[1];
+        return VR_OK;
+    }
+    vr_status st = need_size(m, g, grp, name, h);
+    *w = *h;
+    return st;
 }
 
 static vr_status need_str(vr_model_file *m, hid_t g, const char *grp, const char *name,
@@ -106,7 +127,7 @@ static vr_status read_config(vr_model_file *m, long long version)
                              *const pos[] = {"all", "patches", NULL},
                              *const norms[] = {"pre_pool", "post_pool", "none", NULL},
                              *const heads[] = {"linear", "none", "projection", "distilled", NULL};
-    if ((st = need_size(m, g, "/config", "image_size", &c->image_size)) ||
+    if ((st = need_hw(m, g, "/config", "image_size", &c->image_h, &c->image_w)) ||
         (st = need_size(m, g, "/config", "patch_size", &c->patch_size)) ||
         (st = need_size(m, g, "/config", "num_channels", &c->channels)) ||
         (st = need_size(m, g, "/config", "hidden_size", &c->hidden)) ||
@@ -142,6 +163,17 @@ static vr_status read_config(vr_model_file *m, long long version)
         c->pos = (vr_pos_mode)pm;
         c->final_norm = (vr_final_norm)fn;
         c->head = (vr_head_kind)hk;
+        /* optional: the grid the position table was trained on (when it is
+         * not the image's) and how it is resampled to another grid */
+        static const char *const resamples[] = {"none", "bicubic_antialias", "bicubic",
+                                                "bicubic_offset", "bicubic_align_corners", NULL};
+        int pr = 0;
+        if ((H5Aexists(g, "pos_grid") > 0 &&
+             (st = need_hw(m, g, "/config", "pos_grid", &c->pos_grid_h, &c->pos_grid_w))) ||
+            (H5Aexists(g, "pos_resample") > 0 && (st = need_word(m, g, "pos_resample",
+                                                                 resamples, &pr))))
+            goto done;
+        c->pos_resample = (vr_pos_resample)pr;
         /* optional: how the embedding is written by default (--normalize) */
         if (H5Aexists(g, "normalize_embedding") > 0 &&
             (st = need_flag(m, g, "normalize_embedding", &c->normalize)))
@@ -182,8 +214,24 @@ static vr_status read_preprocess(vr_model_file *m)
         if ((st = need_str(m, g, "/preprocess", "interpolation", s, sizeof s, interps)) == VR_OK)
             p->interp = strcmp(s, "bilinear") == 0 ? VR_INTERP_BILINEAR : VR_INTERP_BICUBIC;
     }
-    if (!st && !(st = need_size(m, g, "/preprocess", "resize_size", &p->resize_size)))
-        st = need_size(m, g, "/preprocess", "crop_size", &p->crop_size);
+    if (!st && !(st = need_hw(m, g, "/preprocess", "resize_size", &p->resize_size,
+                              &p->resize_w)))
+        st = need_hw(m, g, "/preprocess", "crop_size", &p->crop_h, &p->crop_w);
+    if (!st && p->resize == VR_RESIZE_SHORTER && p->resize_w != p->resize_size)
+        st = vr_fail(VR_ERR_MODEL, "%s: /preprocess resize_size %zux%zu: the shorter side is "
+                     "resized to one size", m->path, p->resize_size, p->resize_w);
+    /* optional: the library preset it came from, for --image-size */
+    static const char *const presets[] = {"hf", "torchvision", "timm", "clip", "siglip",
+                                          "dinov2", NULL};
+    p->preset[0] = '\0';
+    p->crop_pct = 0;
+    if (!st && H5Aexists(g, "preset") > 0)
+        st = need_str(m, g, "/preprocess", "preset", p->preset, sizeof p->preset, presets);
+    if (!st && H5Aexists(g, "crop_pct") > 0 &&
+        (vr_h5_attr_f64(g, "crop_pct", &p->crop_pct, 1) || !(p->crop_pct > 0.0) ||
+         !(p->crop_pct <= 1.0)))
+        st = vr_fail(VR_ERR_MODEL, "%s: /preprocess crop_pct should be one number in (0, 1]",
+                     m->path);
     if (!st && (vr_h5_attr_f64(g, "rescale", &p->rescale, 1) ||
                 vr_h5_attr_f64(g, "mean", p->mean, 3) || vr_h5_attr_f64(g, "std", p->std, 3)))
         st = vr_fail(VR_ERR_MODEL,
@@ -206,18 +254,10 @@ static vr_status read_preprocess(vr_model_file *m)
             return vr_fail(VR_ERR_MODEL, "%s: /preprocess std[%d] = %g must be a positive "
                            "finite number; fix the attribute", m->path, i, p->std[i]);
     }
-    if (p->crop_size != m->cfg.image_size)
-        return vr_fail(VR_ERR_MODEL, "%s: /preprocess crop_size %zu != /config image_size %zu",
-                       m->path, p->crop_size, m->cfg.image_size);
-    if (p->resize_size < p->crop_size || p->resize_size > VR_MAX_DIM)
-        return vr_fail(VR_ERR_MODEL,
-                       "%s: /preprocess resize_size %zu must be from crop_size %zu to %zu "
-                       "(images are resized to it, %s, then centre-cropped to %zux%zu); fix the "
-                       "attribute or override it with --preprocess",
-                       m->path, p->resize_size, p->crop_size, VR_MAX_DIM,
-                       p->resize == VR_RESIZE_EXACT ? "both sides" : "the shorter side",
-                       p->crop_size, p->crop_size);
-    return VR_OK;
+    if (p->crop_h != m->cfg.image_h || p->crop_w != m->cfg.image_w)
+        return vr_fail(VR_ERR_MODEL, "%s: /preprocess crop_size %zux%zu != /config image_size "
+                       "%zux%zu", m->path, p->crop_h, p->crop_w, m->cfg.image_h, m->cfg.image_w);
+    return vr_preprocess_check(p, m->path);
 }
 
 static vr_status read_labels(vr_model_file *m)
@@ -343,6 +383,16 @@ vr_status vr_model_open(vr_model_file *m, const char *path)
         return st;
     }
     return VR_OK;
+}
+
+vr_status vr_model_set_size(vr_model_file *m, size_t h, size_t w, const char *preset)
+{
+    if (!h || (h == m->cfg.image_h && w == m->cfg.image_w))
+        return VR_OK;
+    if (preset)
+        snprintf(m->pre.preset, sizeof m->pre.preset, "%s", preset);
+    vr_status st = vr_config_resize(&m->cfg, &m->pre, h, w, m->path);
+    return st ? st : vr_preprocess_check(&m->pre, m->path);
 }
 
 int vr_model_is_model_file(const char *path)
@@ -540,6 +590,24 @@ static vr_status read_all(vr_model_file *m, const char *g, const char *name, int
     return read_tensor(m, g, name, r, d, zero, d, dst);
 }
 
+/* A tensor the settings exclude must not be there: a file whose /config
+ * says "no qkv bias" but holds one was edited or mis-converted, and
+ * ignoring the tensor would give other numbers than its source library. */
+static vr_status refuse_extra(vr_model_file *m, const char *group, const char *name,
+                              const char *setting)
+{
+    location loc;
+    char path[1024];
+    if (!vr_h5_exists((hid_t)m->file, group) || locate(m, group, &loc))
+        return VR_OK; /* a missing group is reported where it is needed */
+    snprintf(path, sizeof path, "%s/%s", loc.prefix, name);
+    if (!vr_h5_exists(loc.file, path))
+        return VR_OK;
+    return vr_fail(VR_ERR_MODEL, "%s: %s/%s is present, but /config %s says the model has "
+                   "none; convert the checkpoint again (or fix the setting)", loc.file_name,
+                   group, name, setting);
+}
+
 static vr_status load_layer(vr_model_file *m, vr_layer_weights *L, size_t layer,
                             const vr_shard *s)
 {
@@ -564,6 +632,10 @@ static vr_status load_layer(vr_model_file *m, vr_layer_weights *L, size_t layer,
     hsize_t pj_full[2] = {D, H * hd}, pj_start[2] = {0, h0 * hd}, pj_cnt[2] = {D, Hl * hd};
     hsize_t fc2_full[2] = {D, M}, fc2_start[2] = {0, m0}, fc2_cnt[2] = {D, Ml};
     if (vr_shard_has_attention(s, layer)) {
+        if ((!c->qkv_bias && (st = refuse_extra(m, g, "attn/qkv_bias", "qkv_bias = 0"))) ||
+            (!c->qk_norm && (st = refuse_extra(m, g, "attn/q_norm", "qk_norm = 0"))) ||
+            (!c->layer_scale && (st = refuse_extra(m, g, "ls1", "layer_scale = 0"))))
+            return st;
         if ((st = read_all(m, g, "ln1/weight", 1, vec, L->ln1_w)) ||
             (st = read_all(m, g, "ln1/bias", 1, vec, L->ln1_b)) ||
             (st = read_tensor(m, g, "attn/qkv_weight", 4, qkv_full, qkv_start, qkv_cnt,
@@ -582,6 +654,9 @@ static vr_status load_layer(vr_model_file *m, vr_layer_weights *L, size_t layer,
         if (!c->qkv_bias)
             memset(L->qkv_b, 0, 3 * Hl * hd * sizeof(float));
     }
+    if (vr_shard_has_mlp(s, layer) && !c->layer_scale &&
+        (st = refuse_extra(m, g, "ls2", "layer_scale = 0")))
+        return st;
     if (vr_shard_has_mlp(s, layer) &&
         ((st = read_all(m, g, "ln2/weight", 1, vec, L->ln2_w)) ||
          (st = read_all(m, g, "ln2/bias", 1, vec, L->ln2_b)) ||
@@ -596,15 +671,46 @@ static vr_status load_layer(vr_model_file *m, vr_layer_weights *L, size_t layer,
     return VR_OK;
 }
 
+/* The position table: as stored, or resampled from its own grid to the
+ * image's (--image-size) as its library does it (runtime/posembed.h); the
+ * prefix tokens' rows are kept. */
+static vr_status load_pos(vr_model_file *m, vr_weights *w)
+{
+    const vr_config *c = &m->cfg;
+    hsize_t D = c->hidden, stored[2] = {c->pos_stored, D};
+    if (c->pos_grid_h == c->grid_h && c->pos_grid_w == c->grid_w)
+        return read_all(m, "/embed", "pos_embed", 2, stored, w->pos);
+    size_t n;
+    float *tab = vr_mul(c->pos_stored, c->hidden, &n) ? vr_alloc(n, sizeof(float),
+                                                                 "position table") : NULL;
+    if (!tab)
+        return VR_ERR_NOMEM;
+    vr_status st = read_all(m, "/embed", "pos_embed", 2, stored, tab);
+    size_t keep = c->pos == VR_POS_ALL ? c->prefix : 0;
+    if (!st) {
+        memcpy(w->pos, tab, keep * c->hidden * sizeof(float));
+        st = vr_pos_resample_grid(w->pos + keep * c->hidden, c->grid_h, c->grid_w,
+                                  tab + keep * c->hidden, c->pos_grid_h, c->pos_grid_w, c->hidden,
+                                  c->pos_resample);
+    }
+    free(tab);
+    return st;
+}
+
 /* The embedding: patches, prefix tokens (in token order), positions, norm_pre. */
 static vr_status load_embed(vr_model_file *m, vr_weights *w)
 {
     const vr_config *c = &m->cfg;
     hsize_t D = c->hidden, vec[1] = {D};
     hsize_t pw[4] = {D, c->channels, c->patch_size, c->patch_size};
-    hsize_t pos[2] = {c->pos_tokens, D}, regs[2] = {c->reg_tokens, D};
+    hsize_t regs[2] = {c->reg_tokens, D};
     float *t = w->prefix;
     vr_status st;
+    if ((!c->class_token && (st = refuse_extra(m, "/embed", "cls_token", "class_token = 0"))) ||
+        (!c->dist_token && (st = refuse_extra(m, "/embed", "dist_token", "dist_token = 0"))) ||
+        (!c->reg_tokens && (st = refuse_extra(m, "/embed", "reg_tokens", "reg_tokens = 0"))) ||
+        (!c->norm_pre && (st = refuse_extra(m, "/embed", "norm_pre", "norm_pre = 0"))))
+        return st;
     if ((st = read_all(m, "/embed", "patch_weight", 4, pw, w->patch_w)) ||
         (st = read_all(m, "/embed", "patch_bias", 1, vec, w->patch_b)) ||
         (c->class_token && (st = read_all(m, "/embed", "cls_token", 1, vec, t))) ||
@@ -613,7 +719,7 @@ static vr_status load_embed(vr_model_file *m, vr_weights *w)
         (c->reg_tokens &&
          (st = read_all(m, "/embed", "reg_tokens", 2, regs,
                         t + (size_t)(c->class_token + c->dist_token) * D))) ||
-        (st = read_all(m, "/embed", "pos_embed", 2, pos, w->pos)) ||
+        (st = load_pos(m, w)) ||
         (c->norm_pre && ((st = read_all(m, "/embed", "norm_pre/weight", 1, vec, w->norm_pre_w)) ||
                          (st = read_all(m, "/embed", "norm_pre/bias", 1, vec, w->norm_pre_b)))))
         return st;
@@ -654,6 +760,11 @@ static vr_status load_head(vr_model_file *m, vr_weights *w)
     hsize_t hw[2] = {c->head == VR_HEAD_PROJECTION ? c->embed_dim : K, Pw}, hb[1] = {K};
     hsize_t dw[2] = {K, D};
     vr_status st;
+    if ((c->final_norm == VR_NORM_NONE && (st = refuse_extra(m, "/final_norm", "weight",
+                                                              "final_norm 'none'"))) ||
+        (c->head == VR_HEAD_PROJECTION && (st = refuse_extra(m, "/head", "bias",
+                                                             "head 'projection' (no bias)"))))
+        return st;
     if ((c->final_norm != VR_NORM_NONE &&
          ((st = read_all(m, "/final_norm", "weight", 1, nv, w->norm_w)) ||
           (st = read_all(m, "/final_norm", "bias", 1, nv, w->norm_b)))) ||

@@ -35,6 +35,11 @@ vr_status vr_model_open(vr_model_file *m, const char *path);
  * root model_id or format_version), which an output must never replace. */
 int vr_model_is_model_file(const char *path);
 vr_status vr_model_load(vr_model_file *m, vr_weights *w, const vr_shard *shard);
+/* The model at h x w pixels (--image-size; h = 0: its own size): the config's
+ * grid and the preprocessing for it, re-derived from the preset the file
+ * records or from `preset` (--preprocess) when not NULL. vr_model_load then
+ * resamples the position table. */
+vr_status vr_model_set_size(vr_model_file *m, size_t h, size_t w, const char *preset);
 void vr_model_close(vr_model_file *m);
 
 #endif

@@ -12,7 +12,7 @@
 typedef struct {
     size_t first, count;
     size_t claimed, done;  /* rows handed to a worker / finished */
-    uint8_t *px;           /* (max_rows, crop, crop, 3) */
+    uint8_t *px;           /* (max_rows, crop_h, crop_w, 3) */
     vr_row_meta *rows;     /* (max_rows) */
     char (*full)[2 * VR_PATH_MAX]; /* (max_rows) paths to open */
 } slot;
@@ -21,7 +21,7 @@ struct vr_reader {
     vr_listing list;
     vr_preprocess pre;
     vr_jpeg_limits lim;
-    size_t crop, img, max_rows;
+    size_t img, max_rows;
     int depth, nthreads;
     slot *slots;           /* (depth) ring */
     int head, pending;     /* oldest outstanding slot, outstanding count */
@@ -90,7 +90,7 @@ static void *worker(void *arg)
 }
 
 vr_status vr_reader_open(vr_reader **out, const char *listing, const char *base,
-                         const vr_preprocess *p, const vr_jpeg_limits *lim, size_t crop,
+                         const vr_preprocess *p, const vr_jpeg_limits *lim, size_t pixels,
                          size_t max_rows, int threads, int depth)
 {
     *out = NULL;
@@ -99,8 +99,7 @@ vr_status vr_reader_open(vr_reader **out, const char *listing, const char *base,
         return vr_fail(VR_ERR_NOMEM, "out of memory for the JPEG reader");
     r->pre = *p;
     r->lim = *lim;
-    r->crop = crop;
-    r->img = crop * crop * 3;
+    r->img = pixels * 3;
     r->max_rows = max_rows;
     r->depth = depth < 1 ? 1 : depth;
     pthread_mutex_init(&r->mu, NULL);

@@ -19,11 +19,11 @@
 typedef struct vr_reader vr_reader;
 
 /* listing: the manifest or list file; base: the folder relative paths start
- * from; crop: output side (the model's image size); max_rows: most rows one
+ * from; pixels: crop_h * crop_w (the model's image size); max_rows: most rows one
  * range holds; threads: decoding threads (0: decode in take()); depth:
  * ranges that may be outstanding. */
 vr_status vr_reader_open(vr_reader **r, const char *listing, const char *base,
-                         const vr_preprocess *p, const vr_jpeg_limits *lim, size_t crop,
+                         const vr_preprocess *p, const vr_jpeg_limits *lim, size_t pixels,
                          size_t max_rows, int threads, int depth);
 
 /* Queues rows [first, first+count) (first at or after the last range's end). */
@@ -32,7 +32,7 @@ vr_status vr_reader_submit(vr_reader *r, size_t first, size_t count);
 /* Outstanding ranges (submitted, not taken). */
 int vr_reader_pending(const vr_reader *r);
 
-/* The oldest range: px (count, crop, crop, 3) and for each row name, ok and
+/* The oldest range: px (count, crop_h, crop_w, 3) and for each row name, ok and
  * error. *waited grows by the seconds spent waiting for the workers. */
 vr_status vr_reader_take(vr_reader *r, uint8_t *px, vr_row_meta *rows, double *waited);
 

@@ -257,6 +257,12 @@ void vr_plan_print(const vr_plan *p, FILE *fp)
     fprintf(fp, "model: %zu layers, width %zu, %zu heads, MLP %zu, %zu tokens, %.2f GFLOP/image\n",
             c->layers, c->hidden, c->heads, c->mlp_dim, c->tokens,
             vr_config_flops_per_image(c) * 1e-9);
+    fprintf(fp, "input: %zux%zu pixels, %zux%zu patches", c->image_h, c->image_w, c->grid_h,
+            c->grid_w);
+    if (c->pos_grid_h != c->grid_h || c->pos_grid_w != c->grid_w)
+        fprintf(fp, "; position table resampled from %zux%zu (%s)", c->pos_grid_h,
+                c->pos_grid_w, vr_pos_resample_name(c->pos_resample));
+    fprintf(fp, "\n");
     char regs[48] = "";
     if (c->reg_tokens)
         snprintf(regs, sizeof regs, "%zu registers + ", c->reg_tokens);

@@ -1,6 +1,8 @@
 /* cli.c - parses vitrun's options; every number is checked, every unknown flag refused. */
 #include "cli.h"
 
+#include "config.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +45,9 @@ void vr_cli_usage(FILE *fp)
           "                      L2-normalise the embedding, or not (default: the model's;\n"
           "                      on for CLIP and SigLIP towers)\n"
           "  --embedding-dtype T f32 (default) or f16: how the embedding is stored\n"
+          "  --image-size H[xW]  run the model at this input size: its position table\n"
+          "                      resampled as its library does it, the preprocessing\n"
+          "                      preset re-derived for the size\n"
           "  --dump-activations PATH\n"
           "                      write activations after the embedding and each block\n"
           "                      (HDF5; for checking against a reference, small N only)\n"
@@ -278,6 +283,19 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
             if (o->normalize >= 0)
                 return vr_fail(VR_ERR_USAGE, "--normalize/--no-normalize given twice");
             o->normalize = !strcmp(a, "--normalize");
+        } else if (!strcmp(a, "--image-size")) {
+            VALUE();
+            char *end;
+            errno = 0;
+            unsigned long long h = strtoull(v, &end, 10), w = h;
+            if (*end == 'x' || *end == 'X')
+                w = strtoull(end + 1, &end, 10);
+            if (*end || errno || !h || !w || h > VR_MAX_DIM || w > VR_MAX_DIM || v[0] == '-' ||
+                strchr(v, '-'))
+                return vr_fail(VR_ERR_USAGE, "--image-size is H or HxW in pixels (1..%zu); got "
+                               "'%s'", VR_MAX_DIM, v);
+            o->image_h = (size_t)h;
+            o->image_w = (size_t)w;
         } else if (!strcmp(a, "--embedding-dtype")) {
             VALUE();
             if (strcmp(v, "f32") && strcmp(v, "f16"))

@@ -32,6 +32,7 @@ typedef struct {
     int logits;            /* --logits: also write logits */
     int embeddings;        /* --embeddings: also write pooled features */
     int normalize;         /* --normalize 1, --no-normalize 0, else -1: the model's default */
+    size_t image_h, image_w; /* --image-size H[xW]: run at this size (0: the model's) */
     int emb_f16;           /* --embedding-dtype f16: embeddings stored as float16 */
     const char *dump;      /* --dump-activations: HDF5 of intermediate tensors */
     int quiet;             /* --quiet: no summary line */

@@ -17,9 +17,18 @@ typedef enum { VR_ACT_GELU, VR_ACT_GELU_TANH, VR_ACT_QUICK_GELU, VR_ACT_SWIGLU }
 typedef enum { VR_NORM_PRE_POOL, VR_NORM_POST_POOL, VR_NORM_NONE } vr_final_norm;
 typedef enum { VR_POOL_CLS, VR_POOL_AVG, VR_POOL_MAP, VR_POOL_CLS_AVG } vr_pool_kind;
 typedef enum { VR_HEAD_LINEAR, VR_HEAD_NONE, VR_HEAD_PROJECTION, VR_HEAD_DISTILLED } vr_head_kind;
+/* How the position table is resampled to another patch grid, as the
+ * checkpoint's library does it (runtime/posembed.h). */
+typedef enum {
+    VR_PR_NONE,            /* the model runs at its own size only */
+    VR_PR_BICUBIC_AA,      /* timm, OpenCLIP, DINOv2 hub reg: bicubic, antialiased */
+    VR_PR_BICUBIC,         /* HF ViT/DeiT/CLIP/SigLIP/Dinov2: bicubic, size= */
+    VR_PR_BICUBIC_OFFSET,  /* DINOv2: bicubic, scale_factor (g + 0.1) / g0 */
+    VR_PR_BICUBIC_CORNERS, /* torchvision: bicubic, align_corners */
+} vr_pos_resample;
 
 typedef struct {
-    size_t image_size;  /* square input side, pixels */
+    size_t image_h, image_w; /* input size in pixels: the model's, or --image-size */
     size_t patch_size;  /* square patch side, pixels */
     size_t channels;    /* input channels (3 for RGB) */
     size_t hidden;      /* D, the token width */
@@ -34,6 +43,8 @@ typedef struct {
     int dist_token;     /* 1: DeiT's distillation token */
     size_t reg_tokens;  /* register tokens (DINOv2 with registers) */
     vr_pos_mode pos;    /* position embeddings over every token, or the patches only */
+    size_t pos_grid_h, pos_grid_w; /* the patch grid of the stored table (0: the image's) */
+    vr_pos_resample pos_resample;  /* to another grid */
     int norm_pre;       /* LayerNorm after the embedding (CLIP ln_pre, timm norm_pre) */
     /* blocks */
     int qkv_bias;       /* 0: q, k and v have no bias (read as zeros) */
@@ -48,11 +59,12 @@ typedef struct {
     size_t embed_dim;   /* projection outputs (head == PROJECTION); derived otherwise */
     int normalize;      /* the embedding is L2-normalised by default (CLIP, SigLIP towers) */
     /* derived by vr_config_check() */
-    size_t grid;        /* image_size / patch_size */
-    size_t patches;     /* grid * grid */
+    size_t grid_h, grid_w; /* image_h / patch_size, image_w / patch_size */
+    size_t patches;     /* grid_h * grid_w */
     size_t prefix;      /* class + distillation + register tokens */
     size_t tokens;      /* T = prefix + patches */
     size_t pos_tokens;  /* rows of the position embeddings: tokens, or patches */
+    size_t pos_stored;  /* rows of the stored table, on its own grid */
     size_t patch_len;   /* channels * patch_size^2, one im2col row */
     size_t pooled;      /* width of the pooled feature: D, or 2D for class + mean */
     size_t head_rows;   /* leading rows of each image the head reads: 1 (class token
@@ -71,9 +83,13 @@ typedef enum { VR_RESIZE_EXACT, VR_RESIZE_SHORTER } vr_resize_mode;
 typedef enum { VR_INTERP_BILINEAR, VR_INTERP_BICUBIC } vr_interp;
 
 typedef struct {
-    vr_resize_mode resize;  /* exact: straight to resize_size^2; shorter: shorter side */
-    size_t resize_size;
-    size_t crop_size;       /* centre crop after resizing; == image_size */
+    vr_resize_mode resize;  /* exact: straight to resize_size x resize_w; shorter: shorter side */
+    size_t resize_size;     /* the shorter side, or the exact height */
+    size_t resize_w;        /* the exact width */
+    size_t crop_h, crop_w;  /* centre crop after resizing; the model's image size */
+    char preset[16];        /* the library's preset it came from ("" unknown): what
+                               --image-size re-derives it with */
+    double crop_pct;        /* timm's crop fraction (0.9, 0.875, 1.0) */
     vr_interp interp;
     double rescale;         /* multiplies uint8 values first (1/255) */
     double mean[3];
@@ -88,12 +104,24 @@ typedef struct {
 /* Checks consistency and fills the derived fields. `where` names the file. */
 vr_status vr_config_check(vr_config *c, const char *where);
 
-/* The preprocessing of a source library for a model of `image_size`:
- * hf (resize straight to the size, bilinear, mean = std = 0.5), torchvision
- * (shorter side to size*256/224, bilinear, centre crop, ImageNet mean/std),
- * timm (shorter side to size/0.9, bicubic, centre crop; p's mean/std kept).
+/* The preprocessing of a source library for a model of h x w pixels (for a
+ * square one, as each library does it; for other shapes, its rule applied
+ * to the longer side so the crop fits):
+ * hf, siglip: resize straight to h x w (bilinear, bicubic), mean = std = 0.5;
+ * torchvision, dinov2: shorter side to round(size*256/224), bilinear or
+ *   bicubic, centre crop, ImageNet mean/std;
+ * timm: shorter side to floor(size/crop_pct) (a non-square size: straight to
+ *   floor(h/crop_pct) x floor(w/crop_pct), as timm's transforms do), bicubic,
+ *   centre crop; p's mean/std and crop_pct (0.9 when 0) kept;
+ * clip: shorter side to the size, bicubic, centre crop, CLIP's mean/std.
  * The same presets as scripts/vitrun_model.py writes. */
-vr_status vr_preprocess_preset(vr_preprocess *p, const char *name, size_t image_size);
+vr_status vr_preprocess_preset(vr_preprocess *p, const char *name, size_t h, size_t w);
+/* The model at h x w pixels instead of its own size: the grid, and the
+ * preprocessing re-derived from its recorded preset; `where` names the model. */
+vr_status vr_config_resize(vr_config *c, vr_preprocess *p, size_t h, size_t w, const char *where);
+const char *vr_pos_resample_name(vr_pos_resample r);
+/* The resize covers the crop and stays in range. */
+vr_status vr_preprocess_check(const vr_preprocess *p, const char *where);
 
 /* Parameter count of the full model (fits: checked by vr_config_check). */
 size_t vr_config_param_count(const vr_config *c);

@@ -94,11 +94,11 @@ static vr_status setup(engine *e)
     for (int i = 0; i < RING; i++)
         e->rx[i] = e->rm[i] = e->sx[i] = e->sm[i] = e->sres[i] = e->srm[i] = -1;
 
-    if ((st = vr_model_open(&e->model, o->model)))
+    if ((st = vr_model_open(&e->model, o->model)) || (st = vr_model_set_size(&e->model, o->image_h, o->image_w, o->preprocess)))
         return st;
     const vr_config *c = &e->model.cfg;
     e->pre = e->model.pre;
-    if (o->preprocess && (st = vr_preprocess_preset(&e->pre, o->preprocess, c->image_size)))
+    if (o->preprocess && (st = vr_preprocess_preset(&e->pre, o->preprocess, c->image_h, c->image_w)))
         return st;
     e->shard = vr_plan_shard(e->plan, g->stage, g->tp_rank);
     if ((st = vr_model_load(&e->model, &e->w, &e->shard)) ||
@@ -157,15 +157,17 @@ static void fingerprint(const engine *e, char *out, size_t cap)
              "model_id=%s\ninput=%s\ninput_kind=%d\nimages=%llu\nlisting=%016llx\n"
              "batch=%zu\ntopk=%zu\nlogits=%d\nembeddings=%d\nnormalize=%d\nembedding_dtype=%s\n"
              "pp=%d\ntp=%d\n"
-             "preprocess=%d,%zu,%zu,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n"
-             "dct_scale=%d\nmax_pixels=%zu\nmax_file_bytes=%zu\nprecision=%s\n",
+             "preprocess=%d,%zu,%zu,%zu,%zu,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n"
+             "dct_scale=%d\nmax_pixels=%zu\nmax_file_bytes=%zu\nprecision=%s\n"
+             "image=%zux%zu\n",
              e->model.model_id, input, (int)e->info.kind,
              (unsigned long long)e->info.n, (unsigned long long)e->info.hash, o->batch, e->k,
              o->logits, o->embeddings, normalize(e), o->emb_f16 ? "f16" : "f32", e->g->pp,
-             e->g->tp, (int)p->resize, p->resize_size,
-             p->crop_size, (int)p->interp, p->rescale, p->mean[0], p->mean[1], p->mean[2],
+             e->g->tp, (int)p->resize, p->resize_size, p->resize_w,
+             p->crop_h, p->crop_w, (int)p->interp, p->rescale, p->mean[0], p->mean[1], p->mean[2],
              p->std[0], p->std[1], p->std[2], o->dct_scale, o->max_pixels, o->max_file_bytes,
-             vr_linear_precision_name(o->precision));
+             vr_linear_precision_name(o->precision), e->model.cfg.image_h,
+             e->model.cfg.image_w);
 }
 
 /* An HDF5 input's row names for the --labels check, read NAMES_AT_ONCE at a
@@ -236,7 +238,7 @@ static vr_status allocate(engine *e)
     const vr_options *o = e->o;
     const vr_config *c = &e->model.cfg;
     vr_status st;
-    size_t btd = e->B * c->tokens * c->hidden, img = c->channels * c->image_size * c->image_size;
+    size_t btd = e->B * c->tokens * c->hidden, img = c->channels * c->image_h * c->image_w;
     e->piece = ceil_div(btd, (size_t)e->g->tp);
     if ((st = vr_state_build(&e->st, &e->w, e->B)))
         return st;
@@ -408,7 +410,7 @@ static vr_status step(engine *e, size_t i, size_t n_local)
             return st;
         if (e->have_dump && (st = vr_dump_write(&e->dump, "pixels", (size_t)meta->first,
                                                 (size_t)meta->count, c->channels,
-                                                c->image_size * c->image_size, e->pixels)))
+                                                c->image_h * c->image_w, e->pixels)))
             return st;
         if (e->have_dump && (st = vr_dump_write(&e->dump, "embed", (size_t)meta->first,
                                                 (size_t)meta->count, c->tokens, c->hidden, x)))

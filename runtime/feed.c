@@ -108,7 +108,8 @@ vr_status vr_feed_open(vr_feed *f, const vr_options *o, const vr_grid *g, const 
                            "the same file on every node?", o->input, f->h5.n,
                            (unsigned long long)info->n);
     }
-    size_t S = cfg->image_size, img = cfg->channels * S * S, T = (size_t)g->tp;
+    size_t Hi = cfg->image_h, Wi = cfg->image_w, img = cfg->channels * Hi * Wi;
+    size_t T = (size_t)g->tp;
     f->chunk = info->kind == VR_INPUT_HDF5 || info->kind < 0 ? B : (B + T - 1) / T;
     size_t rows = info->kind == VR_INPUT_HDF5 || info->kind < 0 ? B : f->chunk * T;
     if (!(f->u8 = vr_alloc(rows, img, "input pixels")) ||
@@ -116,7 +117,7 @@ vr_status vr_feed_open(vr_feed *f, const vr_options *o, const vr_grid *g, const 
         return VR_ERR_NOMEM;
     if (info->kind == VR_INPUT_DIR || info->kind == VR_INPUT_LIST) {
         vr_jpeg_limits lim = {o->max_pixels, o->max_file_bytes, o->dct_scale};
-        if ((st = vr_reader_open(&f->reader, info->listing, info->base, pre, &lim, S, f->chunk,
+        if ((st = vr_reader_open(&f->reader, info->listing, info->base, pre, &lim, Hi * Wi, f->chunk,
                                  o->decoders, PREFETCH)))
             return st;
     }
@@ -148,7 +149,7 @@ static vr_status submit_ahead(vr_feed *f)
 vr_status vr_feed_next(vr_feed *f, float *pixels, vr_batch_meta *meta, vr_comm_stats *comm)
 {
     const vr_config *c = f->cfg;
-    size_t S = c->image_size, img = c->channels * S * S, m = f->next_take;
+    size_t Hi = c->image_h, Wi = c->image_w, img = c->channels * Hi * Wi, m = f->next_take;
     size_t first, count;
     vr_status st;
     if (m >= f->n_mb)
@@ -175,7 +176,7 @@ vr_status vr_feed_next(vr_feed *f, float *pixels, vr_batch_meta *meta, vr_comm_s
              (st = vr_comm_tp_allgather_bytes(f->rows, f->chunk * sizeof *f->rows, comm))))
             return st;
         memcpy(meta->rows, f->rows, count * sizeof *f->rows);
-        vr_normalize_u8(pixels, f->u8, count, S, S, c->channels, f->pre);
+        vr_normalize_u8(pixels, f->u8, count, Hi, Wi, c->channels, f->pre);
         return VR_OK;
     }
     if (f->have_h5) {
@@ -183,9 +184,9 @@ vr_status vr_feed_next(vr_feed *f, float *pixels, vr_batch_meta *meta, vr_comm_s
             (st = vr_input_h5_names(&f->h5, first, count, f->names, VR_NAME_LEN)))
             return st;
         if (f->h5.is_uint8)
-            vr_normalize_u8(pixels, f->u8, count, S, S, c->channels, f->pre);
+            vr_normalize_u8(pixels, f->u8, count, Hi, Wi, c->channels, f->pre);
     } else {
-        vr_synthetic(pixels, first, count, c->channels, S, S);
+        vr_synthetic(pixels, first, count, c->channels, Hi, Wi);
     }
     for (size_t b = 0; b < count; b++) {
         vr_row_meta *r = &meta->rows[b];

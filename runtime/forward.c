@@ -110,7 +110,7 @@ vr_status vr_forward_embed(vr_run_state *s, const vr_weights *w, const float *pi
     const vr_config *c = &w->cfg;
     size_t D = c->hidden, T = c->tokens, Np = c->patches, P = c->prefix;
     double t0 = vr_now();
-    vr_im2col(s->patches, pixels, B, c->channels, c->grid, c->patch_size);
+    vr_im2col(s->patches, pixels, B, c->channels, c->grid_h, c->grid_w, c->patch_size);
     double t1 = vr_now();
     vr_timers gt = {0};
     vr_status st = VR_OK;

@@ -418,16 +418,17 @@ void vr_softmax_rows(float *x, size_t n, size_t D)
     }
 }
 
-void vr_im2col(float *out, const float *img, size_t B, size_t C, size_t g, size_t p)
+void vr_im2col(float *out, const float *img, size_t B, size_t C, size_t gh, size_t gw,
+               size_t p)
 {
-    size_t S = g * p, row_len = C * p * p;
+    size_t Hi = gh * p, Wi = gw * p, row_len = C * p * p;
     for (size_t b = 0; b < B; b++)
-        for (size_t gy = 0; gy < g; gy++)
-            for (size_t gx = 0; gx < g; gx++) {
-                float *o = out + ((b * g + gy) * g + gx) * row_len;
+        for (size_t gy = 0; gy < gh; gy++)
+            for (size_t gx = 0; gx < gw; gx++) {
+                float *o = out + ((b * gh + gy) * gw + gx) * row_len;
                 for (size_t c = 0; c < C; c++)
                     for (size_t y = 0; y < p; y++) {
-                        const float *src = img + ((b * C + c) * S + gy * p + y) * S + gx * p;
+                        const float *src = img + ((b * C + c) * Hi + gy * p + y) * Wi + gx * p;
                         for (size_t xx = 0; xx < p; xx++)
                             *o++ = src[xx];
                     }

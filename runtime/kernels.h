@@ -56,9 +56,10 @@ void vr_l2_normalize_rows(float *x, size_t n, size_t D);
 /* Each row of x (n, D) becomes its softmax, computed stably. */
 void vr_softmax_rows(float *x, size_t n, size_t D);
 
-/* out (B*g*g, C*p*p) = the patches of img (B, C, g*p, g*p), each row ordered
- * (channel, row, column) like a flattened conv weight [D, C, p, p]. */
-void vr_im2col(float *out, const float *img, size_t B, size_t C, size_t g, size_t p);
+/* out (B*gh*gw, C*p*p) = the patches of img (B, C, gh*p, gw*p), each row
+ * ordered (channel, row, column) like a flattened conv weight [D, C, p, p]. */
+void vr_im2col(float *out, const float *img, size_t B, size_t C, size_t gh, size_t gw,
+               size_t p);
 
 /* The k largest entries of x (n): indices into idx (k), in descending order,
  * lower index first among equals. */

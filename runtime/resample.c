@@ -181,7 +181,8 @@ vr_status vr_resize_window_u8(vr_resampler *r, uint8_t *out, size_t oh, size_t o
 void vr_resize_target(const vr_preprocess *p, size_t h, size_t w, size_t *oh, size_t *ow)
 {
     if (p->resize == VR_RESIZE_EXACT) {
-        *oh = *ow = p->resize_size;
+        *oh = p->resize_size;
+        *ow = p->resize_w;
         return;
     }
     size_t s = w <= h ? w : h, l = w <= h ? h : w;
@@ -203,13 +204,13 @@ size_t vr_crop_offset(size_t size, size_t crop)
 vr_status vr_preprocess_rgb(vr_resampler *r, uint8_t *out, const uint8_t *rgb, size_t h,
                             size_t w, const vr_preprocess *p)
 {
-    size_t oh, ow, cs = p->crop_size;
+    size_t oh, ow, ch = p->crop_h, cw = p->crop_w;
     vr_resize_target(p, h, w, &oh, &ow);
-    if (oh < cs || ow < cs)
+    if (oh < ch || ow < cw)
         return vr_fail(VR_ERR_INPUT, "the preset resizes %zux%zu to %zux%zu, smaller than the "
-                       "%zux%zu crop", w, h, ow, oh, cs, cs);
+                       "%zux%zu crop", w, h, ow, oh, cw, ch);
     /* Only the crop is computed: a 20000x1 image resized to 5120000x256
      * costs the crop's memory, not 3.9 GB. */
-    return vr_resize_window_u8(r, out, oh, ow, vr_crop_offset(oh, cs), cs,
-                               vr_crop_offset(ow, cs), cs, rgb, h, w, 3, p->interp);
+    return vr_resize_window_u8(r, out, oh, ow, vr_crop_offset(oh, ch), ch,
+                               vr_crop_offset(ow, cw), cw, rgb, h, w, 3, p->interp);
 }

@@ -45,9 +45,9 @@ void vr_resize_target(const vr_preprocess *p, size_t h, size_t w, size_t *oh, si
  * round-half-to-even as torchvision's CenterCrop uses; crop <= size. */
 size_t vr_crop_offset(size_t size, size_t crop);
 
-/* The whole geometric preset: resize, then centre crop to crop_size^2;
+/* The whole geometric preset: resize, then centre crop to crop_h x crop_w;
  * only the crop is computed, whatever the aspect ratio. */
-vr_status vr_preprocess_rgb(vr_resampler *r, uint8_t *out /* (crop, crop, 3) */,
+vr_status vr_preprocess_rgb(vr_resampler *r, uint8_t *out /* (crop_h, crop_w, 3) */,
                             const uint8_t *rgb /* (h, w, 3) */, size_t h, size_t w,
                             const vr_preprocess *p);
 

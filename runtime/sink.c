@@ -199,6 +199,7 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
     int logits = o->logits && C, emb = o->embeddings || !C;
     if (emb && o->emb_f16)
         emb = VR_EMB_F16;
+    s->emb_f16 = emb == VR_EMB_F16;
     if ((normalize && !(s->emb = vr_alloc(B * D, sizeof(float), "embeddings"))) ||
         !(s->prob = vr_alloc(B * (k ? k : 1), sizeof(float), "probabilities")) ||
         !(s->idx = vr_alloc(B * (k ? k : 1), sizeof(int), "top-k")) ||
@@ -300,11 +301,20 @@ vr_status vr_sink_write(vr_sink *s, const vr_batch_meta *meta, const float *logi
                 s->prob[b * K + t] = (float)(exp((double)l[s->idx[b * K + t]] - mx) / sum);
         }
         const vr_row_meta *r = &meta->rows[b];
-        /* without a classifier the embedding is what the row holds */
-        int ok = r->ok && (C ? !vr_has_nonfinite(l, C) : !vr_has_nonfinite(e, s->D));
-        s->rows[b] = (vr_output_row){r->name, ok, r->ok ? (ok ? "" : C ? "non-finite logits"
-                                                                      : "non-finite embedding")
-                                                         : r->error,
+        /* without a classifier the embedding is what the row holds; float16
+         * holds it only below 65504 */
+        int f16_over = 0;
+        for (size_t j = 0; s->emb_f16 && j < s->D; j++)
+            f16_over |= fabsf(e[j]) >= 65520.0f; /* rounds to infinity */
+        int ok = r->ok && (C ? !vr_has_nonfinite(l, C) : !vr_has_nonfinite(e, s->D)) &&
+                 !f16_over;
+        const char *why = !r->ok        ? r->error
+                          : f16_over    ? "embedding beyond float16's range (use "
+                                          "--embedding-dtype f32, or --normalize)"
+                          : !ok && C    ? "non-finite logits"
+                          : !ok         ? "non-finite embedding"
+                                        : "";
+        s->rows[b] = (vr_output_row){r->name, ok, why,
                                      s->idx + b * K, s->prob + b * K, l, emb + b * s->D};
         if (!ok && s->o->strict)
             return vr_fail(VR_ERR_INPUT, "%s: %s (--strict stops at the first input that "

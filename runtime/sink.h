@@ -18,6 +18,7 @@ typedef struct {
     const vr_options *o;
     size_t n, B, k, C, D;  /* images, batch, top-k, classes, width */
     int normalize;         /* L2-normalise the embedding */
+    int emb_f16;           /* the embedding is written as float16 */
     float *emb;            /* (B, D) the normalised embeddings */
     char *const *labels;
     vr_output out;

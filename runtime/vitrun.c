@@ -41,10 +41,12 @@ static int finish(int rank, vr_status st)
 }
 
 /* The model's configuration, read by every rank from the index file. */
-static vr_status read_config(const char *path, vr_config *cfg)
+static vr_status read_config(const vr_options *o, vr_config *cfg)
 {
     vr_model_file m;
-    vr_status st = vr_model_open(&m, path);
+    vr_status st = vr_model_open(&m, o->model);
+    if (!st)
+        st = vr_model_set_size(&m, o->image_h, o->image_w, o->preprocess);
     if (!st)
         *cfg = m.cfg;
     vr_model_close(&m);
@@ -183,7 +185,7 @@ int main(int argc, char **argv)
         return finish(rank, st);
     }
     vr_config cfg;
-    if ((st = vr_comm_agree(read_config(o.model, &cfg))))
+    if ((st = vr_comm_agree(read_config(&o, &cfg))))
         return finish(rank, st);
     if (o.dump && size > 1)
         return finish(rank, vr_fail(VR_ERR_USAGE, "--dump-activations needs a single rank"));

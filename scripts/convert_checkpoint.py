@@ -44,29 +44,71 @@ from convert_plans import plan_dinov2, plan_openclip, plan_timm, plan_torchvisio
 PLANS = {"hf": plan_hf, "torchvision": plan_torchvision, "timm": plan_timm,
          "openclip": plan_openclip, "dinov2": plan_dinov2}
 ARCH_FORMATS = ("timm", "openclip")  # the formats whose settings --arch names
+# how each library resamples the position table for another size (runtime/posembed.h);
+# DINOv2's own files: see plan_dinov2
+POS_RESAMPLE = {"hf": "bicubic", "torchvision": "bicubic_align_corners",
+                "timm": "bicubic_antialias", "openclip": "bicubic_antialias",
+                "dinov2": "bicubic_antialias"}
+
+
+def preset_of(p):
+    """The library preset whose rule gives a preprocessing dict's geometry
+    (what vitrun re-derives for --image-size)."""
+    h, w = vm.hw(p["crop_size"])
+    rh, rw = vm.hw(p["resize_size"])
+    if p["resize"] == "exact":
+        return ("hf" if p["interpolation"] == "bilinear" else "siglip"), None
+    if rh == max(h, w):
+        return "clip", None
+    if p["interpolation"] == "bilinear":
+        return "torchvision", None
+    return "timm", max(h, w) / rh
 
 
 def preprocess_for(kind, image_size, mean, std):
     """A preset by name (hf, torchvision, timm, clip, siglip, dinov2) or an
-    --arch entry's own preprocessing dict, for a model of image_size."""
+    --arch entry's (or preprocessor_config.json's) own preprocessing dict, for
+    a model of image_size."""
     if isinstance(kind, dict):
         p = dict(kind, rescale=1.0 / 255.0)
-        if p["crop_size"] != image_size:
+        if tuple(vm.hw(p["crop_size"])) != tuple(vm.hw(image_size)):
             raise CheckpointError(f"the --arch preprocessing crops to {p['crop_size']}, the "
                                   f"model takes {image_size}; pass --preprocess")
         p["mean"], p["std"] = tuple(p["mean"]), tuple(p["std"])
+        p["preset"], pct = preset_of(p)
+        if pct:
+            p["crop_pct"] = pct
         if mean is not None:
             p["mean"] = tuple(mean)
         if std is not None:
             p["std"] = tuple(std)
         return p
-    if kind in archs.PRESETS:
-        return preprocess_for(archs.PRESETS[kind](image_size), image_size, mean, std)
     return vm.preprocess_preset(kind, image_size, mean, std)
 
 
+def at_size(cfg, pre, size, mean, std):
+    """The model at another image size (--image-size): the position table
+    stays on its grid (vitrun resamples it as the library does), the
+    preprocessing follows the size."""
+    h, w = size
+    p = cfg["patch_size"]
+    if h % p or w % p:
+        raise CheckpointError(f"--image-size {h}x{w} is not a multiple of the patch size {p}")
+    H, W = vm.hw(cfg["image_size"])
+    cfg["pos_grid"] = [H // p, W // p]
+    cfg["image_size"] = [h, w] if h != w else h
+    kept = {k: pre[k] for k in ("interpolation", "mean", "std")}
+    pre = vm.preprocess_preset(pre["preset"], (h, w), crop_pct=pre.get("crop_pct"))
+    pre.update(kept)
+    if mean is not None:
+        pre["mean"] = tuple(mean)
+    if std is not None:
+        pre["std"] = tuple(std)
+    return pre
+
+
 def convert(fmt, src, dst, heads=None, shards=1, labels_file=None, preprocess=None, mean=None,
-            std=None, arch=None, over=None):
+            std=None, arch=None, over=None, image_size=None):
     if fmt in ARCH_FORMATS:
         entry = archs.lookup(fmt, arch) if arch else None
         if entry and entry.get("tag") == "openai" and entry["activation"] == "gelu":
@@ -95,6 +137,9 @@ def convert(fmt, src, dst, heads=None, shards=1, labels_file=None, preprocess=No
     parts = [embed()] + [layer(i) for i in range(cfg["num_layers"])] + [head()]
     t.finish()
     pre = preprocess_for(preprocess or kind, cfg["image_size"], mean, std)
+    cfg.setdefault("pos_resample", POS_RESAMPLE[fmt])
+    if image_size and tuple(image_size) != vm.hw(cfg["image_size"]):
+        pre = at_size(cfg, pre, image_size, mean, std)
     w = vm.ModelWriter(dst, cfg, pre, labels=labels, shards=shards, source=f"{fmt}:{src}")
     try:
         w.write_embed(**parts[0])
@@ -120,6 +165,9 @@ def main(argv=None):
     ap.add_argument("--heads", type=int, help="attention heads (not inferable from shapes)")
     ap.add_argument("--shards", type=int, default=1, help="split layers over N shard files")
     ap.add_argument("--labels", help="text file with one class name per line")
+    ap.add_argument("--image-size", metavar="H[xW]",
+                    help="write the model for this input size: vitrun resamples the position "
+                    "table as the source library does, the preprocessing follows the size")
     ap.add_argument("--preprocess", choices=["hf", "torchvision", "timm", "clip", "siglip",
                                              "dinov2"],
                     help="preprocessing preset (default: the source library's, or --arch's)")
@@ -144,8 +192,17 @@ def main(argv=None):
             raise CheckpointError(f"--act/--eps/--pooling/--head are for --format "
                                   f"{'/'.join(ARCH_FORMATS)}; {a.format} checkpoints carry "
                                   "their settings")
+        size = None
+        if a.image_size:
+            try:
+                size = tuple(int(x) for x in a.image_size.lower().split("x"))
+                size = size * 2 if len(size) == 1 else size
+                if len(size) != 2 or min(size) < 1:
+                    raise ValueError
+            except ValueError:
+                raise CheckpointError(f"--image-size is H or HxW in pixels; got '{a.image_size}'")
         cfg, files = convert(a.format, a.src, a.dst, a.heads, a.shards, a.labels, a.preprocess,
-                             a.mean, a.std, a.arch, over)
+                             a.mean, a.std, a.arch, over, size)
     except (CheckpointError, ValueError, OSError) as e:
         print(f"convert_checkpoint.py: error: {e}", file=sys.stderr)
         return 2

@@ -69,6 +69,11 @@ def _preprocess(src, family, image_size):
         pc = json.load(f)
     size, crop = pc.get("size", image_size), pc.get("crop_size", image_size)
     as_hw = lambda s: (s, s) if isinstance(s, int) else (s.get("height"), s.get("width"))
+    if not isinstance(size, (int, dict)) or (isinstance(size, dict) and not (
+            isinstance(size.get("shortest_edge"), int) or
+            all(isinstance(x, int) for x in as_hw(size)))):
+        raise CheckpointError(f"{path}: size {size} is not one vitrun reads (shortest_edge, or "
+                              "height and width); pass --preprocess")
     if isinstance(size, dict) and "shortest_edge" in size:
         resize, rs = "shorter", size["shortest_edge"]
     else:
@@ -88,9 +93,16 @@ def _preprocess(src, family, image_size):
     if interp is None or abs(pc.get("rescale_factor", 1 / 255) - 1 / 255) > 1e-12:
         raise CheckpointError(f"{path}: resample {pc.get('resample')} / rescale "
                               f"{pc.get('rescale_factor')} is not vitrun's; pass --preprocess")
+    def three(key):  # HF processors take one value or one per channel
+        v = pc.get(key, 0.5)
+        v = [v] if isinstance(v, (int, float)) else list(v)
+        if len(v) == 1:
+            v = v * 3
+        if len(v) != 3 or not all(isinstance(x, (int, float)) for x in v):
+            raise CheckpointError(f"{path}: {key} should be one number or three; found {v}")
+        return tuple(float(x) for x in v)
     return dict(resize=resize, resize_size=rs, crop_size=image_size, interpolation=interp,
-                mean=tuple(pc.get("image_mean", (0.5,) * 3)),
-                std=tuple(pc.get("image_std", (0.5,) * 3)))
+                mean=three("image_mean"), std=three("image_std"))
 
 
 def plan_hf(src, heads):

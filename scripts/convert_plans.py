@@ -159,6 +159,8 @@ def plan_timm(src, heads, arch=None, over=None, tensors=None, preset="timm"):
     heads = heads or a.get("num_heads")
     cfg["num_heads"] = infer_heads(D, heads, src)
     pos_rows = n_pos
+    if a.get("pos_resample"):
+        cfg["pos_resample"] = a["pos_resample"]
 
     def embed():
         return dict(patch_weight=t.get("patch_embed.proj.weight"),
@@ -308,8 +310,15 @@ def plan_dinov2(src, heads, arch=None, over=None):
         for old, new in ((".mlp.w12.", ".mlp.fc1."), (".mlp.w3.", ".mlp.fc2.")):
             if old in k:
                 t[k.replace(old, new)] = t.pop(k)
+    for n in ("cls_token", "pos_embed", "patch_embed.proj.weight"):
+        if n not in t:
+            raise CheckpointError(f"{src}: tensor {n} is missing; is this a DINOv2 checkpoint?")
     if "register_tokens" in t:
         pos = np.asarray(t["pos_embed"], np.float32)
+        D = pos.shape[-1]
+        if np.size(t["cls_token"]) != D or pos.size % D:
+            raise CheckpointError(f"{src}: cls_token of shape {list(np.shape(t['cls_token']))} "
+                                  f"and pos_embed {list(pos.shape)} do not share a width")
         D = pos.shape[-1]
         t["reg_token"] = t.pop("register_tokens")
         t["cls_token"] = (np.asarray(t["cls_token"], np.float32).reshape(-1, D)[0] +
@@ -324,4 +333,7 @@ def plan_dinov2(src, heads, arch=None, over=None):
     if not swiglu:
         a.setdefault("activation", "gelu")
     a.setdefault("head", "none")
+    # DINOv2's interpolate_pos_encoding: offset 0.1 without antialiasing by
+    # default; the hub models with registers: offset 0, antialiased
+    a["pos_resample"] = "bicubic_antialias" if "reg_token" in t else "bicubic_offset"
     return plan_timm(src, heads, a, over, tensors=t, preset="dinov2")

@@ -84,6 +84,7 @@ def main(argv=None):
     cfg = dict(shape, image_size=a.image_size, num_channels=a.channels,
                num_classes=a.classes, layer_norm_eps=a.ln_eps)
     cfg.update(FAMILIES[a.family])
+    cfg["pos_resample"] = "bicubic_antialias"  # as timm does it
     for key, val in (("class_token", 0 if a.no_class_token else None),
                      ("dist_token", 1 if a.dist_token else None),
                      ("head", "distilled" if a.dist_token else None),

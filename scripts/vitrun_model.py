@@ -35,21 +35,51 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def preprocess_preset(kind, image_size, mean=None, std=None):
-    """The preprocessing each source library applies, for a given model size."""
-    if kind == "hf":  # ViTImageProcessor: resize straight to the model size
-        p = dict(resize="exact", resize_size=image_size, interpolation="bilinear",
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+PRESET_NAMES = ("hf", "torchvision", "timm", "clip", "siglip", "dinov2")
+
+
+def hw(size):
+    """(height, width) of an image size given as one int or two."""
+    if isinstance(size, (list, tuple, np.ndarray)):
+        h, w = (int(x) for x in size)
+        return h, w
+    return int(size), int(size)
+
+
+def preprocess_preset(kind, image_size, mean=None, std=None, crop_pct=None):
+    """The preprocessing each source library applies, for a model of
+    image_size (one int, or (height, width)); the same rules as
+    vr_preprocess_preset in runtime/config.c, which re-derives them for
+    --image-size from the recorded `preset` (and timm's `crop_pct`)."""
+    h, w = hw(image_size)
+    big = max(h, w)
+    if kind in ("hf", "siglip"):  # ViTImageProcessor, SiglipImageProcessor: straight to the size
+        p = dict(resize="exact", resize_size=[h, w] if h != w else h,
+                 interpolation="bilinear" if kind == "hf" else "bicubic",
                  mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
-    elif kind == "torchvision":  # Resize(256) + CenterCrop(224), scaled to the model size
-        p = dict(resize="shorter", resize_size=int(round(image_size * 256 / 224)),
-                 interpolation="bilinear", mean=IMAGENET_MEAN, std=IMAGENET_STD)
-    elif kind == "timm":  # crop_pct 0.9, bicubic
-        p = dict(resize="shorter", resize_size=int(math.floor(image_size / 0.9)),
-                 interpolation="bicubic", mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
+    elif kind in ("torchvision", "dinov2"):  # Resize(256) + CenterCrop(224), scaled
+        p = dict(resize="shorter", resize_size=int(round(big * 256 / 224)),
+                 interpolation="bilinear" if kind == "torchvision" else "bicubic",
+                 mean=IMAGENET_MEAN, std=IMAGENET_STD)
+    elif kind == "timm":  # crop_pct (0.9), bicubic; a non-square size straight to size/crop_pct
+        pct = crop_pct or 0.9
+        if h == w:
+            p = dict(resize="shorter", resize_size=int(math.floor(h / pct)))
+        else:
+            p = dict(resize="exact", resize_size=[int(math.floor(h / pct)),
+                                                  int(math.floor(w / pct))])
+        p.update(interpolation="bicubic", mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5),
+                 crop_pct=float(pct))
+    elif kind == "clip":  # CLIPImageProcessor: shortest edge to the size, centre crop
+        p = dict(resize="shorter", resize_size=big, interpolation="bicubic", mean=CLIP_MEAN,
+                 std=CLIP_STD)
     else:
-        raise ValueError(f"unknown preprocessing preset '{kind}' (hf, torchvision, timm)")
-    p["crop_size"] = image_size
+        raise ValueError(f"unknown preprocessing preset '{kind}' ({', '.join(PRESET_NAMES)})")
+    p["crop_size"] = [h, w] if h != w else h
     p["rescale"] = 1.0 / 255.0
+    p["preset"] = kind
     if mean is not None:
         p["mean"] = tuple(mean)
     if std is not None:
@@ -61,6 +91,8 @@ def preprocess_preset(kind, image_size, mean=None, std=None):
 VARIANT_DEFAULTS = dict(class_token=1, dist_token=0, reg_tokens=0, pos_embed="all", norm_pre=0,
                         qkv_bias=1, qk_norm=0, layer_scale=0, activation="gelu",
                         final_norm="pre_pool", pooling="cls", head="linear")
+# how each library resamples its position table (runtime/posembed.h)
+POS_RESAMPLE = ("none", "bicubic_antialias", "bicubic", "bicubic_offset", "bicubic_align_corners")
 CHOICES = dict(pos_embed=("all", "patches"), activation=("gelu", "gelu_tanh", "quick_gelu", "swiglu"),
                final_norm=("pre_pool", "post_pool", "none"), pooling=("cls", "avg", "map", "cls_avg"),
                head=("linear", "none", "projection", "distilled"))
@@ -75,10 +107,24 @@ def check_config(cfg):
     if cfg["hidden_size"] % cfg["num_heads"]:
         raise ValueError(f"hidden_size {cfg['hidden_size']} is not divisible by "
                          f"num_heads {cfg['num_heads']}")
-    if cfg["image_size"] % cfg["patch_size"]:
-        raise ValueError(f"image_size {cfg['image_size']} is not a multiple of "
+    H, W = hw(cfg["image_size"])
+    if H % cfg["patch_size"] or W % cfg["patch_size"]:
+        raise ValueError(f"image_size {H}x{W} is not a multiple of "
                          f"patch_size {cfg['patch_size']}")
     out = {k: cfg[k] for k in need}
+    out["image_size"] = [H, W] if H != W else H
+    # the grid the position table was trained on, when it is not the image's
+    # (convert_checkpoint.py --image-size), and how to resample it
+    if cfg.get("pos_grid") is not None and tuple(hw(cfg["pos_grid"])) != (
+            H // cfg["patch_size"], W // cfg["patch_size"]):
+        out["pos_grid"] = list(hw(cfg["pos_grid"]))
+    if cfg.get("pos_resample"):
+        if cfg["pos_resample"] not in POS_RESAMPLE:
+            raise ValueError(f"pos_resample '{cfg['pos_resample']}' is not one of "
+                             f"{', '.join(POS_RESAMPLE)}")
+        out["pos_resample"] = cfg["pos_resample"]
+    elif "pos_grid" in out:
+        raise ValueError("a position table of another grid needs pos_resample")
     out["head_dim"] = cfg["hidden_size"] // cfg["num_heads"]
     for k, v in VARIANT_DEFAULTS.items():
         out[k] = cfg.get(k, v)
@@ -110,13 +156,20 @@ def prefix_tokens(cfg):
     return cfg["class_token"] + cfg["dist_token"] + cfg["reg_tokens"]
 
 
+def grid(cfg):
+    H, W = hw(cfg["image_size"])
+    return H // cfg["patch_size"], W // cfg["patch_size"]
+
+
 def token_count(cfg):
-    return (cfg["image_size"] // cfg["patch_size"]) ** 2 + prefix_tokens(cfg)
+    gh, gw = grid(cfg)
+    return gh * gw + prefix_tokens(cfg)
 
 
 def pos_count(cfg):
-    g = (cfg["image_size"] // cfg["patch_size"]) ** 2
-    return g + prefix_tokens(cfg) if cfg["pos_embed"] == "all" else g
+    """Rows of the stored position table (on its own grid)."""
+    gh, gw = hw(cfg["pos_grid"]) if "pos_grid" in cfg else grid(cfg)
+    return gh * gw + (prefix_tokens(cfg) if cfg["pos_embed"] == "all" else 0)
 
 
 def pooled_width(cfg):
@@ -171,8 +224,10 @@ class ModelWriter:
             set_attr(g, k, v)
         g = self.index.create_group("preprocess")
         for k, v in preprocess.items():
-            if k in ("mean", "std", "rescale"):
+            if k in ("mean", "std", "rescale", "crop_pct"):
                 g.attrs[k] = np.asarray(v, dtype=np.float64)
+            elif isinstance(v, (list, tuple)) and not isinstance(v[0], str):
+                g.attrs[k] = np.asarray(v, dtype=np.int64)
             else:
                 set_attr(g, k, v)
         if labels is not None:

@@ -271,19 +271,19 @@ static void test_pool(void)
 
 static void test_im2col_topk(void)
 {
-    size_t B = 2, C = 3, g = 3, p = 4, S = g * p;
-    float img[2 * 3 * 12 * 12], out[2 * 9 * 48];
-    for (size_t i = 0; i < B * C * S * S; i++) img[i] = (float)i;
-    vr_im2col(out, img, B, C, g, p);
+    size_t B = 2, C = 3, gh = 3, gw = 2, p = 4, Hi = gh * p, Wi = gw * p; /* not square */
+    float img[2 * 3 * 12 * 8], out[2 * 6 * 48];
+    for (size_t i = 0; i < B * C * Hi * Wi; i++) img[i] = (float)i;
+    vr_im2col(out, img, B, C, gh, gw, p);
     double worst = 0;
     for (size_t b = 0; b < B; b++)
-        for (size_t gy = 0; gy < g; gy++)
-            for (size_t gx = 0; gx < g; gx++)
+        for (size_t gy = 0; gy < gh; gy++)
+            for (size_t gx = 0; gx < gw; gx++)
                 for (size_t c = 0; c < C; c++)
                     for (size_t y = 0; y < p; y++)
                         for (size_t xx = 0; xx < p; xx++) {
-                            float want = img[((b * C + c) * S + gy * p + y) * S + gx * p + xx];
-                            float got = out[(b * g * g + gy * g + gx) * C * p * p +
+                            float want = img[((b * C + c) * Hi + gy * p + y) * Wi + gx * p + xx];
+                            float got = out[(b * gh * gw + gy * gw + gx) * C * p * p +
                                             (c * p + y) * p + xx];
                             worst = fmax(worst, fabs(want - got));
                         }

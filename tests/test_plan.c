@@ -24,7 +24,7 @@ static int failures, checks;
 
 static vr_config model(size_t layers, size_t heads, size_t hidden, size_t mlp)
 {
-    vr_config c = {.image_size = 224, .patch_size = 16, .channels = 3, .hidden = hidden,
+    vr_config c = {.image_h = 224, .image_w = 224, .patch_size = 16, .channels = 3, .hidden = hidden,
                    .layers = layers, .heads = heads, .mlp_dim = mlp, .classes = 1000,
                    .ln_eps = 1e-6};
     vr_config_classic(&c);

@@ -24,7 +24,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void plan_layers(const vr_options *o)
 {
-    vr_config c = {.image_size = 224, .patch_size = 16, .channels = 3, .hidden = 768,
+    vr_config c = {.image_h = 224, .image_w = 224, .patch_size = 16, .channels = 3, .hidden = 768,
                    .layers = 12, .heads = 12, .head_dim = 64, .mlp_dim = 3072,
                    .classes = 1000, .ln_eps = 1e-6};
     vr_config_classic(&c);
@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             vf_fail("accepted options without a model or with a zero size");
         if (o.preprocess) {
             vr_preprocess p;
-            if (vr_preprocess_preset(&p, o.preprocess, 224) != VR_OK)
+            if (vr_preprocess_preset(&p, o.preprocess, 224, 224) != VR_OK)
                 vf_fail("accepted --preprocess '%s' has no preset", o.preprocess);
         }
         plan_layers(&o);

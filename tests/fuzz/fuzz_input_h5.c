@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vf_write(g_path, data, size);
     vr_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.image_size = SIDE;
+    cfg.image_h = cfg.image_w = SIDE;
     cfg.channels = CHANNELS;
     vr_input_h5 in;
     if (vr_input_h5_open(&in, g_path, &cfg) == VR_OK) {

@@ -63,7 +63,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     vr_jpeg_limits lim = {MAX_PIXELS, MAX_PIXELS, 0};
     uint8_t out[4 * 4 * 3];
     char err[256];
-    vr_preprocess_preset(&p, "hf", 4);
+    vr_preprocess_preset(&p, "hf", 4, 4);
     if (vr_jpeg_decode(&g_reused, k_first, sizeof k_first, &p, &lim, out, err, sizeof err))
         vf_fail("the first image does not decode: %s", err);
     return 0;
@@ -89,13 +89,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t crop = (size_t)data[1] + 1;
     int kind = data[0] % 5;
     if (kind < 3) {
-        if (vr_preprocess_preset(&p, presets[kind], crop) != VR_OK)
+        if (vr_preprocess_preset(&p, presets[kind], crop, crop) != VR_OK)
             vf_fail("preset %s refused crop %zu", presets[kind], crop);
     } else {
-        vr_preprocess_preset(&p, "hf", crop);
+        vr_preprocess_preset(&p, "hf", crop, crop);
         p.resize = kind == 3 ? VR_RESIZE_EXACT : VR_RESIZE_SHORTER;
         p.interp = data[0] & 8 ? VR_INTERP_BICUBIC : VR_INTERP_BILINEAR;
-        p.resize_size = crop + data[2];
+        p.resize_size = p.resize_w = crop + data[2];
     }
     const uint8_t *file = data + 4;
     size_t n = size - 4;

@@ -125,7 +125,7 @@ static void stream_back(const char *file, const char *base, size_t n, uint64_t h
 static void read_rows(const char *file, const char *base, size_t n)
 {
     vr_preprocess p;
-    vr_preprocess_preset(&p, "torchvision", CROP);
+    vr_preprocess_preset(&p, "torchvision", CROP, CROP);
     vr_jpeg_limits lim = {1u << 20, 1u << 20, 0};
     vr_reader *r;
     if (vr_reader_open(&r, file, base, &p, &lim, CROP, 4, 0, 2) != VR_OK)

@@ -26,8 +26,12 @@ import sys
 import tempfile
 
 import numpy as np
-import torch
-import torch.nn.functional as F
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:  # CTest's skip code: the oracle needs python3-torch
+    print("SKIPPED: check_resample.py needs python3-torch")
+    sys.exit(77)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import resample_ref as rr  # noqa: E402
