@@ -4,7 +4,8 @@
  * of it; then records: u32 magic "VRB1", u32 CRC-32 of the payload, u64 first
  * row, u64 row count, u64 payload bytes, payload. A row in the payload: u8 ok,
  * u16 error length, u16 name length, the two strings, K int32 indices, K
- * float32 probabilities, then C logits and D embedding floats when recorded.
+ * float32 probabilities, then C logits and D embedding floats when recorded,
+ * then S score-head floats.
  * All little-endian (the machines vitrun runs on).
  */
 #include "journal.h"
@@ -84,7 +85,7 @@ static size_t read_all(int fd, void *p, size_t n)
 }
 
 static void setup(vr_journal *j, const char *path, size_t k, size_t classes, size_t dim,
-                  int logits, int embedding)
+                  int logits, int embedding, size_t scores)
 {
     crc_init();
     memset(j, 0, sizeof *j);
@@ -95,13 +96,14 @@ static void setup(vr_journal *j, const char *path, size_t k, size_t classes, siz
     j->dim = dim;
     j->logits = logits;
     j->embedding = embedding;
+    j->scores = scores;
     j->last_sync = now();
 }
 
 vr_status vr_journal_create(vr_journal *j, const char *path, const char *fingerprint, size_t k,
-                            size_t classes, size_t dim, int logits, int embedding)
+                            size_t classes, size_t dim, int logits, int embedding, size_t scores)
 {
-    setup(j, path, k, classes, dim, logits, embedding);
+    setup(j, path, k, classes, dim, logits, embedding, scores);
     if ((j->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
         return vr_fail(VR_ERR_OUTPUT, "%s: cannot create the resume journal: %s (it sits next "
                        "to --output)", path, strerror(errno));
@@ -143,14 +145,15 @@ int vr_fingerprint_diff(const char *had, const char *now, const char *who,
 static size_t row_bytes(const vr_journal *j, size_t elen, size_t nlen)
 {
     return 5 + elen + nlen + j->k * 8 + (j->logits ? j->classes * 4 : 0) +
-           (j->embedding ? j->dim * 4 : 0);
+           (j->embedding ? j->dim * 4 : 0) + j->scores * 4;
 }
 
 /* Decodes one record's payload into rows (pointing into the payload). */
 static int decode(const vr_journal *j, const uint8_t *p, size_t len, size_t count,
                   vr_output_row *rows, char *strs, float *nums)
 {
-    size_t per = j->k * 2 + (j->logits ? j->classes : 0) + (j->embedding ? j->dim : 0);
+    size_t per = j->k * 2 + (j->logits ? j->classes : 0) + (j->embedding ? j->dim : 0) +
+                 j->scores;
     size_t off = 0;
     for (size_t r = 0; r < count; r++) {
         if (off + 5 > len)
@@ -184,6 +187,8 @@ static int decode(const vr_journal *j, const uint8_t *p, size_t len, size_t coun
         o->logits = j->logits ? q : NULL;
         q += j->logits ? j->classes : 0;
         o->embedding = j->embedding ? q : NULL;
+        q += j->embedding ? j->dim : 0;
+        o->scores = j->scores ? q : NULL;
         off += need;
     }
     return off == len ? 0 : -1;
@@ -191,9 +196,9 @@ static int decode(const vr_journal *j, const uint8_t *p, size_t len, size_t coun
 
 vr_status vr_journal_resume(vr_journal *j, const char *path, const char *fingerprint, size_t k,
                             size_t classes, size_t dim, int logits, int embedding,
-                            vr_replay_fn replay, void *ctx)
+                            size_t scores, vr_replay_fn replay, void *ctx)
 {
-    setup(j, path, k, classes, dim, logits, embedding);
+    setup(j, path, k, classes, dim, logits, embedding, scores);
     if ((j->fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
         return vr_fail(VR_ERR_OUTPUT, "%s: cannot open the resume journal: %s", path,
                        strerror(errno));
@@ -357,6 +362,10 @@ vr_status vr_journal_append(vr_journal *j, const vr_output_row *rows, size_t n)
         if (j->embedding) {
             memcpy(p, o->embedding, j->dim * 4);
             p += j->dim * 4;
+        }
+        if (j->scores) {
+            memcpy(p, o->scores, j->scores * 4);
+            p += j->scores * 4;
         }
     }
     uint32_t magic = REC_MAGIC, crc = crc32(j->buf + REC_HEADER, plen);

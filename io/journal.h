@@ -21,7 +21,8 @@
 typedef struct {
     char path[4096];
     int fd;
-    size_t k, classes, dim;  /* row layout: top-k, logits (C), embedding (D) */
+    size_t k, classes, dim;  /* row layout: top-k, logits (C), embedding (D), */
+    size_t scores;           /* and the score heads' outputs (S floats) */
     int logits, embedding;
     size_t rows;             /* rows recorded so far */
     double last_sync;        /* wall time of the last fdatasync */
@@ -31,7 +32,7 @@ typedef struct {
 
 /* Starts a new journal (replacing any). */
 vr_status vr_journal_create(vr_journal *j, const char *path, const char *fingerprint, size_t k,
-                            size_t classes, size_t dim, int logits, int embedding);
+                            size_t classes, size_t dim, int logits, int embedding, size_t scores);
 
 /* Reopens an existing journal written with the same fingerprint, cuts off a
  * torn tail, and hands every complete record's rows to `replay` in order.
@@ -39,7 +40,7 @@ vr_status vr_journal_create(vr_journal *j, const char *path, const char *fingerp
 typedef vr_status (*vr_replay_fn)(void *ctx, const vr_output_row *rows, size_t n);
 vr_status vr_journal_resume(vr_journal *j, const char *path, const char *fingerprint, size_t k,
                             size_t classes, size_t dim, int logits, int embedding,
-                            vr_replay_fn replay, void *ctx);
+                            size_t scores, vr_replay_fn replay, void *ctx);
 
 /* Appends rows [j->rows, j->rows + n) as one record; synced to disk at most
  * every two seconds (and by close). */

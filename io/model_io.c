@@ -174,6 +174,22 @@ static vr_status read_config(vr_model_file *m, long long version)
                                                                  resamples, &pr))))
             goto done;
         c->pos_resample = (vr_pos_resample)pr;
+        /* optional: zero-shot's logit scale (and SigLIP's bias) from the checkpoint */
+        if (H5Aexists(g, "logit_scale") > 0 &&
+            (vr_h5_attr_f64(g, "logit_scale", &c->logit_scale, 1) ||
+             !(c->logit_scale > 0.0 && c->logit_scale < 1e6))) {
+            st = vr_fail(VR_ERR_MODEL, "%s: /config logit_scale should be one number in (0, "
+                         "1e6): the multiplier, exp of the checkpoint's parameter", m->path);
+            goto done;
+        }
+        if (H5Aexists(g, "logit_bias") > 0) {
+            c->have_logit_bias = 1;
+            if (vr_h5_attr_f64(g, "logit_bias", &c->logit_bias, 1) || !isfinite(c->logit_bias)) {
+                st = vr_fail(VR_ERR_MODEL, "%s: /config logit_bias should be one finite number",
+                             m->path);
+                goto done;
+            }
+        }
         /* optional: how the embedding is written by default (--normalize) */
         if (H5Aexists(g, "normalize_embedding") > 0 &&
             (st = need_flag(m, g, "normalize_embedding", &c->normalize)))

@@ -128,7 +128,8 @@ static void csv_str(FILE *fp, const char *s)
 }
 
 vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classes, size_t dim,
-                         int logits, int embedding, char *const *labels)
+                         int logits, int embedding, char *const *labels,
+                         const vr_score_cols *scores)
 {
     memset(o, 0, sizeof *o);
     o->file = -1;
@@ -142,6 +143,15 @@ vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classe
     o->logits = logits;
     o->embedding = embedding;
     o->labels = labels;
+    if (scores && scores->n) {
+        o->sc = *scores;
+        for (size_t i = 0; i < scores->n; i++)
+            o->n_scores += scores->dims[i];
+        if (!(o->ds_scores = malloc(scores->n * sizeof *o->ds_scores)))
+            return vr_fail(VR_ERR_NOMEM, "out of memory for the score columns");
+        for (size_t i = 0; i < scores->n; i++)
+            o->ds_scores[i] = -1;
+    }
     size_t len = strlen(path);
     o->csv = len >= 4 && strcasecmp(path + len - 4, ".csv") == 0;
     path = o->path;
@@ -160,6 +170,10 @@ vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classe
             fprintf(o->fp, ",logit_%zu", j);
         for (size_t j = 0; embedding && j < dim; j++)
             fprintf(o->fp, ",embedding_%zu", j);
+        for (size_t i = 0; i < o->sc.n; i++)
+            for (size_t j = 0; j < o->sc.dims[i]; j++)
+                fprintf(o->fp, o->sc.dims[i] == 1 ? ",score_%s" : ",score_%s_%zu", o->sc.names[i],
+                        j);
         fputc('\n', o->fp);
         return VR_OK;
     }
@@ -185,6 +199,16 @@ vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classe
     if (embedding)
         o->ds[C_EMB] = make_column(f, "embedding", embedding == VR_EMB_F16 ? f16_type()
                                                                          : H5T_IEEE_F32LE, dim);
+    for (size_t i = 0; i < o->sc.n; i++) {
+        char name[96];
+        snprintf(name, sizeof name, "score_%s", o->sc.names[i]);
+        size_t w = o->sc.dims[i] == 1 ? 0 : o->sc.dims[i];
+        if ((o->ds_scores[i] = make_column(f, name, H5T_IEEE_F32LE, w)) < 0) {
+            H5Tclose(st);
+            vr_output_close(o);
+            return vr_fail(VR_ERR_OUTPUT, "%s: cannot create dataset '%s'", path, name);
+        }
+    }
     H5Tclose(st);
     for (int i = 0; i < C_N; i++)
         if (o->ds[i] < 0 && ((i <= C_ESCAPED && (k || (i != C_INDEX && i != C_PROB))) ||
@@ -212,9 +236,16 @@ static hid_t small_buffers(void)
     return dxpl;
 }
 
+static int put_ds(vr_output *o, hid_t d, hid_t memtype, size_t n, size_t width,
+                  const void *buf);
+
 static int put(vr_output *o, int c, hid_t memtype, size_t n, size_t width, const void *buf)
 {
-    hid_t d = (hid_t)o->ds[c];
+    return put_ds(o, (hid_t)o->ds[c], memtype, n, width, buf);
+}
+
+static int put_ds(vr_output *o, hid_t d, hid_t memtype, size_t n, size_t width, const void *buf)
+{
     int r = width ? 2 : 1;
     hsize_t newdims[2] = {o->rows + n, width}, start[2] = {o->rows, 0}, cnt[2] = {n, width};
     if (H5Dset_extent(d, newdims) < 0)
@@ -256,6 +287,8 @@ static vr_status append_csv(vr_output *o, const vr_output_row *rows, size_t n)
             }
             fprintf(o->fp, ",%.9g", (double)v);
         }
+        for (size_t j = 0; j < o->n_scores; j++)
+            fprintf(o->fp, ",%.9g", r->ok ? (double)r->scores[j] : 0.0);
         fputc('\n', o->fp);
     }
     if (fflush(o->fp) != 0 || ferror(o->fp))
@@ -280,9 +313,10 @@ vr_status vr_output_append(vr_output *o, const vr_output_row *rows, size_t n)
     float *prob = malloc((n && k ? n * k : 1) * sizeof *prob);
     float *lg = o->logits ? calloc(n * C, sizeof *lg) : NULL;
     float *em = o->embedding ? calloc(n * D, sizeof *em) : NULL;
+    float *sc = o->n_scores ? calloc(n * o->n_scores, sizeof *sc) : NULL;
     vr_status st = VR_OK;
     if (!paths || !errs || !ok || !esc || !escaped || !idx || !prob || (o->labels && !labs) ||
-        (o->logits && !lg) || (o->embedding && !em)) {
+        (o->logits && !lg) || (o->embedding && !em) || (o->n_scores && !sc)) {
         st = vr_fail(VR_ERR_NOMEM, "cannot stage %zu output rows", n);
         goto out;
     }
@@ -308,6 +342,8 @@ vr_status vr_output_append(vr_output *o, const vr_output_row *rows, size_t n)
             memcpy(lg + i * C, r->logits, C * sizeof *lg);
         if (em && r->ok)
             memcpy(em + i * D, r->embedding, D * sizeof *em);
+        if (sc && r->ok)
+            memcpy(sc + i * o->n_scores, r->scores, o->n_scores * sizeof *sc);
     }
     hid_t stt = str_type();
     int e = put(o, C_PATH, stt, n, 0, paths) | put(o, C_OK, H5T_NATIVE_UINT8, n, 0, ok) |
@@ -330,6 +366,19 @@ vr_status vr_output_append(vr_output *o, const vr_output_row *rows, size_t n)
     } else if (em) {
         e |= put(o, C_EMB, H5T_NATIVE_FLOAT, n, D, em);
     }
+    /* score_NAME: its columns of the rows' side-by-side scores */
+    for (size_t i = 0, at = 0; sc && i < o->sc.n; at += o->sc.dims[i], i++) {
+        size_t w = o->sc.dims[i];
+        float *col = malloc(n * w * sizeof *col);
+        if (!col) {
+            e |= 1;
+            break;
+        }
+        for (size_t r = 0; r < n; r++)
+            memcpy(col + r * w, sc + r * o->n_scores + at, w * sizeof *col);
+        e |= put_ds(o, (hid_t)o->ds_scores[i], H5T_NATIVE_FLOAT, n, w == 1 ? 0 : w, col);
+        free(col);
+    }
     H5Tclose(stt);
     if (e || H5Fflush((hid_t)o->file, H5F_SCOPE_LOCAL) < 0)
         st = vr_fail(VR_ERR_OUTPUT, "%s: writing rows %zu..%zu failed (disk full?)", o->path,
@@ -349,6 +398,7 @@ out:
     free(prob);
     free(lg);
     free(em);
+    free(sc);
     return st;
 }
 
@@ -365,6 +415,11 @@ vr_status vr_output_close(vr_output *o)
             H5Dclose((hid_t)o->ds[i]);
             o->ds[i] = -1;
         }
+    for (size_t i = 0; o->ds_scores && i < o->sc.n; i++)
+        if (o->ds_scores[i] >= 0)
+            H5Dclose((hid_t)o->ds_scores[i]);
+    free(o->ds_scores);
+    o->ds_scores = NULL;
     if (o->file >= 0) {
         if (H5Fclose((hid_t)o->file) < 0)
             st = vr_fail(VR_ERR_OUTPUT, "%s: closing failed", o->path);

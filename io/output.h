@@ -27,7 +27,15 @@ typedef struct {
     const float *topk_prob; /* (K) */
     const float *logits;    /* (C) or NULL */
     const float *embedding; /* (D) or NULL */
+    const float *scores;    /* (S) the score heads' outputs, side by side, or NULL */
 } vr_output_row;
+
+/* The score heads' columns: score_NAME, dims[i] values each (S = their sum). */
+typedef struct {
+    size_t n;
+    const char *const *names; /* (n) */
+    const size_t *dims;       /* (n) */
+} vr_score_cols;
 
 typedef struct {
     char path[4096];        /* being written: final + ".part" */
@@ -39,6 +47,9 @@ typedef struct {
     size_t k, classes, dim;
     int logits, embedding; /* embedding: 0, VR_EMB_F32 or VR_EMB_F16 */
     char *const *labels;    /* (classes) or NULL; not owned */
+    vr_score_cols sc;       /* not owned */
+    size_t n_scores;        /* S */
+    long long *ds_scores;   /* (sc.n) hid_t per score column */
     size_t rows;
 } vr_output;
 
@@ -48,7 +59,8 @@ int vr_utf8_valid(const char *s);
 enum { VR_EMB_F32 = 1, VR_EMB_F16 = 2 }; /* how the embedding column is stored */
 
 vr_status vr_output_open(vr_output *o, const char *path, size_t k, size_t classes, size_t dim,
-                         int logits, int embedding, char *const *labels);
+                         int logits, int embedding, char *const *labels,
+                         const vr_score_cols *scores);
 vr_status vr_output_append(vr_output *o, const vr_output_row *rows, size_t n);
 /* Closes, leaving OUT.part (an interrupted run). */
 vr_status vr_output_close(vr_output *o);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,13 @@ void vr_cli_usage(FILE *fp)
           "                      L2-normalise the embedding, or not (default: the model's;\n"
           "                      on for CLIP and SigLIP towers)\n"
           "  --embedding-dtype T f32 (default) or f16: how the embedding is stored\n"
+          "  --zero-shot FILE    classify by class text embeddings: FILE.h5 (embeddings\n"
+          "                      (K, E), names (K)) or FILE.npy with --zero-shot-names\n"
+          "                      FILE (one per line); logits = scale * cosine (+ bias)\n"
+          "  --logit-scale S, --logit-bias B\n"
+          "                      zero-shot's scale and bias (default: the checkpoint's)\n"
+          "  --score-heads FILE  extra heads on the embedding (HDF5, docs/MODEL_FORMAT.md):\n"
+          "                      one score_NAME column each\n"
           "  --image-size H[xW]  run the model at this input size: its position table\n"
           "                      resampled as its library does it, the preprocessing\n"
           "                      preset re-derived for the size\n"
@@ -283,6 +291,29 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
             if (o->normalize >= 0)
                 return vr_fail(VR_ERR_USAGE, "--normalize/--no-normalize given twice");
             o->normalize = !strcmp(a, "--normalize");
+        } else if (!strcmp(a, "--zero-shot") || !strcmp(a, "--zero-shot-names") ||
+                   !strcmp(a, "--score-heads")) {
+            VALUE();
+            const char **dst = !strcmp(a, "--zero-shot")       ? &o->zero_shot
+                               : !strcmp(a, "--score-heads")   ? &o->score_heads
+                                                               : &o->zero_shot_names;
+            if ((st = once(a, *dst, v)))
+                return st;
+            *dst = v;
+        } else if (!strcmp(a, "--logit-scale") || !strcmp(a, "--logit-bias")) {
+            VALUE();
+            char *end;
+            double x = strtod(v, &end);
+            int scale = !strcmp(a, "--logit-scale");
+            if (*end || !isfinite(x) || (scale && !(x > 0 && x < 1e6)))
+                return vr_fail(VR_ERR_USAGE, "%s needs a %snumber; got '%s'", a,
+                               scale ? "positive " : "finite ", v);
+            if (scale)
+                o->logit_scale = x;
+            else {
+                o->logit_bias = x;
+                o->have_logit_bias = 1;
+            }
         } else if (!strcmp(a, "--image-size")) {
             VALUE();
             char *end;

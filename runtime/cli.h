@@ -33,6 +33,12 @@ typedef struct {
     int embeddings;        /* --embeddings: also write pooled features */
     int normalize;         /* --normalize 1, --no-normalize 0, else -1: the model's default */
     size_t image_h, image_w; /* --image-size H[xW]: run at this size (0: the model's) */
+    const char *zero_shot;  /* --zero-shot FILE: classes as text embeddings (.h5, .npy) */
+    const char *zero_shot_names; /* --zero-shot-names FILE: a .npy's class names */
+    double logit_scale;     /* --logit-scale S (0: the model's) */
+    double logit_bias;      /* --logit-bias B, when have_logit_bias */
+    int have_logit_bias;
+    const char *score_heads; /* --score-heads FILE.h5: extra heads, score_NAME columns */
     int emb_f16;           /* --embedding-dtype f16: embeddings stored as float16 */
     const char *dump;      /* --dump-activations: HDF5 of intermediate tensors */
     int quiet;             /* --quiet: no summary line */

@@ -27,6 +27,9 @@ void vr_config_classic(vr_config *c)
     c->head = VR_HEAD_LINEAR;
     c->embed_dim = 0;
     c->normalize = 0;
+    c->logit_scale = 0.0;
+    c->logit_bias = 0.0;
+    c->have_logit_bias = 0;
 }
 
 const char *vr_act_name(vr_mlp_act a)
@@ -250,7 +253,8 @@ vr_status vr_preprocess_preset(vr_preprocess *p, const char *name, size_t h, siz
         memcpy(p->mean, imagenet_mean, sizeof p->mean);
         memcpy(p->std, imagenet_std, sizeof p->std);
     } else if (!strcmp(name, "timm")) {
-        double pct = p->crop_pct > 0 ? p->crop_pct : 0.9;
+        /* the model's crop fraction (read from the file, checked in (0, 1]), else timm's default */
+        double pct = p->crop_pct > 0.0 && p->crop_pct <= 1.0 ? p->crop_pct : 0.9;
         p->crop_pct = pct;
         p->interp = VR_INTERP_BICUBIC;
         if (h == w) {

@@ -58,6 +58,9 @@ typedef struct {
     vr_head_kind head;
     size_t embed_dim;   /* projection outputs (head == PROJECTION); derived otherwise */
     int normalize;      /* the embedding is L2-normalised by default (CLIP, SigLIP towers) */
+    double logit_scale; /* zero-shot's multiplier (exp of the checkpoint's), 0: none stored */
+    double logit_bias;  /* SigLIP's zero-shot bias, when have_logit_bias */
+    int have_logit_bias;
     /* derived by vr_config_check() */
     size_t grid_h, grid_w; /* image_h / patch_size, image_w / patch_size */
     size_t patches;     /* grid_h * grid_w */
@@ -104,15 +107,15 @@ typedef struct {
 /* Checks consistency and fills the derived fields. `where` names the file. */
 vr_status vr_config_check(vr_config *c, const char *where);
 
-/* The preprocessing of a source library for a model of h x w pixels (for a
- * square one, as each library does it; for other shapes, its rule applied
- * to the longer side so the crop fits):
+/* The preprocessing of a source library for a model of h x w pixels: for a
+ * square size as each library does it; for other shapes, its rule applied
+ * to the longer side so the crop fits:
  * hf, siglip: resize straight to h x w (bilinear, bicubic), mean = std = 0.5;
  * torchvision, dinov2: shorter side to round(size*256/224), bilinear or
  *   bicubic, centre crop, ImageNet mean/std;
  * timm: shorter side to floor(size/crop_pct) (a non-square size: straight to
  *   floor(h/crop_pct) x floor(w/crop_pct), as timm's transforms do), bicubic,
- *   centre crop; p's mean/std and crop_pct (0.9 when 0) kept;
+ *   centre crop; p's mean/std kept, and p->crop_pct when in (0, 1] (else 0.9);
  * clip: shorter side to the size, bicubic, centre crop, CLIP's mean/std.
  * The same presets as scripts/vitrun_model.py writes. */
 vr_status vr_preprocess_preset(vr_preprocess *p, const char *name, size_t h, size_t w);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../io/dump.h"
+#include "../io/heads_io.h"
 #include "../io/input_h5.h"
 #include "../io/model_io.h"
 #include "batch.h"
@@ -48,6 +49,9 @@ typedef struct {
     int have_feed;
     vr_sink sink;             /* writer: rows, journal, output */
     int have_sink;
+    vr_zero_shot zs;          /* writer: --zero-shot's classes */
+    vr_score_heads sh;        /* writer: --score-heads */
+    int have_zs, have_sh;
     size_t m0;                /* first micro-batch of this run */
     double t0;                /* when the scoring loop began */
     int complete;             /* --resume found the output finished */
@@ -151,15 +155,20 @@ static void fingerprint(const engine *e, char *out, size_t cap)
 {
     const vr_options *o = e->o;
     const vr_preprocess *p = &e->pre;
-    char input[PATH_MAX + 128];
+    char input[PATH_MAX + 128], zs[PATH_MAX + 128] = "", sh[PATH_MAX + 128] = "";
     input_identity(o->input, input, sizeof input);
+    if (o->zero_shot)
+        input_identity(o->zero_shot, zs, sizeof zs);
+    if (o->score_heads)
+        input_identity(o->score_heads, sh, sizeof sh);
     snprintf(out, cap,
              "model_id=%s\ninput=%s\ninput_kind=%d\nimages=%llu\nlisting=%016llx\n"
              "batch=%zu\ntopk=%zu\nlogits=%d\nembeddings=%d\nnormalize=%d\nembedding_dtype=%s\n"
              "pp=%d\ntp=%d\n"
              "preprocess=%d,%zu,%zu,%zu,%zu,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n"
              "dct_scale=%d\nmax_pixels=%zu\nmax_file_bytes=%zu\nprecision=%s\n"
-             "image=%zux%zu\n",
+             "image=%zux%zu\nzero_shot=%s\nlogit_scale=%.17g\nlogit_bias=%.17g\n"
+             "score_heads=%s\n",
              e->model.model_id, input, (int)e->info.kind,
              (unsigned long long)e->info.n, (unsigned long long)e->info.hash, o->batch, e->k,
              o->logits, o->embeddings, normalize(e), o->emb_f16 ? "f16" : "f32", e->g->pp,
@@ -167,7 +176,8 @@ static void fingerprint(const engine *e, char *out, size_t cap)
              p->crop_h, p->crop_w, (int)p->interp, p->rescale, p->mean[0], p->mean[1], p->mean[2],
              p->std[0], p->std[1], p->std[2], o->dct_scale, o->max_pixels, o->max_file_bytes,
              vr_linear_precision_name(o->precision), e->model.cfg.image_h,
-             e->model.cfg.image_w);
+             e->model.cfg.image_w, zs, e->have_zs ? e->zs.scale : 0.0,
+             e->have_zs ? e->zs.bias : 0.0, sh);
 }
 
 /* An HDF5 input's row names for the --labels check, read NAMES_AT_ONCE at a
@@ -196,6 +206,34 @@ static void h5_row_name(void *ctx, size_t i, char *out, size_t cap)
     snprintf(out, cap, "%s", r->names + (i - r->first) * VR_NAME_LEN);
 }
 
+/* Writer: --zero-shot's classes and --score-heads' heads, on the model's
+ * embedding width. */
+static vr_status load_heads(engine *e)
+{
+    const vr_options *o = e->o;
+    const vr_config *c = &e->model.cfg;
+    vr_status st;
+    if (o->zero_shot) {
+        double scale = o->logit_scale > 0 ? o->logit_scale : c->logit_scale;
+        if (!(scale > 0))
+            return vr_fail(VR_ERR_USAGE, "--zero-shot: %s holds no logit scale; pass "
+                           "--logit-scale (CLIP's is 100, exp of its logit_scale)", o->model);
+        int have_bias = o->have_logit_bias || c->have_logit_bias;
+        double bias = o->have_logit_bias ? o->logit_bias : c->logit_bias;
+        if ((st = vr_zero_shot_load(&e->zs, o->zero_shot, o->zero_shot_names, c->embed_dim,
+                                    scale, bias, have_bias)))
+            return st;
+        e->have_zs = 1;
+        e->k = o->topk < e->zs.K ? o->topk : e->zs.K;
+    }
+    if (o->score_heads) {
+        if ((st = vr_score_heads_load(&e->sh, o->score_heads, c->embed_dim)))
+            return st;
+        e->have_sh = 1;
+    }
+    return VR_OK;
+}
+
 /* Writer: the output and journal, or with --resume the interrupted run's. */
 static vr_status open_sink(engine *e)
 {
@@ -203,6 +241,9 @@ static vr_status open_sink(engine *e)
     char fp[8192];
     if (!e->writer)
         return VR_OK;
+    vr_status hst = load_heads(e);
+    if (hst)
+        return hst;
     fingerprint(e, fp, sizeof fp);
     int jpeg = e->info.kind == VR_INPUT_DIR || e->info.kind == VR_INPUT_LIST;
     /* --labels with an HDF5 input: its rows' names are checked against the
@@ -218,9 +259,10 @@ static vr_status open_sink(engine *e)
             return VR_ERR_NOMEM;
         }
     }
-    vr_status st = vr_sink_open(&e->sink, e->o, fp, e->n, e->B, e->k, c->classes, c->embed_dim,
-                                normalize(e),
-                                e->model.labels, jpeg ? e->info.listing : NULL,
+    vr_status st = vr_sink_open(&e->sink, e->o, fp, e->n, e->B, e->k,
+                                e->have_zs ? e->zs.K : c->classes, c->embed_dim, normalize(e),
+                                e->have_zs ? &e->zs : NULL, e->have_sh ? &e->sh : NULL,
+                                e->have_zs ? e->zs.names : e->model.labels, jpeg ? e->info.listing : NULL,
                                 named ? h5_row_name : NULL, &rn, &e->complete);
     if (named) {
         if (rn.st && (!st || st == VR_ERR_INPUT))
@@ -291,6 +333,11 @@ static void teardown(engine *e)
         vr_dump_close(&e->dump);
     if (e->have_sink)
         vr_sink_close(&e->sink, 0);
+    if (e->have_zs)
+        vr_zero_shot_free(&e->zs);
+    if (e->have_sh)
+        vr_score_heads_free(&e->sh);
+    e->have_zs = e->have_sh = 0;
     if (e->have_feed)
         vr_feed_close(&e->feed);
     vr_state_free(&e->st);
@@ -545,15 +592,23 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
         e->B = o->batch < e->n ? o->batch : (e->n ? e->n : 1);
         rep->batch = e->B;
         e->k = o->topk < c->classes ? o->topk : c->classes;
-        if (!c->classes && (o->logits || o->truth))
+        if (o->zero_shot && c->classes)
+            st = vr_fail(VR_ERR_USAGE, "--zero-shot: the model classifies itself (%zu classes, "
+                         "head '%s'); zero-shot classification is for image towers (CLIP, "
+                         "SigLIP) whose output is an embedding", c->classes, vr_head_name(c->head));
+        else if (o->zero_shot_names && !o->zero_shot)
+            st = vr_fail(VR_ERR_USAGE, "--zero-shot-names goes with --zero-shot FILE.npy");
+        else if (!c->classes && !o->zero_shot && (o->logits || o->truth))
             st = vr_fail(VR_ERR_USAGE, "%s: the model has no classifier (head '%s'), so no "
                          "logits%s; its output is the embedding (%zu values per image)",
                          o->logits ? "--logits" : "--labels", vr_head_name(c->head),
                          o->truth ? " to judge against labels" : "", c->embed_dim);
-        else if (o->topk_given && !c->classes && g->world_rank == 0 && !o->quiet)
+        else if (o->topk_given && !c->classes && !o->zero_shot && g->world_rank == 0 &&
+                 !o->quiet)
             fprintf(stderr, "vitrun: --topk: the model has no classifier (head '%s'); the "
                     "output holds the embedding\n", vr_head_name(c->head));
-        else if (o->topk_given && o->topk > c->classes && g->world_rank == 0 && !o->quiet)
+        else if (o->topk_given && o->topk > c->classes && c->classes && g->world_rank == 0 &&
+                 !o->quiet)
             fprintf(stderr, "vitrun: --topk %zu is more than the model's %zu classes; each row "
                     "ranks all %zu\n", o->topk, c->classes, c->classes);
         e->n_mb = ceil_div(e->n, e->B);

@@ -155,7 +155,7 @@ vr_status vr_sink_check_paths(const vr_options *o)
 
 vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint, size_t n,
                        size_t B, size_t k, size_t C, size_t D, int normalize,
-                       char *const *labels,
+                       const vr_zero_shot *zs, const vr_score_heads *sh, char *const *labels,
                        const char *listing, vr_truth_names_fn names, void *names_ctx,
                        int *complete)
 {
@@ -167,6 +167,8 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
     s->C = C;
     s->D = D;
     s->normalize = normalize;
+    s->zs = zs;
+    s->sh = sh;
     s->labels = labels;
     *complete = 0;
     /* again on the writer (rank 0 checked all three): its node's view of
@@ -200,7 +202,11 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
     if (emb && o->emb_f16)
         emb = VR_EMB_F16;
     s->emb_f16 = emb == VR_EMB_F16;
-    if ((normalize && !(s->emb = vr_alloc(B * D, sizeof(float), "embeddings"))) ||
+    size_t S = sh ? sh->total : 0;
+    if ((zs && !(s->zlog = vr_alloc(B * C, sizeof(float), "zero-shot logits"))) ||
+        (sh && (!(s->scores = vr_alloc(B * S, sizeof(float), "scores")) ||
+                !(s->hscratch = vr_alloc(2 * sh->widest, sizeof(double), "head scratch")))) ||
+        (normalize && !(s->emb = vr_alloc(B * D, sizeof(float), "embeddings"))) ||
         !(s->prob = vr_alloc(B * (k ? k : 1), sizeof(float), "probabilities")) ||
         !(s->idx = vr_alloc(B * (k ? k : 1), sizeof(int), "top-k")) ||
         !(s->rows = vr_alloc(B, sizeof(vr_output_row), "output rows")))
@@ -213,18 +219,19 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
     }
     if (!o->output) /* --no-output: rows are counted and judged, not kept */
         goto progress;
-    if ((st = vr_output_open(&s->out, o->output, k, C, D, logits, emb, labels)))
+    vr_score_cols cols = {sh ? sh->n : 0, sh ? sh->names : NULL, sh ? sh->dims : NULL};
+    if ((st = vr_output_open(&s->out, o->output, k, C, D, logits, emb, labels, &cols)))
         return st;
     s->have_out = 1;
     if ((st = vr_output_describe_run(&s->out, fingerprint)))
         return st;
     if (o->resume && have_journal) {
         st = vr_journal_resume(&s->journal, s->journal_path, fingerprint, k, C, D, logits, emb,
-                               replay, s);
+                               S, replay, s);
         s->done = s->journal.rows;
     } else {
         st = vr_journal_create(&s->journal, s->journal_path, fingerprint, k, C, D, logits,
-                               emb);
+                               emb, S);
     }
     if (st)
         return st;
@@ -285,6 +292,13 @@ vr_status vr_sink_write(vr_sink *s, const vr_batch_meta *meta, const float *logi
     if ((size_t)meta->first != s->done)
         return vr_fail(VR_ERR_INTERNAL, "writer got rows from %lld, expected %zu",
                        (long long)meta->first, s->done);
+    /* the heads read the model's embedding, before --normalize */
+    if (s->zs) {
+        vr_zero_shot_run(s->zs, emb, count, s->zlog);
+        logits = s->zlog;
+    }
+    if (s->sh)
+        vr_score_heads_run(s->sh, emb, count, s->scores, s->hscratch);
     if (s->normalize) { /* unit L2 norm, then written (and journaled) as such */
         memcpy(s->emb, emb, count * s->D * sizeof(float));
         vr_l2_normalize_rows(s->emb, count, s->D);
@@ -297,8 +311,10 @@ vr_status vr_sink_write(vr_sink *s, const vr_batch_meta *meta, const float *logi
             double mx = l[s->idx[b * K]], sum = 0.0;
             for (size_t j = 0; j < C; j++)
                 sum += exp((double)l[j] - mx);
-            for (size_t t = 0; t < K; t++)
-                s->prob[b * K + t] = (float)(exp((double)l[s->idx[b * K + t]] - mx) / sum);
+            for (size_t t = 0; t < K; t++) /* SigLIP's zero-shot: each class a sigmoid */
+                s->prob[b * K + t] = s->zs && s->zs->sigmoid
+                                         ? (float)(1.0 / (1.0 + exp(-(double)l[s->idx[b * K + t]])))
+                                         : (float)(exp((double)l[s->idx[b * K + t]] - mx) / sum);
         }
         const vr_row_meta *r = &meta->rows[b];
         /* without a classifier the embedding is what the row holds; float16
@@ -315,7 +331,8 @@ vr_status vr_sink_write(vr_sink *s, const vr_batch_meta *meta, const float *logi
                           : !ok         ? "non-finite embedding"
                                         : "";
         s->rows[b] = (vr_output_row){r->name, ok, why,
-                                     s->idx + b * K, s->prob + b * K, l, emb + b * s->D};
+                                     s->idx + b * K, s->prob + b * K, l, emb + b * s->D,
+                                     s->sh ? s->scores + b * s->sh->total : NULL};
         if (!ok && s->o->strict)
             return vr_fail(VR_ERR_INPUT, "%s: %s (--strict stops at the first input that "
                            "cannot be scored; rows before it are kept for --resume)",
@@ -365,10 +382,16 @@ vr_status vr_sink_close(vr_sink *s, int complete)
     }
     free(s->prob);
     free(s->emb);
+    free(s->zlog);
+    free(s->scores);
+    free(s->hscratch);
     free(s->idx);
     free(s->rows);
     s->prob = NULL;
     s->emb = NULL;
+    s->zlog = NULL;
+    s->scores = NULL;
+    s->hscratch = NULL;
     s->idx = NULL;
     s->rows = NULL;
     return st;

@@ -13,12 +13,18 @@
 #include "../io/output.h"
 #include "batch.h"
 #include "cli.h"
+#include "heads.h"
 
 typedef struct {
     const vr_options *o;
     size_t n, B, k, C, D;  /* images, batch, top-k, classes, width */
     int normalize;         /* L2-normalise the embedding */
     int emb_f16;           /* the embedding is written as float16 */
+    const vr_zero_shot *zs; /* --zero-shot: the classes C are its, the logits computed here */
+    const vr_score_heads *sh; /* --score-heads */
+    float *zlog;           /* (B, C) zero-shot logits */
+    float *scores;         /* (B, S) the score heads' outputs */
+    double *hscratch;      /* the heads' layer scratch */
     float *emb;            /* (B, D) the normalised embeddings */
     char *const *labels;
     vr_output out;
@@ -51,11 +57,13 @@ vr_status vr_sink_check_paths(const vr_options *o);
  * `names`: the rows' names by index otherwise (an HDF5 input), or NULL. */
 vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint, size_t n,
                        size_t B, size_t k, size_t C, size_t D, int normalize,
-                       char *const *labels,
+                       const vr_zero_shot *zs, const vr_score_heads *sh, char *const *labels,
                        const char *listing, vr_truth_names_fn names, void *names_ctx,
                        int *complete);
 
-/* One finished micro-batch: logits (count, C) and embeddings (count, D). */
+/* One finished micro-batch: logits (count, C) and embeddings (count, D);
+ * with --zero-shot the logits are computed here from the embeddings (C is
+ * then the zero-shot classes), as are the score heads' outputs. */
 vr_status vr_sink_write(vr_sink *s, const vr_batch_meta *meta, const float *logits,
                         const float *emb);
 

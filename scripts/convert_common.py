@@ -126,3 +126,16 @@ def grid_of(n, prefix, pos_mode, source, name):
                               f"{prefix if pos_mode == 'all' else 0} prefix token(s) + a square "
                               "grid of patches; pass --arch NAME")
     return g
+
+
+def logit_params(tensors, prefix=""):
+    """Zero-shot's scale (the multiplier: exp of the stored logit_scale) and
+    SigLIP's bias, from a full CLIP/SigLIP checkpoint; {} when absent."""
+    out = {}
+    if prefix + "logit_scale" in tensors:
+        out["logit_scale"] = float(np.exp(np.asarray(tensors[prefix + "logit_scale"],
+                                                     np.float64).reshape(-1)[0]))
+    if prefix + "logit_bias" in tensors:
+        out["logit_bias"] = float(np.asarray(tensors[prefix + "logit_bias"],
+                                             np.float64).reshape(-1)[0])
+    return out

@@ -30,7 +30,7 @@ import os
 import numpy as np
 
 from checkpoint_readers import CheckpointError, read_hf_folder
-from convert_common import Tensors, count_layers, grid_of, infer_heads, shape_of
+from convert_common import Tensors, count_layers, grid_of, infer_heads, logit_params, shape_of
 
 # config.json hidden_act -> vitrun activation (gelu_new and gelu_pytorch_tanh
 # are both the tanh form)
@@ -195,6 +195,7 @@ def plan_hf(src, heads):
     K = cfg["num_classes"]
     if K and id2label and len(id2label) == K:
         labels = [str(id2label.get(str(i), id2label.get(i, f"LABEL_{i}"))) for i in range(K)]
+    cfg.update(logit_params(t.t))  # CLIPModel, SiglipModel: kept for --zero-shot
     for r in ignore:
         t.ignore(r)
 

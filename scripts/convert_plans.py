@@ -7,8 +7,8 @@ import re
 import numpy as np
 
 from checkpoint_readers import CheckpointError, read_any
-from convert_common import (Tensors, count_layers, grid_of, infer_heads, shape_config, shape_of,
-                            split_qkv)
+from convert_common import (Tensors, count_layers, grid_of, infer_heads, logit_params,
+                            shape_config, shape_of, split_qkv)
 
 def plan_torchvision(src, heads):
     t = Tensors(read_any(src), src)
@@ -289,7 +289,10 @@ def plan_openclip(src, heads, arch=None, over=None):
             t["head.weight"] = np.ascontiguousarray(np.asarray(t.pop("proj")).T)
             over["head"] = over.get("head") or "projection"
         a.setdefault("layer_norm_eps", 1e-5)
-    return plan_timm(src + f" ({root}*)", heads, a, over, tensors=t, preset="clip")
+    plan = plan_timm(src + f" ({root}*)", heads, a, over, tensors=t, preset="clip")
+    lp = logit_params(every, root[:-len("visual.")])  # kept for --zero-shot
+    plan[1].update(lp)
+    return plan
 
 
 def plan_dinov2(src, heads, arch=None, over=None):

@@ -133,6 +133,13 @@ def check_config(cfg):
     for k in ("class_token", "dist_token", "norm_pre", "qkv_bias", "qk_norm", "layer_scale"):
         out[k] = int(bool(out[k]))
     out["reg_tokens"] = int(out["reg_tokens"])
+    # zero-shot's scale (exp of the checkpoint's logit_scale) and SigLIP's bias
+    for k in ("logit_scale", "logit_bias"):
+        if cfg.get(k) is not None:
+            v = float(cfg[k])
+            if not math.isfinite(v) or (k == "logit_scale" and not 0 < v < 1e6):
+                raise ValueError(f"{k} {v} is out of range")
+            out[k] = v
     # how vitrun writes the embedding unless told (--normalize/--no-normalize)
     out["normalize_embedding"] = int(bool(cfg.get("normalize_embedding", 0)))
     if out["head"] in ("none", "projection"):

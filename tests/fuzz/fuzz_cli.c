@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!o.model || o.batch < 1 || o.topk < 1 || o.pp < 1 || o.tp < 1 || o.dp < 0)
             vf_fail("accepted options without a model or with a zero size");
         if (o.preprocess) {
-            vr_preprocess p;
+            vr_preprocess p = {.crop_pct = 0};
             if (vr_preprocess_preset(&p, o.preprocess, 224, 224) != VR_OK)
                 vf_fail("accepted --preprocess '%s' has no preset", o.preprocess);
         }

@@ -19,7 +19,7 @@
 #define FINGERPRINT "model_id=fuzz\ninput=images\nbatch=4\ntopk=%zu\n"
 
 typedef struct {
-    size_t k, classes, dim, rows, records;
+    size_t k, classes, dim, scores, rows, records;
     int logits, embedding, fail_second;
     double sink; /* every number is read */
 } replay_state;
@@ -73,26 +73,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s.logits = data[3] & 1;
     s.embedding = (data[3] >> 1) & 1;
     s.fail_second = (data[3] >> 2) & 1;
+    s.scores = (data[3] >> 3) & 3; /* score-head floats: 0..3 */
     char fp[128];
     snprintf(fp, sizeof fp, FINGERPRINT, s.k);
     vf_write(g_path, data + 4, size - 4);
 
     vr_journal j;
     vr_status st = vr_journal_resume(&j, g_path, fp, s.k, s.classes, s.dim, s.logits,
-                                     s.embedding, replay, &s);
+                                     s.embedding, s.scores, replay, &s);
     if (st == VR_OK && j.rows != s.rows)
         vf_fail("the journal says %zu rows, %zu were replayed", j.rows, s.rows);
     if (st == VR_OK) {
         /* append two rows after what was kept, then all of it must replay */
         int idx[8] = {0};
-        float prob[8] = {0}, logits[16] = {0}, emb[16] = {0};
+        float prob[8] = {0}, logits[16] = {0}, emb[16] = {0}, scores[4] = {0};
         char name[300];
         memset(name, 'n', sizeof name - 1);
         name[sizeof name - 1] = '\0';
         vr_output_row rows[2] = {
-            {"a.jpg", 1, "", idx, prob, s.logits ? logits : NULL, s.embedding ? emb : NULL},
+            {"a.jpg", 1, "", idx, prob, s.logits ? logits : NULL, s.embedding ? emb : NULL,
+             s.scores ? scores : NULL},
             {name, 0, "truncated JPEG", idx, prob, s.logits ? logits : NULL,
-             s.embedding ? emb : NULL}};
+             s.embedding ? emb : NULL, s.scores ? scores : NULL}};
         size_t before = j.rows;
         if (vr_journal_append(&j, rows, 2) != VR_OK)
             vf_fail("append failed: %s", vr_last_error());
@@ -101,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s.records = 0;
         s.fail_second = 0;
         st = vr_journal_resume(&j, g_path, fp, s.k, s.classes, s.dim, s.logits, s.embedding,
-                               replay, &s);
+                               s.scores, replay, &s);
         if (st != VR_OK || j.rows != before + 2 || s.rows != before + 2)
             vf_fail("a journal of %zu rows plus 2 appended replays as %zu (%s)", before,
                     s.rows, st ? vr_last_error() : "ok");

@@ -263,9 +263,46 @@ def corpus_cli():
     write("fuzz_cli", "unknown.bin", argv("--model", "m.h5", "--bogus", "1"))
 
 
+def corpus_heads():
+    """--zero-shot and --score-heads files for an 8-wide embedding (fuzz_heads.c)."""
+    rng = np.random.default_rng(8)
+    tmp = tempfile.mkdtemp()
+    try:
+        for name, arr in (("npy_f32", rng.standard_normal((3, 8)).astype(np.float32)),
+                          ("npy_f64", rng.standard_normal((2, 8)))):
+            p = os.path.join(tmp, name + ".npy")
+            np.save(p, arr)
+            with open(p, "rb") as f:
+                write("fuzz_heads", name + ".bin",
+                      bytes([0]) + f.read() + b"\0" + b"\n".join(b"class %d" % i
+                                                                  for i in range(len(arr))))
+        p = os.path.join(tmp, "zs.h5")
+        with h5py.File(p, "w", libver="latest") as f:  # as fuzz_model's seeds
+            f["embeddings"] = rng.standard_normal((3, 8)).astype(np.float32)
+            f["names"] = np.array([b"cat", b"dog", b"bird"], dtype=h5py.string_dtype("utf-8", 4))
+        with open(p, "rb") as f:
+            write("fuzz_heads", "zero_shot.bin", bytes([1]) + f.read())
+        p = os.path.join(tmp, "heads.h5")
+        with h5py.File(p, "w", libver="latest") as f:  # as fuzz_model's seeds
+            for hname, widths, acts, norm in (("mlp", [8, 6, 1], ["relu", "sigmoid"], 1),
+                                             ("lin", [8, 2], ["none"], 0)):
+                g = f.create_group(f"heads/{hname}")
+                g.attrs["normalize_input"] = norm
+                for i, act in enumerate(acts):
+                    lg = g.create_group(f"layer_{i:02d}")
+                    lg["weight"] = rng.standard_normal((widths[i + 1], widths[i])).astype(np.float32)
+                    lg["bias"] = rng.standard_normal(widths[i + 1]).astype(np.float32)
+                    lg.attrs["activation"] = np.array(act.encode(),
+                                                      dtype=h5py.string_dtype("utf-8", len(act)))
+        with open(p, "rb") as f:
+            write("fuzz_heads", "score_heads.bin", bytes([2]) + f.read())
+    finally:
+        shutil.rmtree(tmp)
+
+
 TARGETS = {"fuzz_jpeg": corpus_jpeg, "fuzz_model": corpus_model, "fuzz_journal": corpus_journal,
            "fuzz_input_h5": corpus_input_h5, "fuzz_listing": corpus_listing,
-           "fuzz_labels": corpus_labels, "fuzz_cli": corpus_cli}
+           "fuzz_labels": corpus_labels, "fuzz_cli": corpus_cli, "fuzz_heads": corpus_heads}
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
