@@ -128,7 +128,7 @@ static void read_rows(const char *file, const char *base, size_t n)
     vr_preprocess_preset(&p, "torchvision", CROP, CROP);
     vr_jpeg_limits lim = {1u << 20, 1u << 20, 0};
     vr_reader *r;
-    if (vr_reader_open(&r, file, base, &p, &lim, CROP, 4, 0, 2) != VR_OK)
+    if (vr_reader_open(&r, file, base, &p, &lim, CROP * CROP, 4, 0, 2) != VR_OK)
         vf_fail("reader: %s", vr_last_error());
     uint8_t *px = malloc(4 * CROP * CROP * 3);
     vr_row_meta *rows = malloc(4 * sizeof *rows);
