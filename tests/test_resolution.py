@@ -5,7 +5,8 @@ against torch's F.interpolate by check_resample.py).
 
 For each library's rule: random parameters at 32x32 pixels (a 4x4 grid of
 8-pixel patches) in that library's names, converted, then scored by vitrun
-with --image-size 48 (6x6) and 56x40 (7x5: not square), compared with
+with --image-size 48 (6x6) and 56x40 (7x5: not square) (and, as the issue
+asks, a model converted at 224 at 288 and 320x256), compared with
 vit_ref on the same parameters whose position table resample_ref resampled
 with the library's own arguments:
   timm         bicubic, antialias (class token kept; DINOv2-reg: patches only)
@@ -44,6 +45,9 @@ def torchvision_pos(pos, prefix, old, new):
 CASES = {
     "timm": ("vit", {}, 1e-6, "timm", None, ["--act", "gelu", "--eps", "1e-6"],
              lambda p, n, o, w: resample_ref.resample_pos_embed(p, n, o, w, "timm")),
+    # the issue's sizes: a model converted at 224 (14x14 patches of 16) at 288 and 320x256
+    "timm_224": ("vit", {}, 1e-6, "timm", None, ["--act", "gelu", "--eps", "1e-6"],
+                 lambda p, n, o, w: resample_ref.resample_pos_embed(p, n, o, w, "timm")),
     "timm_dinov2_reg": ("dinov2_reg", {}, 1e-6, "timm", None,
                         ["--act", "gelu", "--eps", "1e-6", "--pooling", "cls_avg"],
                         lambda p, n, o, w: resample_ref.resample_pos_embed(p, n, o, w, "timm")),
@@ -68,6 +72,9 @@ def main():
     variant, options, eps, fmt, export, convert, resample = CASES[a.case]
     mpi = [a.mpiexec, a.np_flag, "4"] + shlex.split(a.mpi_flags)
     image, patch, C, H, hd, M, L, K, N = 32, 8, 3, 5, 12, 100, 3, 11, 3
+    sizes = ((48, 48), (56, 40))
+    if a.case == "timm_224":
+        image, patch, L, N, sizes = 224, 16, 2, 2, ((288, 288), (320, 256))
     D = H * hd
     P = checkpoints.random_params(image, patch, C, D, L, H, M, K, eps, seed=21, variant=variant,
                                   **options)
@@ -84,7 +91,7 @@ def main():
         run(conv + [model] + heads + convert)
         prefix = 0 if P.get("pos_mode") == "patches" else \
             int(P.get("cls") is not None) + int(P.get("dist") is not None)
-        for size in ((48, 48), (56, 40)):
+        for size in sizes:
             h, w = size
             old, new = (image // patch,) * 2, (h // patch, w // patch)
             Q = dict(P, pos=resample(P["pos"], prefix, old, new))
@@ -99,7 +106,7 @@ def main():
             conv_model = os.path.join(tmp, f"model{h}x{w}.h5")
             run(conv + [conv_model, "--image-size", arg] + heads + convert)
             runs.append(("convert_checkpoint.py --image-size", conv_model, [], []))
-            if size == (56, 40):
+            if size == sizes[1]:
                 runs.append(("pp 2 x tp 2", model, ["--image-size", arg],
                              mpi + []))
             for what, m, extra, launcher in runs:
@@ -111,8 +118,10 @@ def main():
                 with h5py.File(out) as f:
                     ck.close(f"{h}x{w}, {what}: {key}", f[key][:], ref[key], 2e-5)
                 os.remove(out)
-        plan = run([a.vitrun, "--model", model, "--plan", "--image-size", "56x40"]).stdout
-        ck.check("--plan names the resampling", "position table resampled from 4x4" in plan,
+        h, w = sizes[1]
+        plan = run([a.vitrun, "--model", model, "--plan", "--image-size", f"{h}x{w}"]).stdout
+        g = image // patch
+        ck.check("--plan names the resampling", f"position table resampled from {g}x{g}" in plan,
                  [ln for ln in plan.splitlines() if ln.startswith("input")][0])
     return ck.finish()
 
