@@ -62,8 +62,9 @@ void vr_cli_usage(FILE *fp)
           "  --quiet             no progress, no summary line\n"
           "\n"
           "JPEG input and long runs:\n"
-          "  --preprocess P      hf, torchvision or timm: the source library's resize, crop\n"
-          "                      and normalisation instead of the model's stored preset\n"
+          "  --preprocess P      hf, torchvision, timm, clip, siglip or dinov2: the source\n"
+          "                      library's resize, crop and normalisation instead of the\n"
+          "                      model's stored preset\n"
           "  --decoders N        decoding threads per reading rank (default 1; 0 = inline)\n"
           "  --max-pixels N      refuse JPEGs declaring more pixels (default 89478485)\n"
           "  --max-file-mb N     refuse JPEG files larger than this (default 256)\n"
@@ -256,9 +257,14 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
             o->dct_scale = !strcmp(v, "on");
         } else if (!strcmp(a, "--preprocess")) {
             VALUE();
-            if (strcmp(v, "hf") && strcmp(v, "torchvision") && strcmp(v, "timm"))
-                return vr_fail(VR_ERR_USAGE, "--preprocess takes hf, torchvision or timm; got "
-                               "'%s'", v);
+            static const char *const presets[] = {"hf", "torchvision", "timm", "clip", "siglip",
+                                                   "dinov2"};
+            int known = 0;
+            for (size_t k = 0; k < sizeof presets / sizeof presets[0]; k++)
+                known |= !strcmp(v, presets[k]);
+            if (!known)
+                return vr_fail(VR_ERR_USAGE, "--preprocess takes hf, torchvision, timm, clip, "
+                               "siglip or dinov2; got '%s'", v);
             o->preprocess = v;
         } else if (!strcmp(a, "--progress")) {
             VALUE();

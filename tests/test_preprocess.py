@@ -11,6 +11,11 @@ source library computes:
   torchvision  Resize(256) + CenterCrop(224) + ToTensor + Normalize(ImageNet)
   timm         Resize(248, bicubic) + CenterCrop(224) + ToTensor + Normalize
   hf           ViTImageProcessor: PIL resize to 224x224 bilinear, x/255, (x-0.5)/0.5
+  clip         OpenCLIP's image_transform: Resize(224, bicubic) + CenterCrop(224) +
+               Normalize(CLIP's mean/std)
+  siglip       SiglipImageProcessor: PIL resize to 224x224 bicubic, mean = std = 0.5
+  dinov2       DINOv2's make_classification_eval_transform: Resize(256, bicubic) +
+               CenterCrop(224) + Normalize(ImageNet)
 
 Bound: the same 8-bit pixels as Pillow (0 levels of difference) and the
 normalised float32 within 1e-6. Extreme aspect ratios (2400x3, 3x2400) are
@@ -28,6 +33,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from testlib import PHOTOS, PYTHON, SKIP, Checker, jpeg_test_args, run  # noqa: E402
 
 IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+CLIP = ((0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711))
+STD = {"torchvision": IMAGENET[1], "dinov2": IMAGENET[1], "clip": CLIP[1]}
 
 
 def make_corpus(out):
@@ -60,13 +67,22 @@ def reference(path, preset, size):
     from PIL import Image
     from torchvision import transforms as T
     im = Image.open(path).convert("RGB")
-    if preset == "hf":
-        px = np.asarray(im.resize((size, size), Image.BILINEAR))
+    if preset in ("hf", "siglip"):
+        px = np.asarray(im.resize((size, size), Image.BILINEAR if preset == "hf"
+                                  else Image.BICUBIC))
         x = px.astype(np.float32) * np.float32(1 / 255)
         x = (x - np.float32(0.5)) / np.float32(0.5)
         return x.transpose(2, 0, 1), px
     if preset == "torchvision":
         geo = T.Compose([T.Resize(round(size * 256 / 224)), T.CenterCrop(size)])
+        mean, std = IMAGENET
+    elif preset == "clip":
+        geo = T.Compose([T.Resize(size, interpolation=T.InterpolationMode.BICUBIC),
+                         T.CenterCrop(size)])
+        mean, std = CLIP
+    elif preset == "dinov2":
+        geo = T.Compose([T.Resize(round(size * 256 / 224), interpolation=T.InterpolationMode.BICUBIC),
+                         T.CenterCrop(size)])
         mean, std = IMAGENET
     else:  # timm, crop_pct 0.9, bicubic, mean = std = 0.5 (make_model's default)
         geo = T.Compose([T.Resize(int(size / 0.9), interpolation=T.InterpolationMode.BICUBIC),
@@ -103,7 +119,7 @@ def main():
     run([PYTHON, os.path.join(a.scripts, "make_model.py"), "--image-size", size,
          "--patch-size", 16, "--hidden", 32, "--layers", 1, "--heads", 2, "--mlp-dim", 64,
          "--classes", 10, "--preprocess", "timm", model])
-    for preset in ["hf", "torchvision", "timm"]:
+    for preset in ["hf", "torchvision", "timm", "clip", "siglip", "dinov2"]:
         dump = os.path.join(a.workdir, f"dump_{preset}.h5")
         out = os.path.join(a.workdir, f"out_{preset}.h5")
         cmd = [a.vitrun, "--model", model, "--input", listing, "--output", out,
@@ -117,7 +133,7 @@ def main():
         c.check(f"{preset}: every variant decoded", bool(ok.all()),
                 f"{int((ok == 0).sum())} failed")
         worst_f, worst_px, where = 0.0, 0.0, ""
-        std = np.array(IMAGENET[1] if preset == "torchvision" else (0.5,) * 3)
+        std = np.array(STD.get(preset, (0.5,) * 3))
         for i, name in enumerate(names):
             ref, _ = reference(os.path.join(img_dir, name), preset, size)
             d = np.abs(got[i].astype(np.float64) - ref)
