@@ -40,7 +40,11 @@ def plan_torchvision(src, heads):
     return t, cfg, embed, layer, head, None, "torchvision"
 
 
-def plan_timm(src, heads, arch=None, over=None, tensors=None, preset="timm"):
+EXAMPLE_ARCH = {"timm": "timm's model name, e.g. vit_base_patch16_224",
+                "OpenCLIP": "OpenCLIP's model name, e.g. ViT-B-16 or ViT-B-16-quickgelu"}
+
+
+def plan_timm(src, heads, arch=None, over=None, tensors=None, preset="timm", library="timm"):
     """timm's VisionTransformer (vision_transformer.py) and deit.py state dicts.
 
     What the names tell: prefix tokens (cls_token, dist_token, reg_token),
@@ -116,11 +120,11 @@ def plan_timm(src, heads, arch=None, over=None, tensors=None, preset="timm"):
         raise CheckpointError(f"{src}: --arch/--act says swiglu, but blocks.0.mlp.fc1 is a plain "
                               f"{list(fc1 or [])} matrix")
     if act is None:
-        raise CheckpointError(f"{src}: the MLP activation cannot be read off a timm checkpoint; "
-                              "pass --arch NAME (timm's model name, e.g. vit_base_patch16_224) or "
-                              "--act {gelu,gelu_tanh,quick_gelu}")
+        raise CheckpointError(f"{src}: the MLP activation cannot be read off this {library} "
+                              f"checkpoint; pass --arch NAME ({EXAMPLE_ARCH.get(library, library)}) "
+                              "or --act {gelu,gelu_tanh,quick_gelu}")
     if "layer_norm_eps" not in a:
-        raise CheckpointError(f"{src}: the LayerNorm eps cannot be read off a timm checkpoint; "
+        raise CheckpointError(f"{src}: the LayerNorm eps cannot be read off this {library} checkpoint; "
                               "pass --arch NAME or --eps (timm's default 1e-6, CLIP towers 1e-5)")
     cfg.update(activation=act, mlp_dim=M, layer_norm_eps=float(a["layer_norm_eps"]))
     # after the blocks
@@ -289,7 +293,8 @@ def plan_openclip(src, heads, arch=None, over=None):
             t["head.weight"] = np.ascontiguousarray(np.asarray(t.pop("proj")).T)
             over["head"] = over.get("head") or "projection"
         a.setdefault("layer_norm_eps", 1e-5)
-    plan = plan_timm(src + f" ({root}*)", heads, a, over, tensors=t, preset="clip")
+    plan = plan_timm(src + f" ({root}*)", heads, a, over, tensors=t, preset="clip",
+                     library="OpenCLIP")
     lp = logit_params(every, root[:-len("visual.")])  # kept for --zero-shot
     plan[1].update(lp)
     return plan
@@ -339,4 +344,4 @@ def plan_dinov2(src, heads, arch=None, over=None):
     # DINOv2's interpolate_pos_encoding: offset 0.1 without antialiasing by
     # default; the hub models with registers: offset 0, antialiased
     a["pos_resample"] = "bicubic_antialias" if "reg_token" in t else "bicubic_offset"
-    return plan_timm(src, heads, a, over, tensors=t, preset="dinov2")
+    return plan_timm(src, heads, a, over, tensors=t, preset="dinov2", library="DINOv2")

@@ -93,6 +93,18 @@ def main():
         expect_fail("a known --arch of another size",
                     ["--format", "timm", good, "--heads", "5", "--arch", "vit_small_patch16_224"],
                     "is it the right --arch?")
+        Pc = checkpoints.random_params(32, 8, 3, 60, 2, 5, 100, 16, 1e-5, seed=3, variant="clip")
+        oc = checkpoints.export_open_clip(Pc, path("oc.pt"))
+        expect_fail("OpenCLIP: an --arch of another width",
+                    ["--format", "openclip", oc, "--heads", "5", "--arch", "ViT-B-32"],
+                    "is it the right --arch?")
+        expect_fail("OpenCLIP: an unknown --arch lists the close names",
+                    ["--format", "openclip", oc, "--arch", "ViT-B-23"], "close known names")
+        expect_fail("OpenCLIP without the activation: names --arch and --act",
+                    ["--format", "openclip", oc, "--heads", "5"],
+                    "OpenCLIP's model name, e.g. ViT-B-16")
+        expect_ok("OpenCLIP with --act converts", ["--format", "openclip", oc, "--heads", "5",
+                                                   "--act", "quick_gelu"])
         expect_fail("--act given for an HF folder",
                     ["--format", "hf", checkpoints.export_hf(P, path("hf0"), [str(i) for i in range(11)]),
                      "--act", "gelu"], "checkpoints carry their settings")
