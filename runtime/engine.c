@@ -598,6 +598,12 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
                          "SigLIP) whose output is an embedding", c->classes, vr_head_name(c->head));
         else if (o->zero_shot_names && !o->zero_shot)
             st = vr_fail(VR_ERR_USAGE, "--zero-shot-names goes with --zero-shot FILE.npy");
+        else if ((o->logit_scale > 0 || o->have_logit_bias) && !o->zero_shot)
+            st = vr_fail(VR_ERR_USAGE, "--logit-scale and --logit-bias go with --zero-shot");
+        else if ((o->emb_f16 || o->normalize >= 0) && c->classes && !o->embeddings)
+            st = vr_fail(VR_ERR_USAGE, "%s: this model's output has no embedding column (it "
+                         "classifies); add --embeddings to write it",
+                         o->emb_f16 ? "--embedding-dtype" : "--normalize/--no-normalize");
         else if (!c->classes && !o->zero_shot && (o->logits || o->truth))
             st = vr_fail(VR_ERR_USAGE, "%s: the model has no classifier (head '%s'), so no "
                          "logits%s; its output is the embedding (%zu values per image)",

@@ -11,7 +11,8 @@ CLIP (a full CLIPModel folder: logit_scale kept by the converter) and SigLIP
   score_aesthetic and score_nsfw columns, in HDF5 and CSV;
 - the same on pp 2 x tp 2, and a run killed and resumed bit-identical;
 - refusals: class embeddings of another width, a .npy without names, a
-  head of another input width, zero-shot on a model with a classifier.
+  head of another input width, zero-shot on a model with a classifier,
+  --logit-scale without --zero-shot, --embedding-dtype with no embedding.
 """
 import csv
 import os
@@ -182,6 +183,10 @@ def main():
              "--mlp-dim", "64", "--classes", "5", classifier])
         refused("zero-shot on a model with a classifier", ["--zero-shot", zs_h5],
                 "classifies itself", m=classifier)
+        refused("--logit-scale without --zero-shot", ["--logit-scale", "100"],
+                "go with --zero-shot")
+        refused("--embedding-dtype f16 where no embedding is written",
+                ["--embedding-dtype", "f16"], "add --embeddings", m=classifier)
     return ck.finish()
 
 
