@@ -30,9 +30,7 @@
 #include "forward.h"
 #include "signals.h"
 #include "sink.h"
-
-enum { TAG_META = 11, TAG_X = 12, TAG_RES_META = 13, TAG_RES = 14 };
-#define RING 3
+#include "transport.h"
 
 typedef struct {
     const vr_options *o;
@@ -59,17 +57,11 @@ typedef struct {
     int have_dump;
     size_t n, B, k, n_mb;     /* images, batch, top-k, micro-batches in all */
     size_t n_local, n_steps;  /* micro-batches of this replica; steps every rank takes */
-    size_t piece;             /* floats per TP rank in slice mode */
     int first, last, writer;  /* roles of this rank */
-    int prev, next, writer_rank; /* world ranks */
-    float *x[RING];           /* (B*T*D, padded to tp*piece) residual streams */
-    vr_batch_meta *meta[RING]; /* (B rows) */
-    vr_request rx[RING], rm[RING], sx[RING], sm[RING];
+    int writer_rank;          /* world rank of the writer */
+    vr_transport tr;          /* the ring of buffers and the messages between stages */
+    int have_tr;
     float *pixels;            /* (B, C, H, W) */
-    float *res[RING];         /* (B*C logits, then B*D embeddings) */
-    vr_request sres[RING], srm[RING];
-    vr_batch_meta *wmeta;     /* writer: another replica's metadata (B rows) */
-    float *wres;              /* writer: another replica's results */
 } engine;
 
 #define DIE(st)                                                                       \
@@ -93,10 +85,6 @@ static vr_status setup(engine *e)
     e->last = g->stage == g->pp - 1;
     e->writer = e->last && g->tp_rank == 0 && g->replica == 0;
     e->writer_rank = vr_comm_world_of(g, 0, g->pp - 1, 0);
-    e->prev = e->first ? -1 : vr_comm_world_of(g, g->replica, g->stage - 1, g->tp_rank);
-    e->next = e->last ? -1 : vr_comm_world_of(g, g->replica, g->stage + 1, g->tp_rank);
-    for (int i = 0; i < RING; i++)
-        e->rx[i] = e->rm[i] = e->sx[i] = e->sm[i] = e->sres[i] = e->srm[i] = -1;
 
     if ((st = vr_model_open(&e->model, o->model)) || (st = vr_model_set_size(&e->model, o->image_h, o->image_w, o->preprocess)))
         return st;
@@ -280,24 +268,18 @@ static vr_status allocate(engine *e)
     const vr_options *o = e->o;
     const vr_config *c = &e->model.cfg;
     vr_status st;
-    size_t btd = e->B * c->tokens * c->hidden, img = c->channels * c->image_h * c->image_w;
-    e->piece = ceil_div(btd, (size_t)e->g->tp);
+    size_t img = c->channels * c->image_h * c->image_w;
     if ((st = vr_state_build(&e->st, &e->w, e->B)))
         return st;
     e->st.all_tokens = o->dump != NULL; /* the dump holds every token of every block */
     size_t sizes[2] = {e->B, e->n % e->B}; /* full micro-batches and the last one */
     if ((st = vr_state_warm(&e->st, &e->w, sizes, 2)))
         return st;
-    for (int i = 0; i < RING; i++) {
-        e->x[i] = vr_alloc(e->piece * (size_t)e->g->tp, sizeof(float), "activations");
-        e->meta[i] = vr_alloc(vr_batch_meta_bytes(e->B), 1, "batch metadata");
-        if (!e->x[i] || !e->meta[i])
-            return VR_ERR_NOMEM;
-        memset(e->x[i], 0, e->piece * (size_t)e->g->tp * sizeof(float)); /* pages touched now */
-        if (e->last && e->g->tp_rank == 0 &&
-            !(e->res[i] = vr_alloc(e->B * (c->classes + c->embed_dim), sizeof(float), "results")))
-            return VR_ERR_NOMEM;
-    }
+    e->have_tr = 1;
+    if ((st = vr_transport_open(&e->tr, e->g, o->send, &e->rep->comm, e->B,
+                                c->tokens * c->hidden, e->B * (c->classes + c->embed_dim),
+                                e->writer)))
+        return st;
     if (e->first) {
         if (!(e->pixels = vr_alloc(e->B * img, sizeof(float), "input tensor")))
             return VR_ERR_NOMEM;
@@ -305,30 +287,19 @@ static vr_status allocate(engine *e)
             return st;
         e->have_feed = 1;
     }
-    if (e->writer) {
-        if (!(e->wmeta = vr_alloc(vr_batch_meta_bytes(e->B), 1, "batch metadata")) ||
-            !(e->wres = vr_alloc(e->B * (c->classes + c->embed_dim), sizeof(float), "results")))
-            return VR_ERR_NOMEM;
-        if (o->dump) {
-            if ((st = vr_dump_open(&e->dump, o->dump, e->n)))
-                return st;
-            e->have_dump = 1;
-        }
+    if (e->writer && o->dump) {
+        if ((st = vr_dump_open(&e->dump, o->dump, e->n)))
+            return st;
+        e->have_dump = 1;
     }
     return VR_OK;
 }
 
 static void teardown(engine *e)
 {
-    for (int i = 0; i < RING; i++) {
-        vr_comm_wait(&e->sx[i], NULL);
-        vr_comm_wait(&e->sm[i], NULL);
-        vr_comm_wait(&e->sres[i], NULL);
-        vr_comm_wait(&e->srm[i], NULL);
-        free(e->x[i]);
-        free(e->meta[i]);
-        free(e->res[i]);
-    }
+    if (e->have_tr)
+        vr_transport_close(&e->tr);
+    e->have_tr = 0;
     if (e->have_dump)
         vr_dump_close(&e->dump);
     if (e->have_sink)
@@ -344,8 +315,6 @@ static void teardown(engine *e)
     vr_weights_free(&e->w);
     vr_model_close(&e->model);
     free(e->pixels);
-    free(e->wmeta);
-    free(e->wres);
 }
 
 /* Writer: a finished micro-batch to the sink (and the dump). */
@@ -365,175 +334,113 @@ static vr_status write_rows(engine *e, const vr_batch_meta *meta, const float *r
     return st;
 }
 
-static vr_status post_recv(engine *e, int slot)
-{
-    vr_status st;
-    int slice = e->o->send == VR_SEND_SLICE;
-    if (e->o->send == VR_SEND_GROUP && e->g->tp_rank != 0)
-        return VR_OK; /* gets it from the group's broadcast */
-    size_t off = slice ? (size_t)e->g->tp_rank * e->piece : 0;
-    size_t len = slice ? e->piece : e->piece * (size_t)e->g->tp;
-    if ((st = vr_comm_irecv(e->meta[slot], vr_batch_meta_bytes(e->B), e->prev, TAG_META,
-                            &e->rm[slot])))
-        return st;
-    return vr_comm_irecv(e->x[slot] + off, len * sizeof(float), e->prev, TAG_X, &e->rx[slot]);
-}
-
-static vr_status send_next(engine *e, int slot, size_t count)
-{
-    const vr_config *c = &e->model.cfg;
-    vr_status st;
-    size_t off = 0, len = count * c->tokens * c->hidden;
-    if (e->o->send == VR_SEND_GROUP && e->g->tp_rank != 0)
-        return VR_OK; /* TP rank 0 sends for the group */
-    if (e->o->send == VR_SEND_SLICE) {
-        off = (size_t)e->g->tp_rank * e->piece;
-        len = e->piece;
-    }
-    if ((st = vr_comm_isend(e->meta[slot], vr_batch_meta_bytes(count), e->next, TAG_META,
-                            &e->sm[slot], &e->rep->comm)))
-        return st;
-    return vr_comm_isend(e->x[slot] + off, len * sizeof(float), e->next, TAG_X, &e->sx[slot],
-                         &e->rep->comm);
-}
-
 /* The writer takes micro-batch m from the replica that scored it. */
 static vr_status collect(engine *e, size_t m)
 {
-    const vr_config *c = &e->model.cfg;
     int src = vr_comm_world_of(e->g, vr_plan_replica_of(e->plan, m - e->m0), e->g->pp - 1, 0);
-    vr_batch_meta *meta = e->wmeta;
-    float *res = e->wres;
-    vr_request rm = -1, rr = -1;
-    vr_status st;
-    if ((st = vr_comm_irecv(meta, vr_batch_meta_bytes(e->B), src, TAG_RES_META, &rm)) ||
-        (st = vr_comm_irecv(res, e->B * (c->classes + c->embed_dim) * sizeof(float), src, TAG_RES,
-                            &rr)) ||
-        (st = vr_comm_wait(&rm, &e->rep->comm.recv_wait)) ||
-        (st = vr_comm_wait(&rr, &e->rep->comm.recv_wait)))
-        return st;
-    return write_rows(e, meta, res);
+    vr_status st = vr_transport_collect(&e->tr, src);
+    return st ? st : write_rows(e, e->tr.wmeta, e->tr.wres);
 }
 
-/* MPI moves a large message (over the eager limit) only while the sender
- * is inside MPI: between layers the sends in flight get a push, so that a
- * next stage or the writer is not kept waiting for a whole step. */
-static void progress_sends(engine *e)
+/* Dumps (--dump-activations) of what the first stage read and embedded. */
+static vr_status dump_input(engine *e, const vr_batch_meta *meta, const float *x)
 {
-    for (int i = 0; i < RING; i++) {
-        vr_comm_test(&e->sx[i]);
-        vr_comm_test(&e->sm[i]);
-        vr_comm_test(&e->sres[i]);
-        vr_comm_test(&e->srm[i]);
-    }
+    const vr_config *c = &e->model.cfg;
+    vr_status st = vr_dump_write(&e->dump, "pixels", (size_t)meta->first, (size_t)meta->count,
+                                 c->channels, c->image_h * c->image_w, e->pixels);
+    return st ? st : vr_dump_write(&e->dump, "embed", (size_t)meta->first, (size_t)meta->count,
+                                   c->tokens, c->hidden, x);
 }
 
+/* A block's output is complete after its MLP. */
+static vr_status dump_block(engine *e, size_t l, const vr_batch_meta *meta, const float *x)
+{
+    const vr_config *c = &e->model.cfg;
+    size_t layer = e->shard.layer_begin + l;
+    if (!vr_shard_has_mlp(&e->shard, layer))
+        return VR_OK;
+    char name[32];
+    snprintf(name, sizeof name, "block_%02zu", layer);
+    return vr_dump_write(&e->dump, name, (size_t)meta->first, (size_t)meta->count, c->tokens,
+                         c->hidden, x);
+}
+
+/* Step i of this rank: read and embed the micro-batch (first stage) or
+ * receive it; its layers; then the head and the rows to the writer (last
+ * stage), or on to the next stage. */
 static vr_status step(engine *e, size_t i, size_t n_local)
 {
     const vr_grid *g = e->g;
     const vr_config *c = &e->model.cfg;
-    int slot = (int)(i % RING);
-    size_t m = e->m0 + (size_t)g->replica + i * (size_t)g->dp;
-    float *x = e->x[slot];
-    vr_batch_meta *meta = e->meta[slot];
+    vr_transport *tr = &e->tr;
+    int slot = (int)(i % VR_RING);
+    float *x = tr->x[slot], *res = tr->res[slot];
+    vr_batch_meta *meta = tr->meta[slot];
     float *tl = i < VR_TIMELINE_STEPS ? e->rep->timeline[i] : NULL;
     vr_status st;
     if (tl)
         tl[0] = (float)(vr_now() - e->t0);
     if (e->first) {
-        /* this slot's previous send must be done before it is overwritten */
-        if ((st = vr_comm_wait(&e->sm[slot], &e->rep->comm.send_wait)) ||
-            (st = vr_comm_wait(&e->sx[slot], &e->rep->comm.send_wait)) ||
-            (st = vr_comm_wait(&e->srm[slot], &e->rep->comm.send_wait)))
-            return st;
+        size_t m = e->m0 + (size_t)g->replica + i * (size_t)g->dp;
         double t0 = vr_now();
-        if ((st = vr_feed_next(&e->feed, e->pixels, meta, &e->rep->comm)))
+        if ((st = vr_transport_reuse(tr, slot)) ||
+            (st = vr_feed_next(&e->feed, e->pixels, meta, &e->rep->comm)))
             return st;
         e->rep->read += vr_now() - t0;
         if ((size_t)meta->mb != m)
             return vr_fail(VR_ERR_INTERNAL, "feed gave micro-batch %lld, expected %zu",
                            (long long)meta->mb, m);
-        if ((st = vr_forward_embed(&e->st, &e->w, e->pixels, (size_t)meta->count, x)))
+        if ((st = vr_forward_embed(&e->st, &e->w, e->pixels, (size_t)meta->count, x)) ||
+            (e->have_dump && (st = dump_input(e, meta, x))))
             return st;
-        if (e->have_dump && (st = vr_dump_write(&e->dump, "pixels", (size_t)meta->first,
-                                                (size_t)meta->count, c->channels,
-                                                c->image_h * c->image_w, e->pixels)))
-            return st;
-        if (e->have_dump && (st = vr_dump_write(&e->dump, "embed", (size_t)meta->first,
-                                                (size_t)meta->count, c->tokens, c->hidden, x)))
-            return st;
-    } else {
-        if ((st = vr_comm_wait(&e->rm[slot], &e->rep->comm.recv_wait)) ||
-            (st = vr_comm_wait(&e->rx[slot], &e->rep->comm.recv_wait)))
-            return st;
-        if (g->tp > 1 && e->o->send == VR_SEND_SLICE &&
-            (st = vr_comm_tp_allgather(x, e->piece, &e->rep->comm)))
-            return st;
-        if (g->tp > 1 && e->o->send == VR_SEND_GROUP) {
-            double t0 = vr_now();
-            if ((st = vr_comm_tp_bcast(meta, vr_batch_meta_bytes(e->B))) ||
-                (st = vr_comm_tp_bcast(x, (size_t)meta->count * c->tokens * c->hidden *
-                                              sizeof(float))))
-                return st;
-            e->rep->comm.allreduce += vr_now() - t0;
-        }
+    } else if ((st = vr_transport_receive(tr, slot))) {
+        return st;
     }
     if (tl)
         tl[1] = (float)(vr_now() - e->t0);
     size_t count = (size_t)meta->count;
     for (size_t l = 0; l < vr_shard_layers(&e->shard); l++) {
+        /* attention + MLP (or the half of the block the shard holds), the TP
+         * ranks' partial sums joined by an allreduce */
         if ((st = vr_forward_layer(&e->st, &e->w, l, x, count,
-                                   g->tp > 1 ? vr_comm_tp_allreduce : NULL, &e->rep->comm)))
+                                   g->tp > 1 ? vr_comm_tp_allreduce : NULL, &e->rep->comm)) ||
+            (e->have_dump && (st = dump_block(e, l, meta, x))))
             return st;
-        progress_sends(e);
-        /* a block's output is complete after its MLP */
-        if (e->have_dump && vr_shard_has_mlp(&e->shard, e->shard.layer_begin + l)) {
-            char name[32];
-            snprintf(name, sizeof name, "block_%02zu", e->shard.layer_begin + l);
-            if ((st = vr_dump_write(&e->dump, name, (size_t)meta->first, count, c->tokens,
-                                    c->hidden, x)))
-                return st;
-        }
+        vr_transport_progress(tr);
     }
     if (!e->last) {
         if (tl)
             tl[2] = (float)(vr_now() - e->t0);
-        if ((st = send_next(e, slot, count)))
+        if ((st = vr_transport_send(tr, slot, count)))
             return st;
     } else if (g->tp_rank == 0) {
-        if (!e->writer && ((st = vr_comm_wait(&e->srm[slot], &e->rep->comm.send_wait)) ||
-                           (st = vr_comm_wait(&e->sres[slot], &e->rep->comm.send_wait))))
-            return st;
-        float *res = e->res[slot];
-        if ((st = vr_forward_head(&e->st, &e->w, x, count, res + e->B * c->classes, res)))
+        /* results: logits (B, C), then embeddings (B, E) */
+        if ((st = vr_transport_reuse(tr, slot)) ||
+            (st = vr_forward_head(&e->st, &e->w, x, count, res + e->B * c->classes, res)))
             return st;
         if (tl)
             tl[2] = (float)(vr_now() - e->t0);
-        if (e->writer) {
+        if (!e->writer) {
+            if ((st = vr_transport_deliver(tr, slot, count, e->writer_rank)))
+                return st;
+        } else {
+            /* ours, then the other replicas' micro-batches up to our next one */
+            size_t m = (size_t)meta->mb;
             if ((st = write_rows(e, meta, res)))
                 return st;
-            /* then the other replicas' micro-batches up to our next one */
             for (size_t m2 = m + 1; m2 < m + (size_t)g->dp && m2 < e->n_mb; m2++)
                 if ((st = collect(e, m2)))
                     return st;
-        } else if ((st = vr_comm_isend(meta, vr_batch_meta_bytes(count), e->writer_rank,
-                                       TAG_RES_META, &e->srm[slot], &e->rep->comm)) ||
-                   (st = vr_comm_isend(res, e->B * (c->classes + c->embed_dim) * sizeof(float),
-                                       e->writer_rank, TAG_RES, &e->sres[slot], &e->rep->comm))) {
-            return st;
         }
     }
     if (tl && e->last && g->tp_rank != 0)
         tl[2] = (float)(vr_now() - e->t0);
     e->rep->images += (double)count;
     e->rep->micro_batches += 1;
-    /* Ring: buffer i+2 is buffer i-1, whose send has had a whole step to go. */
-    if (!e->first && i + RING - 1 < n_local) {
-        int s2 = (int)((i + RING - 1) % RING);
-        /* the last stage sends meta[s2] on to the writer: that too must be done */
-        if ((st = vr_comm_wait(&e->sm[s2], &e->rep->comm.send_wait)) ||
-            (st = vr_comm_wait(&e->sx[s2], &e->rep->comm.send_wait)) ||
-            (st = vr_comm_wait(&e->srm[s2], &e->rep->comm.send_wait)) || (st = post_recv(e, s2)))
+    /* ring: slot i+2 is slot i-1, whose sends have had a whole step to go */
+    if (!e->first && i + VR_RING - 1 < n_local) {
+        int s2 = (int)((i + VR_RING - 1) % VR_RING);
+        if ((st = vr_transport_reuse(tr, s2)) || (st = vr_transport_post_recv(tr, s2)))
             return st;
     }
     if (tl) {
@@ -541,15 +448,6 @@ static vr_status step(engine *e, size_t i, size_t n_local)
         e->rep->timeline_steps = (int)i + 1;
     }
     return VR_OK;
-}
-
-/* Receives posted for steps that a stop means will never come. */
-static void cancel_receives(engine *e)
-{
-    for (int i = 0; i < RING; i++) {
-        vr_comm_cancel(&e->rx[i]);
-        vr_comm_cancel(&e->rm[i]);
-    }
 }
 
 /* A folder's manifest (OUT.inputs) serves the run that its journal can
@@ -660,8 +558,8 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
      * takes about (pp + 2) / pp micro-batch times */
     vr_comm_vote_init(g->world_size == 1 ? 1 : g->pp + 2);
     double t0 = e->t0 = vr_now();
-    for (size_t i = 0; !e->first && i + 1 < RING && i < n_local; i++)
-        if ((st = post_recv(e, (int)i)))
+    for (size_t i = 0; !e->first && i + 1 < VR_RING && i < n_local; i++)
+        if ((st = vr_transport_post_recv(&e->tr, (int)i)))
             DIE(st);
     int stopped = 0;
     for (size_t i = 0; i < e->n_steps; i++) {
@@ -673,13 +571,9 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
             DIE(st);
     }
     if (stopped)
-        cancel_receives(e);
-    for (int i = 0; i < RING; i++)
-        if ((st = vr_comm_wait(&e->sx[i], &rep->comm.send_wait)) ||
-            (st = vr_comm_wait(&e->sm[i], &rep->comm.send_wait)) ||
-            (st = vr_comm_wait(&e->sres[i], &rep->comm.send_wait)) ||
-            (st = vr_comm_wait(&e->srm[i], &rep->comm.send_wait)))
-            DIE(st);
+        vr_transport_cancel(&e->tr);
+    if ((st = vr_transport_drain(&e->tr)))
+        DIE(st);
     if ((st = vr_comm_vote_finish()))
         DIE(st);
     rep->wall = vr_now() - t0;
