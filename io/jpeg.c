@@ -2,15 +2,10 @@
  * decodes them (same libjpeg-turbo, accurate IDCT, fancy upsampling). */
 #include "jpeg.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <turbojpeg.h>
-#include <unistd.h>
 
 /* DCT scaling is used only when the scaled image is still this many times
  * the resize target on both sides, so the antialiasing resize that follows
@@ -34,70 +29,11 @@ void vr_jpeg_free(vr_jpeg_decoder *d)
     memset(d, 0, sizeof *d);
 }
 
-static int reason(char *err, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int reason(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static int grow(uint8_t **p, size_t *cap, size_t n)
-{
-    if (n <= *cap)
-        return 1;
-    uint8_t *q = realloc(*p, n);
-    if (!q)
-        return 0;
-    *p = q;
-    *cap = n;
-    return 1;
-}
-
 int vr_jpeg_load(vr_jpeg_decoder *d, const char *path, const vr_preprocess *p,
                  const vr_jpeg_limits *lim, uint8_t *out, char *err, size_t errcap)
 {
-    /* O_NONBLOCK: a FIFO named *.jpg would wait for a writer here */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return reason(err, errcap, "cannot open: %s", strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return reason(err, errcap, "not a regular file");
-    }
-    size_t size = (size_t)sb.st_size;
-    if (size == 0) {
-        close(fd);
-        return reason(err, errcap, "empty file");
-    }
-    if (size > lim->max_bytes) {
-        close(fd);
-        return reason(err, errcap, "file is %zu bytes, over the %zu-byte limit for one image",
-                      size, lim->max_bytes);
-    }
-    if (!grow(&d->file, &d->file_cap, size)) {
-        close(fd);
-        return reason(err, errcap, "out of memory reading %zu bytes", size);
-    }
-    size_t got = 0;
-    while (got < size) {
-        ssize_t r = read(fd, d->file + got, size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            int e = errno;
-            close(fd);
-            return reason(err, errcap, "read failed after %zu of %zu bytes: %s", got, size,
-                          r < 0 ? strerror(e) : "file shrank");
-        }
-        got += (size_t)r;
-    }
-    close(fd);
-    return vr_jpeg_decode(d, d->file, size, p, lim, out, err, errcap);
+    size_t size = vr_image_read_file(path, lim->max_bytes, &d->file, &d->file_cap, err, errcap);
+    return size ? vr_jpeg_decode(d, d->file, size, p, lim, out, err, errcap) : -1;
 }
 
 /* A TurboJPEG handle that failed mid-header can hand stale dimensions to
@@ -124,21 +60,6 @@ static int has_adobe_marker(const uint8_t *b, size_t n)
         i += 2 + len;
     }
     return 0;
-}
-
-static const char *kind_of(const uint8_t *b, size_t n)
-{
-    if (n >= 8 && !memcmp(b, "\x89PNG\r\n\x1a\n", 8))
-        return "a PNG image";
-    if (n >= 6 && (!memcmp(b, "GIF87a", 6) || !memcmp(b, "GIF89a", 6)))
-        return "a GIF image";
-    if (n >= 12 && !memcmp(b, "RIFF", 4) && !memcmp(b + 8, "WEBP", 4))
-        return "a WebP image";
-    if (n >= 2 && b[0] == 'B' && b[1] == 'M')
-        return "a BMP image";
-    if (n >= 4 && (!memcmp(b, "II*\0", 4) || !memcmp(b, "MM\0*", 4)))
-        return "a TIFF image";
-    return NULL;
 }
 
 /* Whether TurboJPEG's message is one of libjpeg's warnings (JWRN_* in
@@ -177,6 +98,22 @@ static void cmyk_to_rgb(uint8_t *rgb, const uint8_t *cmyk, size_t n, int inverte
 int vr_jpeg_decode(vr_jpeg_decoder *d, const uint8_t *buf, size_t len, const vr_preprocess *p,
                    const vr_jpeg_limits *lim, uint8_t *out, char *err, size_t errcap)
 {
+    size_t h, w;
+    if (vr_jpeg_decode_rgb(d, buf, len, p, lim, &h, &w, err, errcap))
+        return -1;
+    char rerr[160];
+    vr_clear_error();
+    if (vr_preprocess_rgb(&d->rs, out, d->pix, h, w, p) != VR_OK) {
+        snprintf(rerr, sizeof rerr, "%s", vr_last_error());
+        return vr_image_reason(err, errcap, "%s", rerr);
+    }
+    return 0;
+}
+
+int vr_jpeg_decode_rgb(vr_jpeg_decoder *d, const uint8_t *buf, size_t len, const vr_preprocess *p,
+                       const vr_jpeg_limits *lim, size_t *h_out, size_t *w_out, char *err,
+                       size_t errcap)
+{
     /* A new TurboJPEG handle for every image (0.2 us): libjpeg keeps the
      * last image's quantisation tables in its handle, so a file without its
      * own decoded with another's (Pillow refuses it) and the row's pixels
@@ -184,32 +121,29 @@ int vr_jpeg_decode(vr_jpeg_decoder *d, const uint8_t *buf, size_t len, const vr_
     if (d->tj)
         tjDestroy(d->tj);
     if (!(d->tj = tjInitDecompress()))
-        return reason(err, errcap, "TurboJPEG failed to start");
-    if (len < 2 || buf[0] != 0xFF || buf[1] != 0xD8) {
-        const char *k = kind_of(buf, len);
-        if (k)
-            return reason(err, errcap, "not a JPEG file: it is %s", k);
-        return reason(err, errcap, "not a JPEG file (starts with %02x %02x, expected ff d8)",
-                      len > 0 ? buf[0] : 0, len > 1 ? buf[1] : 0);
-    }
+        return vr_image_reason(err, errcap, "TurboJPEG failed to start");
+    if (len < 2 || buf[0] != 0xFF || buf[1] != 0xD8)
+        return vr_image_reason(err, errcap, "not a JPEG file (starts with %02x %02x, expected "
+                               "ff d8)", len > 0 ? buf[0] : 0, len > 1 ? buf[1] : 0);
     /* TurboJPEG 2.1.5 returns success without setting these when the data
      * ends before the frame header (tables only): start them at "none" */
     int w = 0, h = 0, subsamp = -1, cs = -1;
     if (tjDecompressHeader3(d->tj, buf, (unsigned long)len, &w, &h, &subsamp, &cs) != 0) {
-        reason(err, errcap, "corrupt JPEG header: %s", tjGetErrorStr2(d->tj));
+        vr_image_reason(err, errcap, "corrupt JPEG header: %s", tjGetErrorStr2(d->tj));
         return fresh_handle(d);
     }
     if (w <= 0 || h <= 0 || cs < 0) {
         if (w == 0 && h == 0)
-            reason(err, errcap, "truncated JPEG: its %zu bytes end before the frame header "
-                   "(no image size)", len);
+            vr_image_reason(err, errcap, "truncated JPEG: its %zu bytes end before the frame "
+                            "header (no image size)", len);
         else
-            reason(err, errcap, "JPEG header gives a %dx%d image", w, h);
+            vr_image_reason(err, errcap, "JPEG header gives a %dx%d image", w, h);
         return fresh_handle(d);
     }
     if ((size_t)w * (size_t)h > lim->max_pixels)
-        return reason(err, errcap, "image is %dx%d = %zu pixels, over the limit of %zu "
-                      "(--max-pixels)", w, h, (size_t)w * (size_t)h, lim->max_pixels);
+        return vr_image_reason(err, errcap, "image is %dx%d = %zu pixels, over the limit of "
+                               "%zu (--max-pixels)", w, h, (size_t)w * (size_t)h,
+                               lim->max_pixels);
     /* Scale in the DCT domain when the picture is far larger than needed. */
     tjscalingfactor sf = {1, 1};
     if (lim->dct_scale) {
@@ -235,8 +169,8 @@ int vr_jpeg_decode(vr_jpeg_decoder *d, const uint8_t *buf, size_t len, const vr_
     size_t npix = (size_t)sw * (size_t)sh;
     /* CMYK is decoded to 4 channels, then converted in place into the first
      * 3*npix bytes. */
-    if (!grow(&d->pix, &d->pix_cap, npix * (size_t)bpp))
-        return reason(err, errcap, "out of memory decoding a %dx%d image", w, h);
+    if (!vr_image_grow(&d->pix, &d->pix_cap, npix * (size_t)bpp))
+        return vr_image_reason(err, errcap, "out of memory decoding a %dx%d image", w, h);
     if (tjDecompress2(d->tj, buf, (unsigned long)len, d->pix, sw, 0, sh, pf,
                       TJFLAG_ACCURATEDCT | TJFLAG_LIMITSCANS) != 0) {
         const char *msg = tjGetErrorStr2(d->tj);
@@ -244,18 +178,14 @@ int vr_jpeg_decode(vr_jpeg_decoder *d, const uint8_t *buf, size_t len, const vr_
          * (e.g. extraneous bytes before a marker). */
         if (tjGetErrorCode(d->tj) != TJERR_WARNING || !is_warning(msg) ||
             strstr(msg, "Premature end")) {
-            reason(err, errcap, "%s JPEG data: %s",
-                   strstr(msg, "Premature end") ? "truncated" : "corrupt", msg);
+            vr_image_reason(err, errcap, "%s JPEG data: %s",
+                            strstr(msg, "Premature end") ? "truncated" : "corrupt", msg);
             return fresh_handle(d);
         }
     }
     if (cmyk)
         cmyk_to_rgb(d->pix, d->pix, npix, has_adobe_marker(buf, len));
-    char rerr[160];
-    vr_clear_error();
-    if (vr_preprocess_rgb(&d->rs, out, d->pix, (size_t)sh, (size_t)sw, p) != VR_OK) {
-        snprintf(rerr, sizeof rerr, "%s", vr_last_error());
-        return reason(err, errcap, "%s", rerr);
-    }
+    *h_out = (size_t)sh;
+    *w_out = (size_t)sw;
     return 0;
 }

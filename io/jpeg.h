@@ -1,6 +1,7 @@
 /* jpeg.h - one JPEG file to the model's input pixels: read, check, decode
  * with TurboJPEG, convert to RGB as Pillow's convert('RGB') does, resize and
- * crop with the model's preset (runtime/resample.h).
+ * crop with the model's preset (runtime/resample.h). Files of any format go
+ * through io/image.h, which calls vr_jpeg_decode_rgb for JPEGs.
  *
  * A file that cannot be used is not an error of the run: the function fills
  * a one-line reason (empty, truncated, not a JPEG, too many pixels, ...) and
@@ -14,12 +15,7 @@
 
 #include "../runtime/config.h"
 #include "../runtime/resample.h"
-
-typedef struct {
-    size_t max_pixels;   /* refuse width*height above this, read from the header */
-    size_t max_bytes;    /* refuse files larger than this */
-    int dct_scale;       /* 1: decode at a reduced size when the image is >= 4x the target */
-} vr_jpeg_limits;
+#include "image_common.h"
 
 /* Per-thread decoding state; buffers grow to the largest image seen. */
 typedef struct {
@@ -44,5 +40,11 @@ int vr_jpeg_load(vr_jpeg_decoder *d, const char *path, const vr_preprocess *p,
 /* Same from bytes already in memory. */
 int vr_jpeg_decode(vr_jpeg_decoder *d, const uint8_t *buf, size_t len, const vr_preprocess *p,
                    const vr_jpeg_limits *lim, uint8_t *out, char *err, size_t errcap);
+
+/* The decoding alone: d->pix (*h, *w, 3) RGB. p only chooses a DCT scale
+ * (with lim->dct_scale), so *h, *w may be a fraction of the file's size. */
+int vr_jpeg_decode_rgb(vr_jpeg_decoder *d, const uint8_t *buf, size_t len, const vr_preprocess *p,
+                       const vr_jpeg_limits *lim, size_t *h, size_t *w, char *err,
+                       size_t errcap);
 
 #endif

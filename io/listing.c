@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image.h"
+
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
 
@@ -84,20 +86,26 @@ vr_status vr_input_kind_of(const char *path, vr_input_kind *kind)
     vr_status st = vr_open_regular(path, "--input to be " INPUT_KINDS, &fp);
     if (st)
         return st;
-    unsigned char sig[8] = {0};
+    unsigned char sig[12] = {0};
     size_t got = fread(sig, 1, sizeof sig, fp);
     fclose(fp);
-    *kind = got == 8 && !memcmp(sig, "\x89HDF\r\n\x1a\n", 8) ? VR_INPUT_HDF5 : VR_INPUT_LIST;
-    if (*kind == VR_INPUT_LIST && got >= 2 && sig[0] == 0xFF && sig[1] == 0xD8)
-        return vr_fail(VR_ERR_INPUT, "%s is a JPEG image; --input takes a directory of images "
-                       "or a text file listing them, one path per line", path);
+    *kind = got >= 8 && !memcmp(sig, "\x89HDF\r\n\x1a\n", 8) ? VR_INPUT_HDF5 : VR_INPUT_LIST;
+    vr_image_format f = vr_image_sniff(sig, got);
+    if (*kind == VR_INPUT_LIST && (f != VR_IMAGE_UNKNOWN || (got >= 2 && sig[0] == 0xFF &&
+                                                           sig[1] == 0xD8)))
+        return vr_fail(VR_ERR_INPUT, "%s is a %s image; --input takes a directory of images "
+                       "or a text file listing them, one path per line", path,
+                       f == VR_IMAGE_PNG ? "PNG" : f == VR_IMAGE_WEBP ? "WebP" : "JPEG");
     return VR_OK;
 }
 
-static int is_jpeg_name(const char *name)
+/* The walk takes these names; the format is then read from the bytes
+ * (io/image.c), so a PNG named .jpg decodes as a PNG. */
+static int is_image_name(const char *name)
 {
     const char *dot = strrchr(name, '.');
-    return dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg"));
+    return dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg") ||
+                   !strcasecmp(dot, ".png") || !strcasecmp(dot, ".webp"));
 }
 
 typedef struct {
@@ -177,7 +185,7 @@ static vr_status walk_dir(walk *w, size_t rel_len)
             snprintf(w->scratch, sizeof w->scratch, "%s/%s", full, nm);
             dir = lstat(w->scratch, &sb) == 0 && S_ISDIR(sb.st_mode);
         }
-        if (!dir && !is_jpeg_name(nm))
+        if (!dir && !is_image_name(nm))
             continue;
         if (strchr(nm, '\n')) {
             fprintf(stderr, "vitrun: warning: skipping '%s/%s': a newline in a file name\n",
@@ -254,7 +262,8 @@ vr_status vr_listing_build(const char *dir, const char *manifest, size_t *n, uin
     if (fclose(w->out) != 0 && !st)
         st = vr_fail(VR_ERR_OUTPUT, "%s: write failed: %s", tmp, strerror(errno));
     if (!st && w->n == 0)
-        st = vr_fail(VR_ERR_INPUT, "%s holds no .jpg or .jpeg files", dir);
+        st = vr_fail(VR_ERR_INPUT, "%s holds no .jpg, .jpeg, .png or .webp files (any "
+                     "letter case)", dir);
     if (!st && rename(tmp, manifest) != 0)
         st = vr_fail(VR_ERR_OUTPUT, "cannot rename %s to %s: %s", tmp, manifest,
                      strerror(errno));

@@ -26,7 +26,7 @@ struct vr_reader {
     slot *slots;           /* (depth) ring */
     int head, pending;     /* oldest outstanding slot, outstanding count */
     pthread_t *threads;
-    vr_jpeg_decoder inline_dec; /* threads == 0 */
+    vr_image_decoder inline_dec; /* threads == 0 */
     int stopping;
     pthread_mutex_t mu;
     pthread_cond_t work, finished;
@@ -39,11 +39,11 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void decode_row(vr_reader *r, vr_jpeg_decoder *d, slot *s, size_t i)
+static void decode_row(vr_reader *r, vr_image_decoder *d, slot *s, size_t i)
 {
     vr_row_meta *m = &s->rows[i];
-    m->ok = vr_jpeg_load(d, s->full[i], &r->pre, &r->lim, s->px + i * r->img, m->error,
-                         sizeof m->error) == 0;
+    m->ok = vr_image_load(d, s->full[i], &r->pre, &r->lim, s->px + i * r->img, m->error,
+                          sizeof m->error) == 0;
     if (!m->ok)
         memset(s->px + i * r->img, 0, r->img);
 }
@@ -51,8 +51,8 @@ static void decode_row(vr_reader *r, vr_jpeg_decoder *d, slot *s, size_t i)
 static void *worker(void *arg)
 {
     vr_reader *r = arg;
-    vr_jpeg_decoder d;
-    int ok = vr_jpeg_init(&d) == 0;
+    vr_image_decoder d;
+    int ok = vr_image_init(&d) == 0;
     pthread_mutex_lock(&r->mu);
     for (;;) {
         slot *s = NULL;
@@ -85,7 +85,7 @@ static void *worker(void *arg)
     }
     pthread_mutex_unlock(&r->mu);
     if (ok)
-        vr_jpeg_free(&d);
+        vr_image_free(&d);
     return NULL;
 }
 
@@ -120,7 +120,7 @@ vr_status vr_reader_open(vr_reader **out, const char *listing, const char *base,
             goto oom;
     }
     if (threads == 0) {
-        if (vr_jpeg_init(&r->inline_dec) != 0) {
+        if (vr_image_init(&r->inline_dec) != 0) {
             vr_reader_close(r);
             return vr_fail(VR_ERR_INTERNAL, "TurboJPEG failed to start");
         }
@@ -213,7 +213,7 @@ void vr_reader_close(vr_reader *r)
         pthread_join(r->threads[t], NULL);
     free(r->threads);
     if (!r->nthreads)
-        vr_jpeg_free(&r->inline_dec);
+        vr_image_free(&r->inline_dec);
     for (int k = 0; r->slots && k < r->depth; k++) {
         free(r->slots[k].px);
         free(r->slots[k].rows);

@@ -1,4 +1,5 @@
-/* reader.h - JPEG rows decoded ahead of the compute by worker threads.
+/* reader.h - image rows (JPEG, PNG, WebP) decoded ahead of the compute by
+ * worker threads.
  *
  * The stage that embeds images asks for row ranges in order (submit) and
  * collects them in the same order (take). Between the two, a pool of threads
@@ -14,7 +15,7 @@
 
 #include "../runtime/batch.h"
 #include "../runtime/config.h"
-#include "jpeg.h"
+#include "image.h"
 
 typedef struct vr_reader vr_reader;
 

@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libopenmpi-dev openmpi-bin
   libopenblas-dev libhdf5-dev libturbojpeg0-dev
+  libspng-dev libwebp-dev zlib1g-dev   # PNG and WebP inputs (io/png.c, io/webp.c)
   libarchive-dev   # webdataset tar shards (io/tarshard.c)
   libdnnl-dev   # oneDNN: packed float32 and bfloat16 GEMMs (optional at build time)
   python3 python3-numpy python3-h5py

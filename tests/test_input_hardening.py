@@ -277,8 +277,9 @@ def empty_folder(c, a, tmp, model):
         code, err, secs, _, killed = bounded([a.vitrun, "--model", model, "--input", d,
                                               "--output", out], timeout=60)
         left = [f for f in os.listdir(tmp) if f.startswith("empty.h5")]
-        c.check(f"{what}: exit 2, 'holds no .jpg or .jpeg files', no UBSan report, "
-                "nothing left", code == 2 and "holds no .jpg or .jpeg files" in err and
+        c.check(f"{what}: exit 2, 'holds no .jpg, .jpeg, .png or .webp files', no UBSan "
+                "report, nothing left", code == 2 and
+                "holds no .jpg, .jpeg, .png or .webp files" in err and
                 "runtime error:" not in err and not left,
                 f"{killed or f'exit {code}'}: {first_line(err)}{'; left ' + str(left) if left else ''}")
 

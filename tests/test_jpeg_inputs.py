@@ -4,7 +4,7 @@ decoding threads, and the distributed engine reading JPEGs.
 A corpus of real photographs (Debian's matplotlib and scikit-learn sample
 images) cropped to many sizes and re-encoded as baseline, progressive,
 grayscale and CMYK JPEGs, in nested folders with mixed-case extensions and
-files that must be ignored, plus broken files: empty, truncated, a PNG named
+files that must be ignored, plus broken files: empty, truncated, a GIF named
 .jpg, a corrupt header, files cut before the frame header, a decompression
 bomb (header claims 40000x40000) and
 a dangling symlink; a tree 1500 folders deep; a folder without JPEGs.
@@ -36,7 +36,7 @@ HALF = (0.5, 0.5, 0.5)
 BAD = {  # name -> a piece of the reason vitrun must give
     "broken/empty.jpg": "empty file",
     "broken/truncated.jpg": "truncated",
-    "broken/really_a_png.jpg": "not a JPEG file: it is a PNG image",
+    "broken/really_a_gif.jpg": "not an image vitrun reads: it is a GIF image",
     "broken/bad_header.JPG": "corrupt JPEG header",
     "broken/bomb.jpg": "over the limit",
     "broken/dangling.jpg": "cannot open",
@@ -70,8 +70,12 @@ def make_corpus(root, rng):
         else:
             im.save(path, "JPEG", quality=90)
         good.append(name)
+    # PNG and WebP are walked too, and read by their bytes whatever the name
+    srcs[0].resize((16, 16)).save(os.path.join(root, "a", "taken.png"))
+    srcs[1].resize((20, 20)).save(os.path.join(root, "a", "really_a_png.jpg"), "PNG")
+    srcs[2].resize((18, 14)).save(os.path.join(root, "b", "photo.WebP"), "WEBP", quality=80)
+    good += ["a/taken.png", "a/really_a_png.jpg", "b/photo.WebP"]
     # files the walk must ignore
-    srcs[0].resize((16, 16)).save(os.path.join(root, "a", "ignored.png"))
     with open(os.path.join(root, "notes.txt"), "w") as f:
         f.write("not an image\n")
     with open(os.path.join(root, "a", "x.jpgx"), "w") as f:
@@ -82,7 +86,7 @@ def make_corpus(root, rng):
     data = open(sample, "rb").read()
     open(os.path.join(root, "broken/empty.jpg"), "wb").close()
     open(os.path.join(root, "broken/truncated.jpg"), "wb").write(data[: len(data) * 6 // 10])
-    srcs[1].resize((20, 20)).save(os.path.join(root, "broken/really_a_png.jpg"), "PNG")
+    srcs[1].resize((20, 20)).save(os.path.join(root, "broken/really_a_gif.jpg"), "GIF")
     # a frame header declaring 0-bit samples, then nothing
     open(os.path.join(root, "broken/bad_header.JPG"), "wb").write(
         b"\xff\xd8\xff\xc0\x00\x0b\x00\x00\x10\x00\x10\x01\x01\x11\x00\xff\xd9")
@@ -138,7 +142,7 @@ def main():
         r = read(out)
         paths = [x.decode() for x in r["path"]]
         want = sorted(good + list(BAD))
-        c.check("walk: .jpg/.jpeg in any case, nested, others ignored, sorted by path",
+        c.check("walk: .jpg/.jpeg/.png/.webp in any case, nested, others ignored, sorted by path",
                 paths == want, f"{len(paths)} rows; first {paths[:4]}")
         ok = dict(zip(paths, r["ok"]))
         err = dict(zip(paths, [x.decode() for x in r["error"]]))
