@@ -18,7 +18,7 @@
 
 #include "../runtime/status.h"
 
-typedef enum { VR_INPUT_HDF5, VR_INPUT_DIR, VR_INPUT_LIST } vr_input_kind;
+typedef enum { VR_INPUT_HDF5, VR_INPUT_DIR, VR_INPUT_LIST, VR_INPUT_SHARDS } vr_input_kind;
 
 /* Longest path a listing line may hold (and an output row's name). */
 #define VR_PATH_MAX 4096

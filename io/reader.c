@@ -15,6 +15,10 @@ typedef struct {
     uint8_t *px;           /* (max_rows, crop_h, crop_w, 3) */
     vr_row_meta *rows;     /* (max_rows) */
     char (*full)[2 * VR_PATH_MAX]; /* (max_rows) paths to open */
+    uint8_t *bytes;        /* rows given as bytes (vr_reader_submit_bytes), one after another */
+    size_t bytes_cap;
+    size_t *boff, *blen;   /* (max_rows) row i's bytes; blen 0: a file, or nothing to decode */
+    int from_bytes;
 } slot;
 
 struct vr_reader {
@@ -42,6 +46,15 @@ static double now(void)
 static void decode_row(vr_reader *r, vr_image_decoder *d, slot *s, size_t i)
 {
     vr_row_meta *m = &s->rows[i];
+    if (s->from_bytes) {
+        /* a row the caller already judged (ok = 0) has nothing to decode */
+        if (m->ok)
+            m->ok = vr_image_decode(d, s->bytes + s->boff[i], s->blen[i], &r->pre, &r->lim,
+                                   s->px + i * r->img, m->error, sizeof m->error) == 0;
+        if (!m->ok)
+            memset(s->px + i * r->img, 0, r->img);
+        return;
+    }
     m->ok = vr_image_load(d, s->full[i], &r->pre, &r->lim, s->px + i * r->img, m->error,
                           sizeof m->error) == 0;
     if (!m->ok)
@@ -105,7 +118,7 @@ vr_status vr_reader_open(vr_reader **out, const char *listing, const char *base,
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->work, NULL);
     pthread_cond_init(&r->finished, NULL);
-    vr_status st = vr_listing_open(&r->list, listing, base);
+    vr_status st = listing ? vr_listing_open(&r->list, listing, base) : VR_OK;
     if (st) {
         vr_reader_close(r);
         return st;
@@ -116,7 +129,9 @@ vr_status vr_reader_open(vr_reader **out, const char *listing, const char *base,
         slot *s = &r->slots[k];
         if (!(s->px = vr_alloc(max_rows, r->img, "decoded images")) ||
             !(s->rows = calloc(max_rows, sizeof *s->rows)) ||
-            !(s->full = calloc(max_rows, sizeof *s->full)))
+            !(s->full = calloc(max_rows, sizeof *s->full)) ||
+            !(s->boff = calloc(max_rows, sizeof *s->boff)) ||
+            !(s->blen = calloc(max_rows, sizeof *s->blen)))
             goto oom;
     }
     if (threads == 0) {
@@ -160,7 +175,44 @@ vr_status vr_reader_submit(vr_reader *r, size_t first, size_t count)
             return st;
     }
     pthread_mutex_lock(&r->mu);
+    s->from_bytes = 0;
     s->first = first;
+    s->count = count;
+    s->claimed = s->done = 0;
+    r->pending++;
+    pthread_cond_broadcast(&r->work);
+    pthread_mutex_unlock(&r->mu);
+    return VR_OK;
+}
+
+vr_status vr_reader_submit_bytes(vr_reader *r, const vr_row_meta *rows, const uint8_t *const *bytes,
+                                 const size_t *lens, size_t count)
+{
+    if (r->pending == r->depth || count > r->max_rows)
+        return vr_fail(VR_ERR_INTERNAL, "reader: range submitted beyond its capacity");
+    slot *s = &r->slots[(r->head + r->pending) % r->depth];
+    size_t total = 0;
+    for (size_t i = 0; i < count; i++)
+        total += rows[i].ok ? lens[i] : 0;
+    if (total > s->bytes_cap) {
+        uint8_t *b = realloc(s->bytes, total);
+        if (!b)
+            return vr_fail(VR_ERR_NOMEM, "out of memory for %zu bytes of images", total);
+        s->bytes = b;
+        s->bytes_cap = total;
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < count; i++) {
+        s->rows[i] = rows[i];
+        s->boff[i] = at;
+        s->blen[i] = rows[i].ok ? lens[i] : 0;
+        if (s->blen[i])
+            memcpy(s->bytes + at, bytes[i], lens[i]);
+        at += s->blen[i];
+    }
+    pthread_mutex_lock(&r->mu);
+    s->from_bytes = 1;
+    s->first = 0;
     s->count = count;
     s->claimed = s->done = 0;
     r->pending++;
@@ -218,6 +270,9 @@ void vr_reader_close(vr_reader *r)
         free(r->slots[k].px);
         free(r->slots[k].rows);
         free(r->slots[k].full);
+        free(r->slots[k].bytes);
+        free(r->slots[k].boff);
+        free(r->slots[k].blen);
     }
     free(r->slots);
     vr_listing_close(&r->list);

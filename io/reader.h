@@ -19,7 +19,7 @@
 
 typedef struct vr_reader vr_reader;
 
-/* listing: the manifest or list file; base: the folder relative paths start
+/* listing: the manifest or list file (NULL: rows come as bytes); base: the folder relative paths start
  * from; pixels: crop_h * crop_w (the model's image size); max_rows: most rows one
  * range holds; threads: decoding threads (0: decode in take()); depth:
  * ranges that may be outstanding. */
@@ -29,6 +29,12 @@ vr_status vr_reader_open(vr_reader **r, const char *listing, const char *base,
 
 /* Queues rows [first, first+count) (first at or after the last range's end). */
 vr_status vr_reader_submit(vr_reader *r, size_t first, size_t count);
+
+/* Queues `count` rows given as bytes in memory (a tar shard's members),
+ * copied here: rows[i] names row i, and a row with ok = 0 is not decoded
+ * (its error stays). The reader may have been opened without a listing. */
+vr_status vr_reader_submit_bytes(vr_reader *r, const vr_row_meta *rows, const uint8_t *const *bytes,
+                                 const size_t *lens, size_t count);
 
 /* Outstanding ranges (submitted, not taken). */
 int vr_reader_pending(const vr_reader *r);

@@ -11,7 +11,7 @@
 
 void vr_cli_usage(FILE *fp)
 {
-    fputs("usage: vitrun --model MODEL.h5 (--input DIR|LIST|IMAGES.h5 | --synthetic N) --output OUT\n"
+    fputs("usage: vitrun --model MODEL.h5 (--input DIR|LIST|IMAGES.h5|SHARDS | --synthetic N) --output OUT\n"
           "              [--batch B] [--topk K] [--threads N] [--logits] [--embeddings]\n"
           "\n"
           "Scores images with a Vision Transformer stored in the vitrun model format\n"
@@ -23,11 +23,17 @@ void vr_cli_usage(FILE *fp)
           "                      (one per line, relative to the list's folder), or an HDF5\n"
           "                      file with dataset 'images': uint8 [N,H,W,C] at the model\n"
           "                      resolution or float32 [N,C,H,W] already normalised\n"
+          "                      or webdataset tar shards: 'DIR/{00000..00999}.tar' (brace\n"
+          "                      ranges and comma lists), a folder of .tar(.gz|.xz|...)\n"
+          "                      files, one .tar, or a text file listing shards\n"
           "  --synthetic N       score N generated inputs instead (benchmarks)\n"
           "  --output PATH       scores: HDF5, or CSV when PATH ends in .csv; a regular\n"
           "                      file (a device or FIFO is refused); one run at a time\n"
           "                      writes it (OUT.lock; VITRUN_NO_LOCK=1 where the file\n"
           "                      system has no locks)\n"
+          "  --output DIR/       with tar shards: per-shard outputs DIR/STEM.h5 (and\n"
+          "                      DIR/STEM.npy with embeddings), DIR/manifest.csv; replicas\n"
+          "                      take shards from a queue in DIR as they finish one\n"
           "  --no-output         score, count and time, keep no scores (benchmarks); a\n"
           "                      folder's listing then goes to $TMPDIR, which every\n"
           "                      reading rank must see\n"
@@ -79,6 +85,18 @@ void vr_cli_usage(FILE *fp)
           "  --progress-every S  seconds between progress lines in log mode (default 10)\n"
           "  --labels FILE       ground truth: 'CLASS_INDEX PATH' per line in the rows'\n"
           "                      order; prints top-1/top-5 accuracy at the end\n"
+          "\n"
+          "Tar shards (webdataset):\n"
+          "  --image-keys K      member extensions holding the image, first found wins\n"
+          "                      (default jpg;jpeg;png;webp)\n"
+          "  --labels-from cls   a sample's KEY.cls is its label: prints accuracy\n"
+          "  --output-format F   h5 (default) or csv: the per-shard tables\n"
+          "  --retries N         more attempts at opening a shard before it is recorded\n"
+          "                      as failed in the manifest (default 2)\n"
+          "  --claim             share the output folder with other jobs (a Slurm array,\n"
+          "                      later runs): claims with leases in DIR/.vitrun/claims\n"
+          "  --lease S           a claim not renewed for S seconds (a dead node, a killed\n"
+          "                      job) is taken over (default 300)\n"
           "\n"
           "Distributed (mpirun -np N vitrun ...; N = dp x pp x tp):\n"
           "  --pp P              pipeline stages: encoder layers split across P ranks\n"
@@ -145,6 +163,8 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
     o->dct_scale = 0; /* exact pixels by default: docs/DESIGN.md, "JPEG input" */
     o->decoders = 1;
     o->progress_every = 10.0;
+    o->lease = 300;
+    o->retries = 2;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -237,6 +257,33 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
                 return vr_fail(VR_ERR_USAGE, "--send takes slice, group or full; got '%s'", v);
         } else if (!strcmp(a, "--resume")) {
             o->resume = 1;
+        } else if (!strcmp(a, "--claim")) {
+            o->claim = 1;
+        } else if (!strcmp(a, "--lease")) {
+            VALUE();
+            char *end;
+            errno = 0;
+            o->lease = strtod(v, &end);
+            if (*end || errno || !(o->lease >= 1 && o->lease <= 86400 * 30))
+                return vr_fail(VR_ERR_USAGE, "--lease is seconds, 1 to 2592000; got '%s'", v);
+        } else if (!strcmp(a, "--retries")) {
+            VALUE();
+            st = parse_size(a, v, 0, 100, &n);
+            o->retries = (int)n;
+        } else if (!strcmp(a, "--image-keys")) {
+            VALUE();
+            o->image_keys = v;
+        } else if (!strcmp(a, "--labels-from")) {
+            VALUE();
+            if (strcmp(v, "cls"))
+                return vr_fail(VR_ERR_USAGE, "--labels-from takes cls (a tar sample's KEY.cls "
+                               "holds its class index); got '%s'", v);
+            o->labels_from_cls = 1;
+        } else if (!strcmp(a, "--output-format")) {
+            VALUE();
+            if (strcmp(v, "h5") && strcmp(v, "csv"))
+                return vr_fail(VR_ERR_USAGE, "--output-format is h5 or csv; got '%s'", v);
+            o->output_csv = !strcmp(v, "csv");
         } else if (!strcmp(a, "--strict")) {
             o->strict = 1;
         } else if (!strcmp(a, "--max-pixels")) {
@@ -363,5 +410,8 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
         return vr_fail(VR_ERR_USAGE, "give exactly one of --input PATH or --synthetic N");
     if (o->output && strlen(o->output) > 4000)
         return vr_fail(VR_ERR_USAGE, "--output path is longer than 4000 bytes");
+    if (o->labels_from_cls && o->truth)
+        return vr_fail(VR_ERR_USAGE, "--labels FILE and --labels-from cls both give labels; "
+                       "choose one");
     return VR_OK;
 }

@@ -57,6 +57,12 @@ typedef struct {
     vr_progress progress;  /* --progress bar|log|off (default: bar on a terminal, else log) */
     double progress_every; /* --progress-every S: seconds between log lines */
     const char *truth;     /* --labels FILE: ground truth, to report accuracy */
+    int labels_from_cls;   /* --labels-from cls: a tar sample's KEY.cls is its label */
+    int claim;             /* --claim: the output folder is shared with other jobs */
+    double lease;          /* --lease S: a claim not renewed for S seconds is taken over */
+    int retries;           /* --retries N: more attempts at opening a shard */
+    const char *image_keys; /* --image-keys a;b: tar members holding the image */
+    int output_csv;        /* --output-format csv: per-shard tables as CSV */
     int help, version;
 } vr_options;
 

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../io/shardlist.h"
 #include "../partition/plan.h"
 #include "preprocess.h"
 
@@ -22,7 +23,23 @@ vr_status vr_feed_describe(const vr_options *o, const vr_config *cfg, vr_input_i
         return VR_OK;
     }
     vr_input_kind kind;
-    vr_status st = vr_input_kind_of(o->input, &kind);
+    vr_status st;
+    if (vr_shardlist_is_shards(o->input)) {
+        /* webdataset tar shards: the work is counted in shards; the images
+         * are found as they are read */
+        vr_shardlist l;
+        if ((st = vr_shardlist_build(&l, o->input)))
+            return st;
+        info->kind = VR_INPUT_SHARDS;
+        info->n = l.n;
+        info->hash = l.hash;
+        vr_shardlist_free(&l);
+        if (cfg->channels != 3)
+            return vr_fail(VR_ERR_INPUT, "image input needs a 3-channel (RGB) model; this one "
+                           "has %zu channels", cfg->channels);
+        return VR_OK;
+    }
+    st = vr_input_kind_of(o->input, &kind);
     if (st)
         return st;
     info->kind = (int32_t)kind;

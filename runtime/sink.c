@@ -13,18 +13,26 @@
 
 #include "../io/listing.h"
 #include "../io/model_io.h"
+#include "../io/shardlist.h"
 #include "kernels.h"
 #include "preprocess.h"
 #include "timer.h"
 
 /* Accuracy bookkeeping for rows in output order. */
-static vr_status judge(vr_sink *s, const vr_output_row *rows, size_t n)
+static vr_status judge(vr_sink *s, const vr_output_row *rows, const vr_row_meta *meta,
+                       size_t n)
 {
-    for (size_t i = 0; s->have_truth && i < n; i++) {
+    for (size_t i = 0; (s->have_truth || s->labels_from_cls) && i < n; i++) {
         int label;
-        vr_status st = vr_truth_next(&s->truth, rows[i].path, &label);
-        if (st)
-            return st;
+        if (s->labels_from_cls) {
+            label = meta ? meta[i].label : -1;
+            if (label < 0)
+                continue; /* a sample without KEY.cls is not judged */
+        } else {
+            vr_status st = vr_truth_next(&s->truth, rows[i].path, &label);
+            if (st)
+                return st;
+        }
         if (!rows[i].ok)
             continue;
         s->judged++;
@@ -41,7 +49,7 @@ static vr_status judge(vr_sink *s, const vr_output_row *rows, size_t n)
 static vr_status replay(void *ctx, const vr_output_row *rows, size_t n)
 {
     vr_sink *s = ctx;
-    vr_status st = judge(s, rows, n);
+    vr_status st = judge(s, rows, NULL, n);
     if (st)
         return st;
     for (size_t i = 0; i < n; i++)
@@ -141,9 +149,19 @@ static vr_status check_writable(const char *flag, const char *out)
     return VR_OK;
 }
 
+int vr_output_is_folder(const char *out)
+{
+    struct stat sb;
+    size_t len = strlen(out);
+    return (len && out[len - 1] == '/') || (stat(out, &sb) == 0 && S_ISDIR(sb.st_mode));
+}
+
 vr_status vr_sink_check_paths(const vr_options *o)
 {
-    vr_status st = o->output ? check_write_path(o, "--output", o->output,
+    /* tar shards into a folder: the folder is checked as the run makes it */
+    int folder = o->output && vr_output_is_folder(o->output) && o->input &&
+                 vr_shardlist_is_shards(o->input);
+    vr_status st = o->output && !folder ? check_write_path(o, "--output", o->output,
                                                 "scores.h5 or scores.csv") : VR_OK;
     if (!st && o->report && !(st = check_write_path(o, "--report", o->report, "report.json")))
         st = check_writable("--report", o->report);
@@ -153,15 +171,35 @@ vr_status vr_sink_check_paths(const vr_options *o)
     return st;
 }
 
-vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint, size_t n,
-                       size_t B, size_t k, size_t C, size_t D, int normalize,
-                       const vr_zero_shot *zs, const vr_score_heads *sh, char *const *labels,
-                       const char *listing, vr_truth_names_fn names, void *names_ctx,
-                       int *complete)
+/* The row-making buffers for micro-batches of up to s->B rows. */
+static vr_status buffers(vr_sink *s, int emb)
+{
+    size_t B = s->B, k = s->k, C = s->C, D = s->D, S = s->sh ? s->sh->total : 0;
+    s->emb_f16 = emb == VR_EMB_F16;
+    if ((s->zs && !(s->zlog = vr_alloc(B * C, sizeof(float), "zero-shot logits"))) ||
+        (s->sh && (!(s->scores = vr_alloc(B * S, sizeof(float), "scores")) ||
+                   !(s->hscratch = vr_alloc(2 * s->sh->widest, sizeof(double), "head scratch")))) ||
+        (s->normalize && !(s->emb = vr_alloc(B * D, sizeof(float), "embeddings"))) ||
+        !(s->prob = vr_alloc(B * (k ? k : 1), sizeof(float), "probabilities")) ||
+        !(s->idx = vr_alloc(B * (k ? k : 1), sizeof(int), "top-k")) ||
+        !(s->rows = vr_alloc(B, sizeof(vr_output_row), "output rows")))
+        return VR_ERR_NOMEM;
+    return VR_OK;
+}
+
+static int progress_mode(const vr_options *o)
+{
+    return o->quiet || o->progress == VR_PROGRESS_OFF ? -1
+           : o->progress == VR_PROGRESS_BAR           ? 1
+           : o->progress == VR_PROGRESS_LOG           ? 0
+                                                      : isatty(STDERR_FILENO);
+}
+
+static void init(vr_sink *s, const vr_options *o, size_t B, size_t k, size_t C, size_t D,
+                 int normalize, const vr_zero_shot *zs, const vr_score_heads *sh)
 {
     memset(s, 0, sizeof *s);
     s->o = o;
-    s->n = n;
     s->B = B;
     s->k = k;
     s->C = C;
@@ -169,6 +207,36 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
     s->normalize = normalize;
     s->zs = zs;
     s->sh = sh;
+}
+
+vr_status vr_sink_open_shards(vr_sink *s, const vr_options *o, vr_shardout *so,
+                              const char *(*stem)(void *ctx, size_t shard), void *stem_ctx,
+                              size_t B, size_t k, size_t C, size_t D, int normalize,
+                              const vr_zero_shot *zs, const vr_score_heads *sh)
+{
+    init(s, o, B, k, C, D, normalize, zs, sh);
+    s->shards = 1;
+    s->so = so;
+    s->stem = stem;
+    s->stem_ctx = stem_ctx;
+    s->labels_from_cls = o->labels_from_cls;
+    int emb = o->embeddings || !C ? (o->emb_f16 ? VR_EMB_F16 : VR_EMB_F32) : 0;
+    vr_status st = buffers(s, emb);
+    if (st)
+        return st;
+    s->bar = progress_mode(o);
+    s->t0 = s->last_print = vr_now();
+    return VR_OK;
+}
+
+vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint, size_t n,
+                       size_t B, size_t k, size_t C, size_t D, int normalize,
+                       const vr_zero_shot *zs, const vr_score_heads *sh, char *const *labels,
+                       const char *listing, vr_truth_names_fn names, void *names_ctx,
+                       int *complete)
+{
+    init(s, o, B, k, C, D, normalize, zs, sh);
+    s->n = n;
     s->labels = labels;
     *complete = 0;
     /* again on the writer (rank 0 checked all three): its node's view of
@@ -201,17 +269,10 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
     int logits = o->logits && C, emb = o->embeddings || !C;
     if (emb && o->emb_f16)
         emb = VR_EMB_F16;
-    s->emb_f16 = emb == VR_EMB_F16;
     size_t S = sh ? sh->total : 0;
-    if ((zs && !(s->zlog = vr_alloc(B * C, sizeof(float), "zero-shot logits"))) ||
-        (sh && (!(s->scores = vr_alloc(B * S, sizeof(float), "scores")) ||
-                !(s->hscratch = vr_alloc(2 * sh->widest, sizeof(double), "head scratch")))) ||
-        (normalize && !(s->emb = vr_alloc(B * D, sizeof(float), "embeddings"))) ||
-        !(s->prob = vr_alloc(B * (k ? k : 1), sizeof(float), "probabilities")) ||
-        !(s->idx = vr_alloc(B * (k ? k : 1), sizeof(int), "top-k")) ||
-        !(s->rows = vr_alloc(B, sizeof(vr_output_row), "output rows")))
-        return VR_ERR_NOMEM;
     vr_status st;
+    if ((st = buffers(s, emb)))
+        return st;
     if (o->truth) {
         if ((st = vr_truth_open_named(&s->truth, o->truth, C, n, listing, names, names_ctx)))
             return st;
@@ -244,10 +305,7 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
         fprintf(stderr, "vitrun: resuming: %zu of %zu rows were done (%zu failed); scoring the "
                 "remaining %zu\n", s->done, n, s->failed, n - s->done);
 progress:
-    s->bar = o->quiet || o->progress == VR_PROGRESS_OFF ? -1
-             : o->progress == VR_PROGRESS_BAR           ? 1
-             : o->progress == VR_PROGRESS_LOG           ? 0
-                                                        : isatty(STDERR_FILENO);
+    s->bar = progress_mode(o);
     s->t0 = s->last_print = vr_now();
     return VR_OK;
 }
@@ -285,11 +343,47 @@ static void progress(vr_sink *s, int final)
     fflush(stderr);
 }
 
+/* A shard's rows to its files: opened at its first micro-batch, committed
+ * (or dropped) at its last. */
+static vr_status to_shard(vr_sink *s, const vr_batch_meta *meta, const float *emb, size_t count)
+{
+    vr_status st;
+    if (!s->so)
+        return VR_OK;
+    if (meta->flags & VR_MB_BEGIN) {
+        if ((st = vr_shardout_begin(s->so, s->stem(s->stem_ctx, (size_t)meta->shard))))
+            return st;
+    }
+    if (count && (st = vr_shardout_append(s->so, s->rows, emb, count)))
+        return st;
+    if (!(meta->flags & VR_MB_END))
+        return VR_OK;
+    int committed;
+    const char *detail = (meta->flags & VR_MB_BROKEN) && count ? s->rows[count - 1].error : NULL;
+    if ((st = vr_shardout_end(s->so, (meta->flags & VR_MB_ABANDON) != 0, detail, &committed)))
+        return st;
+    s->shards_done += (size_t)committed;
+    if (!committed) { /* abandoned, or finished elsewhere first: not this writer's rows */
+        s->shards_lost += !(meta->flags & VR_MB_ABANDON);
+        s->done = s->at_begin[0];
+        s->failed = s->at_begin[1];
+        s->judged = s->at_begin[2];
+        s->top1 = s->at_begin[3];
+        s->top5 = s->at_begin[4];
+    }
+    return VR_OK;
+}
+
 vr_status vr_sink_write(vr_sink *s, const vr_batch_meta *meta, const float *logits,
                         const float *emb)
 {
     size_t C = s->C, K = s->k, count = (size_t)meta->count;
-    if ((size_t)meta->first != s->done)
+    if (s->shards && (meta->flags & VR_MB_BEGIN)) {
+        /* a shard's rows count once it is this writer's (committed) */
+        size_t snap[5] = {s->done, s->failed, s->judged, s->top1, s->top5};
+        memcpy(s->at_begin, snap, sizeof snap);
+    }
+    if (!s->shards && (size_t)meta->first != s->done)
         return vr_fail(VR_ERR_INTERNAL, "writer got rows from %lld, expected %zu",
                        (long long)meta->first, s->done);
     /* the heads read the model's embedding, before --normalize */
@@ -339,9 +433,16 @@ vr_status vr_sink_write(vr_sink *s, const vr_batch_meta *meta, const float *logi
                            r->name, s->rows[b].error);
         s->failed += !ok;
     }
-    vr_status st = judge(s, s->rows, count);
+    vr_status st = judge(s, s->rows, meta->rows, count);
     if (st)
         return st;
+    if (s->shards) {
+        s->done += count;
+        if ((st = to_shard(s, meta, emb, count)))
+            return st;
+        progress(s, 0);
+        return VR_OK;
+    }
     /* journal first: it is what --resume trusts */
     if (s->have_journal)
         st = vr_journal_append(&s->journal, s->rows, count);
@@ -369,7 +470,7 @@ vr_status vr_sink_close(vr_sink *s, int complete)
         st = st ? st : st2;
         s->have_journal = 0;
     }
-    if (s->have_truth) {
+    if (s->have_truth) { /* (tar shards: the job's accuracy is summed by the engine) */
         if (!s->o->quiet || complete)
             fprintf(stderr, "vitrun: accuracy over %zu scored images%s: top-1 %.2f%% (%zu), "
                     "top-%zu %.2f%% (%zu); %zu failed rows not counted\n", s->judged,
@@ -377,7 +478,8 @@ vr_status vr_sink_close(vr_sink *s, int complete)
                     (double)s->judged : 0.0, s->top1, s->k < 5 ? s->k : 5,
                     s->judged ? 100.0 * (double)s->top5 / (double)s->judged : 0.0, s->top5,
                     s->failed);
-        vr_truth_close(&s->truth);
+        if (s->have_truth)
+            vr_truth_close(&s->truth);
         s->have_truth = 0;
     }
     free(s->prob);

@@ -14,6 +14,7 @@
 #include "batch.h"
 #include "cli.h"
 #include "heads.h"
+#include "shardout.h"
 
 typedef struct {
     const vr_options *o;
@@ -40,11 +41,22 @@ typedef struct {
     size_t failed;         /* rows with ok = 0 (this run and resumed) */
     int bar;               /* progress: 1 live bar, 0 log lines, -1 none */
     int printed;           /* a progress line has been shown */
+    int shards;            /* tar shards: rows go shard by shard to so */
+    vr_shardout *so;       /* the output folder's per-shard files (NULL: --no-output) */
+    const char *(*stem)(void *ctx, size_t shard); /* a shard's name */
+    void *stem_ctx;
+    int labels_from_cls;   /* --labels-from cls: a row's label is its sample's */
+    size_t shards_done;    /* shards committed by this writer */
+    size_t shards_lost;    /* shards another replica or job committed first */
+    size_t at_begin[5];    /* done, failed, judged, top1, top5 when the shard began */
     vr_truth truth;        /* --labels */
     int have_truth;
     size_t judged, top1, top5; /* rows with a label and ok; correct at 1 and 5 */
     double t0, last_print;
 } vr_sink;
+
+/* --output names a folder: it ends in '/' or is an existing folder. */
+int vr_output_is_folder(const char *out);
 
 /* The files the run writes (--output, --report, --dump-activations) are
  * not folders, files it reads, each other, or vitrun model files. */
@@ -60,6 +72,15 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
                        const vr_zero_shot *zs, const vr_score_heads *sh, char *const *labels,
                        const char *listing, vr_truth_names_fn names, void *names_ctx,
                        int *complete);
+
+/* The writer of one replica when the input is tar shards: rows go to
+ * `so` (an output folder; NULL with --no-output), shard by shard as the
+ * micro-batches' VR_MB_* flags say; no journal (an interrupted shard is
+ * done again). */
+vr_status vr_sink_open_shards(vr_sink *s, const vr_options *o, vr_shardout *so,
+                              const char *(*stem)(void *ctx, size_t shard), void *stem_ctx,
+                              size_t B, size_t k, size_t C, size_t D, int normalize,
+                              const vr_zero_shot *zs, const vr_score_heads *sh);
 
 /* One finished micro-batch: logits (count, C) and embeddings (count, D);
  * with --zero-shot the logits are computed here from the embeddings (C is

@@ -211,7 +211,10 @@ int main(int argc, char **argv)
     /* one run writes an output at a time: its writer holds OUT.lock from
      * before the first file of the run to the commit (io/outlock.h) */
     vr_outlock lock = {.fd = -1};
-    int writer = o.output && g.world_rank == vr_comm_world_of(&g, 0, g.pp - 1, 0);
+    /* (tar shards into a folder: the engine locks the folder, or shares it
+     * with --claim) */
+    int writer = o.output && !vr_output_is_folder(o.output) &&
+                 g.world_rank == vr_comm_world_of(&g, 0, g.pp - 1, 0);
     if ((st = vr_comm_agree(writer ? vr_outlock_acquire(&lock, o.output) : VR_OK))) {
         vr_plan_free(&plan);
         return finish(rank, st);

@@ -1,0 +1,361 @@
+/* ledger.c - the shard queue's policy (ledger.h). */
+#include "ledger.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shardout.h"
+#include "signals.h"
+#include "timer.h"
+
+/* Seconds between looks at other jobs' claims while nothing can be taken. */
+#define IDLE_POLL 1.0
+/* Helping a straggler pays when this replica would finish the shard in
+ * this share of the time its holder still needs. */
+#define HELP_MARGIN 0.8
+
+static double renew_every(const vr_ledger *l)
+{
+    double s = l->lease / 4;
+    return s > 5 ? 5 : s < 0.2 ? 0.2 : s;
+}
+
+static void *renewer(void *arg)
+{
+    vr_ledger *l = arg;
+    pthread_mutex_lock(&l->mu);
+    while (!l->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        double when = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec + renew_every(l);
+        ts.tv_sec = (time_t)when;
+        ts.tv_nsec = (long)((when - (double)ts.tv_sec) * 1e9);
+        pthread_cond_timedwait(&l->wake, &l->mu, &ts);
+        if (l->stopping)
+            break;
+        for (int i = 0; i < VR_LEDGER_HELD; i++) {
+            vr_ledger_held *h = &l->held[i];
+            if (!h->used)
+                continue;
+            /* gone: committed (by the writer, or by whoever finished first) */
+            if (vr_claim_renew(&h->claim, l->who, h->rows))
+                h->used = 0;
+        }
+    }
+    pthread_mutex_unlock(&l->mu);
+    return NULL;
+}
+
+vr_status vr_ledger_open(vr_ledger *l, size_t n, vr_stem_fn stem, void *stem_ctx,
+                         const vr_outdir *dir, int shared, double lease, const char *job,
+                         int replica, int dp)
+{
+    memset(l, 0, sizeof *l);
+    l->n = n;
+    l->stem = stem;
+    l->stem_ctx = stem_ctx;
+    l->dir = dir;
+    l->shared = shared;
+    l->lease = lease;
+    /* a folder this job owns: its claims never lapse (the job's own
+     * replicas hold them); --lease then sets only how often they are
+     * renewed, which is how fresh the progress in them is */
+    l->expire = shared ? lease : 1e30;
+    l->replica = replica;
+    l->dp = dp;
+    char host[128] = "?";
+    gethostname(host, sizeof host - 1);
+    snprintf(l->job, sizeof l->job, "%s", job);
+    snprintf(l->who, sizeof l->who, "%s/r%d@%s:%ld", job, replica, host, (long)getpid());
+    /* replicas start far apart, so that their claims rarely collide; a
+     * job sharing the folder starts where its name hashes to */
+    size_t base = 0;
+    if (shared)
+        for (const char *p = job; *p; p++)
+            base = base * 131 + (unsigned char)*p;
+    l->start = n ? (base + (size_t)replica * (n / (size_t)dp)) % n : 0;
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->wake, NULL);
+    if (!dir)
+        return VR_OK;
+    if (!(l->inflight = vr_alloc(n ? n : 1, sizeof *l->inflight, "shard queue")) ||
+        !(l->given_up = calloc(n ? n : 1, 1)))
+        return vr_fail(VR_ERR_NOMEM, "out of memory for a queue of %zu shards", n);
+    if (pthread_create(&l->thread, NULL, renewer, l) != 0)
+        return vr_fail(VR_ERR_INTERNAL, "cannot start the claim-renewing thread");
+    l->have_thread = 1;
+    return VR_OK;
+}
+
+void vr_ledger_close(vr_ledger *l)
+{
+    if (l->have_thread) {
+        pthread_mutex_lock(&l->mu);
+        l->stopping = 1;
+        pthread_cond_signal(&l->wake);
+        pthread_mutex_unlock(&l->mu);
+        pthread_join(l->thread, NULL);
+        l->have_thread = 0;
+    }
+    /* claims still held belong to shards this job will not finish */
+    for (int i = 0; l->dir && i < VR_LEDGER_HELD; i++)
+        if (l->held[i].used && !vr_ledger_done(l, l->held[i].shard))
+            vr_claim_release(l->dir, l->stem(l->stem_ctx, l->held[i].shard),
+                             &l->held[i].claim, 0);
+    free(l->inflight);
+    free(l->given_up);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->wake);
+    memset(l, 0, sizeof *l);
+}
+
+static void hold(vr_ledger *l, size_t shard, const vr_claim *c)
+{
+    pthread_mutex_lock(&l->mu);
+    for (int i = 0; i < VR_LEDGER_HELD; i++)
+        if (!l->held[i].used) {
+            l->held[i] = (vr_ledger_held){shard, *c, 0, 1};
+            break;
+        }
+    /* more claims than slots cannot happen (a reader holds its shard and
+     * those in its pipeline); one not renewed would only risk a helper */
+    pthread_mutex_unlock(&l->mu);
+}
+
+static vr_ledger_held *find(vr_ledger *l, size_t shard)
+{
+    for (int i = 0; i < VR_LEDGER_HELD; i++)
+        if (l->held[i].used && l->held[i].shard == shard)
+            return &l->held[i];
+    return NULL;
+}
+
+int vr_ledger_done(const vr_ledger *l, size_t shard)
+{
+    return l->dir && vr_outdir_done(l->dir, l->stem(l->stem_ctx, shard));
+}
+
+void vr_ledger_rows(vr_ledger *l, size_t shard, long long rows)
+{
+    pthread_mutex_lock(&l->mu);
+    vr_ledger_held *h = find(l, shard);
+    if (h)
+        h->rows = rows;
+    pthread_mutex_unlock(&l->mu);
+}
+
+void vr_ledger_read(vr_ledger *l, size_t shard, long long rows, double seconds, int give_up)
+{
+    pthread_mutex_lock(&l->mu);
+    vr_ledger_held *h = find(l, shard);
+    if (h && give_up) {
+        vr_claim_release(l->dir, l->stem(l->stem_ctx, shard), &h->claim, 0);
+        h->used = 0;
+    } else if (h) {
+        h->rows = rows;
+    }
+    if (!give_up) {
+        l->shards_read += 1;
+        l->rows_read += (double)rows;
+        l->my_rows += (double)rows;
+        l->my_seconds += seconds;
+    }
+    pthread_mutex_unlock(&l->mu);
+}
+
+void vr_ledger_failed(vr_ledger *l, size_t shard, const char *why)
+{
+    if (!l->dir)
+        return;
+    /* marked for this job before the claim goes, so that none of its
+     * replicas tries the shard again (a later run, or another job sharing
+     * the folder, does) */
+    vr_outdir_mark_failed(l->dir, l->stem(l->stem_ctx, shard), l->job);
+    vr_ledger_read(l, shard, 0, 0, 1);
+    l->given_up[shard] = 1;
+    char line[8192], stem[2100], det[2100], when[32], host[128] = "?";
+    gethostname(host, sizeof host - 1);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    vr_csv_field(stem, sizeof stem, l->stem(l->stem_ctx, shard));
+    vr_csv_field(det, sizeof det, why);
+    snprintf(line, sizeof line, "%s,unreadable,0,0,0,%d,%s,%s,,%s,%s\n", stem, l->replica, host,
+             l->job, when, det);
+    if (vr_manifest_append(l->dir, line) != VR_OK)
+        fprintf(stderr, "vitrun: %s\n", vr_last_error());
+}
+
+/* Tries to take shard i: 1 taken, 0 not (done, or held: then *held_by is
+ * filled and *is_held set), -1 error. */
+static int try_take(vr_ledger *l, size_t i, double now_fs, vr_claim_info *held_by, int *is_held)
+{
+    vr_claim c;
+    *is_held = 0;
+    if (l->given_up[i] || vr_outdir_failed_by(l->dir, l->stem(l->stem_ctx, i), l->job))
+        return 0;
+    /* a folder this job owns: any claim not renewed since the job began is
+     * a dead run's; a shared folder: the lease decides */
+    vr_claim_result r = vr_claim_try(l->dir, l->stem(l->stem_ctx, i), l->who,
+                                     l->expire, now_fs, now_fs, &c, held_by);
+    if (r == VR_CLAIM_FAILED)
+        return -1;
+    if (r == VR_CLAIM_HELD)
+        *is_held = 1;
+    if (r != VR_CLAIM_TAKEN)
+        return 0;
+    hold(l, i, &c);
+    return 1;
+}
+
+/* Seconds the holder of a claim still needs, judged from the rows its
+ * claim says it read (renewed every few seconds) against this replica's own
+ * shards: their average rows, and its seconds per shard when the holder's
+ * count says nothing yet. A holder that stopped renewing, or at twice that
+ * time with no rows, is stalled (a stopped or swapping node). */
+static double holder_left(const vr_ledger *l, const vr_claim_info *ci, double now_fs)
+{
+    double avg_rows = l->rows_read / l->shards_read, my_time = l->my_seconds / l->shards_read;
+    double elapsed = now_fs - ci->started;
+    if (elapsed <= 0)
+        return 0;
+    /* not renewed for three rounds: its holder is stopped or gone (a claim
+     * that can lapse would be taken over instead of helped) */
+    if (now_fs - ci->renewed > 3 * renew_every(l))
+        return 1e30;
+    /* (its rows are known from its renewals only: give it three) */
+    if (ci->rows <= 0)
+        return elapsed > 2 * my_time && elapsed > 3 * renew_every(l) ? 1e30 : my_time - elapsed;
+    double rate = (double)ci->rows / elapsed, left = avg_rows - (double)ci->rows;
+    return left > 0 ? left / rate : 0;
+}
+
+/* The shard in flight elsewhere whose holder needs the longest, when this
+ * replica would finish it sooner (HELP_MARGIN); registered as its helper:
+ * 1. A shard whose claim lapsed meanwhile is simply taken: 2. 0: none. */
+static int pick_help(vr_ledger *l, double now_fs, size_t *shard)
+{
+    double best = 0;
+    size_t pick = l->n;
+    vr_claim_info ci, best_ci = {0};
+    if (l->shards_read <= 0 || l->my_seconds <= 0)
+        return 0; /* no pace of its own to compare with yet */
+    double mine = l->my_seconds / l->shards_read;
+    for (size_t k = 0; k < l->n_inflight; k++) {
+        size_t i = l->inflight[k];
+        vr_claim c;
+        vr_claim_result r = vr_claim_try(l->dir, l->stem(l->stem_ctx, i), l->who, l->expire,
+                                         now_fs, now_fs, &c, &ci);
+        if (r == VR_CLAIM_TAKEN) { /* its lease ran out meanwhile */
+            hold(l, i, &c);
+            *shard = i;
+            return 2;
+        }
+        /* (rows -1: its holder could not read it) */
+        if (r != VR_CLAIM_HELD || ci.helped || ci.rows < 0 || strstr(ci.who, l->who))
+            continue;
+        double left = holder_left(l, &ci, now_fs);
+        if (left > best && mine < HELP_MARGIN * left) {
+            best = left;
+            pick = i;
+            best_ci = ci;
+        }
+    }
+    if (pick == l->n || !vr_claim_help(l->dir, l->stem(l->stem_ctx, pick), &best_ci, l->who))
+        return 0;
+    *shard = pick;
+    return 1;
+}
+
+static int next_impl(vr_ledger *l, size_t *shard, int *helping);
+int vr_ledger_next(vr_ledger *l, size_t *shard, int *helping)
+{
+    int r = next_impl(l, shard, helping);
+    if (getenv("VITRUN_DEBUG_QUEUE"))
+        fprintf(stderr, "queue: %s -> %d shard %zu helping %d\n", l->who, r, r > 0 ? *shard : 0, *helping);
+    return r;
+}
+static int next_impl(vr_ledger *l, size_t *shard, int *helping)
+{
+    *helping = 0;
+    if (!l->dir) { /* static: replica r takes r, r + dp, ... */
+        size_t i = (size_t)l->replica + (size_t)l->looked * (size_t)l->dp;
+        if (i >= l->n)
+            return 0;
+        l->looked++;
+        *shard = i;
+        return 1;
+    }
+    double now_fs = vr_outdir_clock(l->dir, l->who);
+    if (now_fs < 0)
+        return -1;
+    vr_claim_info ci;
+    int held;
+    /* first pass: every shard once, from this replica's start */
+    while (!l->tail && l->looked < l->n) {
+        size_t i = (l->start + l->looked++) % l->n;
+        int r = try_take(l, i, now_fs, &ci, &held);
+        if (r)
+            return r < 0 ? -1 : (*shard = i, 1);
+    }
+    l->tail = 1;
+    /* then: shards whose claim lapsed, or a straggler's to help with, or
+     * wait while others' live claims may still lapse */
+    for (;;) {
+        if (vr_stop_requested())
+            return 0;
+        double t = vr_now();
+        if (l->last_full_scan == 0 || t - l->last_full_scan > l->lease) {
+            l->n_inflight = 0;
+            for (size_t k = 0; k < l->n; k++) {
+                size_t i = (l->start + k) % l->n;
+                int r = try_take(l, i, now_fs, &ci, &held);
+                if (r)
+                    return r < 0 ? -1 : (*shard = i, 1);
+                if (held)
+                    l->inflight[l->n_inflight++] = i;
+            }
+            l->last_full_scan = vr_now();
+        }
+        /* what was in flight: finished, lapsed, or worth helping with */
+        size_t keep = 0;
+        for (size_t k = 0; k < l->n_inflight; k++)
+            if (!vr_ledger_done(l, l->inflight[k]))
+                l->inflight[keep++] = l->inflight[k];
+        l->n_inflight = keep;
+        if (!l->n_inflight)
+            return 0;
+        int h = pick_help(l, now_fs, shard);
+        if (h) {
+            *helping = h == 1;
+            return 1;
+        }
+        /* only this job's claims left in flight: its replicas finish them */
+        int foreign = 0;
+        for (size_t k = 0; k < l->n_inflight && !foreign; k++) {
+            vr_claim c;
+            vr_claim_result r = vr_claim_try(l->dir, l->stem(l->stem_ctx, l->inflight[k]),
+                                             l->who, l->expire, now_fs, now_fs, &c, &ci);
+            if (r == VR_CLAIM_TAKEN) {
+                hold(l, l->inflight[k], &c);
+                *shard = l->inflight[k];
+                return 1;
+            }
+            size_t jl = strlen(l->job);
+            foreign = r == VR_CLAIM_HELD &&
+                      !(strncmp(ci.who, l->job, jl) == 0 && ci.who[jl] == '/');
+        }
+        if (!foreign)
+            return 0;
+        struct timespec ts = {0, (long)(IDLE_POLL * 1e9) % 1000000000L};
+        ts.tv_sec = (time_t)IDLE_POLL;
+        nanosleep(&ts, NULL);
+        if ((now_fs = vr_outdir_clock(l->dir, l->who)) < 0)
+            return -1;
+    }
+}
