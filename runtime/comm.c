@@ -285,6 +285,24 @@ vr_status vr_comm_gather(const void *mine, size_t bytes, void *out)
     return e == MPI_SUCCESS ? VR_OK : mpi_fail(e, "MPI_Gather");
 }
 
+#define TAG_NOTE 31 /* apart from the pipeline's tags (runtime/transport.c) */
+
+vr_status vr_comm_note_send(const void *buf, size_t bytes, int dest)
+{
+    int e = MPI_Send(buf, (int)bytes, MPI_BYTE, dest, TAG_NOTE, MPI_COMM_WORLD);
+    return e == MPI_SUCCESS ? VR_OK : mpi_fail(e, "MPI_Send of a note");
+}
+
+int vr_comm_note_poll(void *buf, size_t bytes)
+{
+    int flag = 0;
+    MPI_Status st;
+    if (MPI_Iprobe(MPI_ANY_SOURCE, TAG_NOTE, MPI_COMM_WORLD, &flag, &st) != MPI_SUCCESS || !flag)
+        return 0;
+    return MPI_Recv(buf, (int)bytes, MPI_BYTE, st.MPI_SOURCE, TAG_NOTE, MPI_COMM_WORLD,
+                    MPI_STATUS_IGNORE) == MPI_SUCCESS;
+}
+
 int vr_comm_tag_ub(void)
 {
     int *v = NULL, flag = 0;

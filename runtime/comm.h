@@ -93,6 +93,12 @@ vr_status vr_comm_bcast(void *buf, size_t bytes, int root);
 /* Rank 0 receives `bytes` from every rank into out (size * bytes). */
 vr_status vr_comm_gather(const void *mine, size_t bytes, void *out);
 
+/* Small notes outside the pipeline's traffic (a replica's writer telling
+ * world rank 0 its progress): sent eagerly, received when polled. */
+vr_status vr_comm_note_send(const void *buf, size_t bytes, int dest);
+/* 1 with a note in buf (bytes) when one has arrived from any rank, else 0. */
+int vr_comm_note_poll(void *buf, size_t bytes);
+
 /* Largest tag the MPI implementation allows (micro-batch tags wrap below it). */
 int vr_comm_tag_ub(void);
 

@@ -3,6 +3,7 @@
  * ledger.h) and its writer committing them (runtime/shardout.h), the
  * replicas ending independently, the job's totals at the end. */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,9 +190,8 @@ static vr_status open_shards(engine *e)
                              &e->list, e->B, e->k, C, c->embed_dim, engine_normalize(e),
                              e->have_zs ? &e->zs : NULL, e->have_sh ? &e->sh : NULL);
     e->have_sink = !st;
-    /* one progress line: replica 0's writer speaks */
-    if (g->replica != 0)
-        e->sink.bar = -1;
+    /* the job's progress line is world rank 0's (progress_print) */
+    e->sink.bar = -1;
     return st;
 }
 
@@ -199,6 +199,128 @@ static vr_status open_shards(engine *e)
  * takes shards from the ledger, and its first stage ends its pipeline with
  * a VR_MB_LAST micro-batch when none is left (or a stop was requested:
  * only the first stage's TP rank 0 reacts to one, abandoning its shard). */
+/* --- the job's progress line: each replica's writer sends world rank 0 a
+ * note (at most every half second, at each shard's end, and when done);
+ * rank 0 prints the sum. */
+
+typedef struct {
+    int64_t replica, shards, rows, failed, done;
+} note;
+
+typedef struct {
+    note *last;          /* (dp) the newest note of each replica; rank 0 */
+    int finals;          /* replicas done */
+    int bar;             /* 1 live bar, 0 log lines, -1 none */
+    int printed;
+    double t0, last_note, last_print;
+    size_t total, before; /* shards of the run; finished before it began */
+    int n_replicas;
+    long long printed_rows, printed_shards;
+    double every;        /* --progress-every */
+} job_progress;
+
+static vr_status progress_open(job_progress *p, engine *e)
+{
+    const vr_options *o = e->o;
+    memset(p, 0, sizeof *p);
+    p->t0 = p->last_print = vr_now();
+    p->total = (size_t)e->info.n;
+    p->n_replicas = e->g->dp;
+    p->every = o->progress_every;
+    p->bar = o->quiet || o->progress == VR_PROGRESS_OFF ? -1
+             : o->progress == VR_PROGRESS_BAR           ? 1
+             : o->progress == VR_PROGRESS_LOG           ? 0
+                                                        : isatty(STDERR_FILENO);
+    if (e->g->world_rank != 0)
+        return VR_OK;
+    if (!(p->last = calloc((size_t)e->g->dp, sizeof *p->last)))
+        return vr_fail(VR_ERR_NOMEM, "out of memory for the progress of %d replicas", e->g->dp);
+    /* (before any replica commits: the loop has not begun anywhere) */
+    for (size_t i = 0; e->have_list && e->dir.dir[0] && i < e->list.n; i++)
+        p->before += (size_t)vr_outdir_done(&e->dir, vr_shardlist_stem_of(&e->list, i));
+    return VR_OK;
+}
+
+static void progress_print(job_progress *p, int final)
+{
+    double t = vr_now();
+    if (p->bar < 0 || (!final && t - p->last_print < (p->bar == 1 ? 0.2 : p->every)) ||
+        (final && p->bar == 0 && !p->printed))
+        return;
+    long long shards = 0, rows = 0, failed = 0;
+    for (int r = 0; r < p->n_replicas; r++) {
+        shards += p->last[r].shards;
+        rows += p->last[r].rows;
+        failed += p->last[r].failed;
+    }
+    if (final && p->printed_rows == rows && p->printed_shards == shards)
+        return; /* said already */
+    p->printed_rows = rows;
+    p->printed_shards = shards;
+    p->printed = 1;
+    p->last_print = t;
+    size_t done = p->before + (size_t)shards, left = p->total > done ? p->total - done : 0;
+    double el = t - p->t0, rate = el > 0 ? (double)rows / el : 0;
+    double eta = shards > 0 ? (double)left * el / (double)shards : 0;
+    char eta_s[32];
+    snprintf(eta_s, sizeof eta_s, "%d:%02d:%02d", (int)(eta / 3600), (int)fmod(eta / 60, 60),
+             (int)fmod(eta, 60));
+    if (p->bar == 1)
+        fprintf(stderr, "\r%zu/%zu shards  %lld images  %.1f img/s  ETA %s  failed %lld%s", done,
+                p->total, rows, rate, shards ? eta_s : "?", failed, final ? "\n" : "");
+    else
+        fprintf(stderr, "vitrun: progress %zu/%zu shards (%.1f%%)  %lld images  %.1f img/s  "
+                "ETA %s  failed %lld\n", done, p->total,
+                p->total ? 100.0 * (double)done / (double)p->total : 100.0, rows, rate,
+                shards ? eta_s : "?", failed);
+    fflush(stderr);
+}
+
+static void progress_take(job_progress *p)
+{
+    note n;
+    while (vr_comm_note_poll(&n, sizeof n))
+        if (n.replica >= 0 && n.replica < p->n_replicas) {
+            p->finals += n.done && !p->last[n.replica].done;
+            p->last[n.replica] = n;
+        }
+}
+
+/* After a step: a writer's note when due; rank 0 takes the notes in. */
+static vr_status progress_step(job_progress *p, engine *e, int shard_end, int last)
+{
+    double t = vr_now();
+    if (e->have_sink && (shard_end || last || t - p->last_note > 0.5)) {
+        note n = {e->g->replica, (int64_t)e->sink.shards_done, (int64_t)e->sink.done,
+                  (int64_t)e->sink.failed, last};
+        p->last_note = t;
+        vr_status st = vr_comm_note_send(&n, sizeof n, 0);
+        if (st)
+            return st;
+    }
+    if (p->last) {
+        progress_take(p);
+        progress_print(p, 0);
+    }
+    return VR_OK;
+}
+
+static void progress_wait(job_progress *p, engine *e)
+{
+    if (p->last) {
+        while (p->finals < p->n_replicas) {
+            progress_take(p);
+            progress_print(p, 0);
+            struct timespec ts = {0, 10000000L};
+            nanosleep(&ts, NULL);
+        }
+        progress_print(p, 1);
+    }
+    free(p->last);
+    p->last = NULL;
+    (void)e;
+}
+
 vr_status engine_run_shards(engine *e)
 {
     const vr_options *o = e->o;
@@ -220,15 +342,23 @@ vr_status engine_run_shards(engine *e)
         return st;
     }
     double t0 = e->t0 = vr_now();
+    job_progress jp;
+    if ((st = vr_comm_agree(progress_open(&jp, e))))
+        DIE(st);
     for (size_t i = 0; !e->first && i + 1 < VR_RING; i++)
         if ((st = vr_transport_post_recv(&e->tr, (int)i)))
             DIE(st);
     for (size_t i = 0;; i++) {
         if ((st = engine_step(e, i, SIZE_MAX)))
             DIE(st);
-        if (e->tr.meta[i % VR_RING]->flags & VR_MB_LAST)
+        int last = (e->tr.meta[i % VR_RING]->flags & VR_MB_LAST) != 0;
+        if ((st = progress_step(&jp, e, (e->tr.meta[i % VR_RING]->flags & VR_MB_END) != 0, last)))
+            DIE(st);
+        if (last)
             break;
     }
+    /* world rank 0 tells the job's progress until every replica is done */
+    progress_wait(&jp, e);
     vr_transport_cancel(&e->tr);
     if ((st = vr_transport_drain(&e->tr)))
         DIE(st);

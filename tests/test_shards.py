@@ -361,9 +361,15 @@ def main():
             out4 = os.path.join(tmp, "out4") + "/"
             cmd = shlex.split(a.mpiexec) + [a.np_flag, "4"] + shlex.split(a.mpi_flags) + \
                 [a.vitrun, "--input", listfile, "--output", out4, "--dp", "2", "--pp", "2",
-                 "--retries", "0"] + common
+                 "--retries", "0"] + common[:-2] + ["--progress", "log", "--progress-every",
+                                                    "0.01"]
             p = run(cmd, check=False, timeout=300)
             c.check("dp 2 x pp 2: exit 0", p.returncode == 0, p.stderr.strip()[-300:])
+            prog = [ln for ln in p.stderr.splitlines() if ln.startswith("vitrun: progress")]
+            n_rows = sum(len(w) for w in want.values() if w)
+            c.check("dp 2 x pp 2: one progress line for the job (rank 0), ending at every "
+                    "readable shard and row", prog and f"{len(stems) - 1}/{len(stems)} shards" in
+                    prog[-1] and f" {n_rows} images" in prog[-1], prog[-1] if prog else "none")
             check_folder(out4, "dp 2 x pp 2")
             same = all(np.array_equal(np.load(os.path.join(out1, s + ".npy")),
                                       np.load(os.path.join(out4, s + ".npy")))
