@@ -323,10 +323,13 @@ int vr_png_decode(vr_png_decoder *d, const uint8_t *buf, size_t len, const vr_im
     int e = spng_raw(d, slen, raw_len);
     const vr_png_data *last = &L->data[L->ndata - 1];
     int early = e == SPNG_EIDAT_TOO_SHORT;
-    if (early || (!e && L->ndata > 1 && last->avail < last->len)) {
+    if (early || (!e && last->avail < last->len)) {
         /* libspng wants a stream that ends after the last row; Pillow stops
-         * at the first row that ends zlib's stream, and then still reads a
-         * data chunk the file cut short */
+         * at the first row that ends zlib's stream. In a file cut short,
+         * Pillow also fails where zlib holds output it would give only for
+         * more input (ZipDecode inflates while input remains, libspng while
+         * output is wanted), and when a data chunk it reads after the image
+         * is cut. */
         size_t used = 0, stop = 0;
         if (pillow_inflate(d, buf, &used, &stop, err, errcap) < 0)
             return -1;

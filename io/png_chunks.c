@@ -371,8 +371,12 @@ int vr_png_walk_head(vr_png_layout *L, const uint8_t *b, size_t n, char *err, si
     }
 }
 
-int vr_png_walk_tail(vr_png_layout *L, const uint8_t *b, size_t n, char *err, size_t cap)
+int vr_png_walk_tail(vr_png_layout *Lout, const uint8_t *b, size_t n, char *err, size_t cap)
 {
+    /* Handlers here change Pillow's PngStream, not the image it loaded: a
+     * second IHDR after the data must not resize what was decoded */
+    vr_png_layout copy = *Lout, *L = &copy;
+    int r = 0;
     size_t p = L->after;
     while (p <= n && n - p >= 8 && is_cid(b + p + 4)) { /* a bad header ends it quietly */
         const uint8_t *cid = b + p + 4;
@@ -380,14 +384,17 @@ int vr_png_walk_tail(vr_png_layout *L, const uint8_t *b, size_t n, char *err, si
         p += 8;
         if (is(cid, "IEND") || (is(cid, "fcTL") && L->animated))
             break;
-        if (is(cid, "fdAT") && fdat(L, b, n, p, len, err, cap))
-            return -1;
-        if (len > n - p)
-            return vr_image_reason(err, cap, "truncated PNG: the file ends inside a %.4s chunk "
-                                   "after the image data", cid);
-        if (!is(cid, "IDAT") && !is(cid, "fdAT") && handle(L, cid, b + p, len, err, cap))
-            return -1;
+        if (is(cid, "fdAT") && (r = fdat(L, b, n, p, len, err, cap)) != 0)
+            break;
+        if (len > n - p) {
+            r = vr_image_reason(err, cap, "truncated PNG: the file ends inside a %.4s chunk "
+                                "after the image data", cid);
+            break;
+        }
+        if (!is(cid, "IDAT") && !is(cid, "fdAT") && (r = handle(L, cid, b + p, len, err, cap)))
+            break;
         p += len + 4; /* CRCs after the image data are not checked */
     }
-    return 0;
+    Lout->text = copy.text; /* the scratch a handler may have allocated */
+    return r;
 }

@@ -246,6 +246,13 @@ def png_damaged(good, rng):
         chunk(b"IDAT", z[10:]) + chunk(b"IEND", b"")
     d["extra_data_after_stream.png"] = hdr + chunk(b"IDAT", z + b"junkjunk") + chunk(b"IEND", b"")
     d["bad_chunk_name.png"] = hdr + chunk(b"a b!", b"") + chunk(b"IDAT", z) + chunk(b"IEND", b"")
+    # cut inside its IDAT after zlib took in the last bytes but before it gave
+    # out the last rows: Pillow inflates only while input remains (found by
+    # fuzz_image's corpus against Pillow)
+    d["cut_output_pending.png"] = bytes.fromhex(
+        "89504e470d0a1a0a0000000d49484452000000070000000504030000007bb4ebeb00000030504c5445e3"
+        "264d00f0fe9974ec14e30252aeadb2ab2b687dc95885340636a87486d251eff4f3b055728cb04b7673c9"
+        "1d5a99a082e93457e40000002249444154789c639c1b75ea3ccb819bf7773307701474336082")
     # an fcTL before the IDAT gives Pillow a box smaller than the image
     fctl = struct.pack(">IIIIIHHBB", 0, 3, 2, 1, 1, 1, 10, 0, 0)
     sub = scanlines(random_px(rng, 2, 3, 1, 8), 8, 0, 0, np.random.default_rng(3))

@@ -82,31 +82,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 4)
         return 0;
-    static const char *const presets[] = {"hf", "torchvision", "timm"};
-    static const size_t max_pixels[] = {1u << 6, 1u << 10, 1u << 14, 1u << 16, MAX_PIXELS};
-    /* timm's preset keeps the model's own mean and std */
-    vr_preprocess p = {.mean = {0.5, 0.5, 0.5}, .std = {0.5, 0.5, 0.5}};
+    vr_preprocess p;
+    vr_jpeg_limits lim;
     size_t crop = (size_t)data[1] + 1;
-    int kind = data[0] % 5;
-    if (kind < 3) {
-        if (vr_preprocess_preset(&p, presets[kind], crop, crop) != VR_OK)
-            vf_fail("preset %s refused crop %zu", presets[kind], crop);
-    } else {
-        vr_preprocess_preset(&p, "hf", crop, crop);
-        p.resize = kind == 3 ? VR_RESIZE_EXACT : VR_RESIZE_SHORTER;
-        p.interp = data[0] & 8 ? VR_INTERP_BICUBIC : VR_INTERP_BILINEAR;
-        p.resize_size = p.resize_w = crop + data[2];
-    }
     const uint8_t *file = data + 4;
     size_t n = size - 4;
-    vr_jpeg_limits lim = {max_pixels[data[3] % 5], (size_t)1 << 24, (data[3] >> 3) & 1};
+    vf_image_header(data, n, MAX_PIXELS, &p, &lim);
     char pathbuf[4096];
     const char *path = NULL;
     if (data[3] & 16) {
         path = vf_path(pathbuf, sizeof pathbuf, "image.jpg");
         vf_write(path, file, n);
-        if (data[3] & 32)
-            lim.max_bytes = n / 2;
     }
 
     size_t img = crop * crop * 3; /* exact sizes: ASan sees any overrun */

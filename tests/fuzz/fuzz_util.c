@@ -172,3 +172,26 @@ void vf_fail(const char *fmt, ...)
     __sanitizer_report_error_summary(msg);
     abort();
 }
+
+void vf_image_header(const uint8_t *data, size_t n, size_t max_pixels, vr_preprocess *p,
+                     vr_image_limits *lim)
+{
+    static const char *const presets[] = {"hf", "torchvision", "timm"};
+    const size_t limits[] = {1u << 6, 1u << 10, 1u << 14, 1u << 16, max_pixels};
+    /* timm's preset keeps the model's own mean and std */
+    *p = (vr_preprocess){.mean = {0.5, 0.5, 0.5}, .std = {0.5, 0.5, 0.5}};
+    size_t crop = (size_t)data[1] + 1;
+    int kind = data[0] % 5;
+    if (kind < 3) {
+        if (vr_preprocess_preset(p, presets[kind], crop, crop) != VR_OK)
+            vf_fail("preset %s refused crop %zu", presets[kind], crop);
+    } else {
+        vr_preprocess_preset(p, "hf", crop, crop);
+        p->resize = kind == 3 ? VR_RESIZE_EXACT : VR_RESIZE_SHORTER;
+        p->interp = data[0] & 8 ? VR_INTERP_BICUBIC : VR_INTERP_BILINEAR;
+        p->resize_size = p->resize_w = crop + data[2];
+    }
+    *lim = (vr_image_limits){limits[data[3] % 5], (size_t)1 << 24, (data[3] >> 3) & 1};
+    if ((data[3] & 16) && (data[3] & 32))
+        lim->max_bytes = n / 2;
+}

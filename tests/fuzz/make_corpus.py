@@ -300,7 +300,45 @@ def corpus_heads():
         shutil.rmtree(tmp)
 
 
-TARGETS = {"fuzz_jpeg": corpus_jpeg, "fuzz_model": corpus_model, "fuzz_journal": corpus_journal,
+def corpus_image():
+    # [preset, crop - 1, resize - crop, limits] + the file (tests/fuzz/fuzz_image.c);
+    # the PNG and WebP writers of tests/test_image_formats.py
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    import test_image_formats as tif
+    r = np.random.default_rng(5)
+    seeds = {}
+    for depth, ctype in [(1, 0), (2, 0), (4, 0), (8, 0), (16, 0), (8, 2), (16, 2), (8, 4),
+                         (16, 4), (8, 6), (16, 6), (1, 3), (4, 3), (8, 3)]:
+        px = tif.random_px(r, 5, 7, tif.CHANNELS[ctype], depth)
+        plte = bytes(r.integers(0, 256, 3 * (1 << min(depth, 4)), dtype=np.uint8)) \
+            if ctype == 3 else None
+        for il in (0, 1):
+            seeds[f"png_d{depth}_c{ctype}_i{il}"] = tif.encode_png(
+                px, depth, ctype, r, il, plte, idat_splits=1 + il)
+    bad = tif.png_damaged({"png_d8_c2_i0_13x7.png": seeds["png_d8_c2_i0"]}, r)
+    for k in ("early_end_row_boundary.png", "early_end_interlaced.png", "fctl_box_before_idat.png",
+              "cut_adler_in_own_chunk.png", "bad_crc_idat.png", "short_tRNS_after.png"):
+        seeds["png_" + k[:-4]] = bad[k]
+    files = tif.png_corpus(np.random.default_rng(6))
+    seeds["png_apng"] = files["pil_apng.png"]
+    seeds["png_text_chunks"] = files["png_rgb8_colour_chunks.png"]
+    seeds["png_p8_trns"] = files["png_p8_trns.png"]
+    webp = tif.webp_corpus(np.random.default_rng(7))
+    for k in ("webp_lossy", "webp_lossless", "webp_lossy_alpha", "webp_noise_alpha",
+              "webp_anim_offset", "webp_anim_lossy_first"):
+        seeds[k] = webp[k + ".webp"]
+    seeds["jpeg_rgb"] = jpeg_bytes(noise(16, 12, "RGB"), quality=50)
+    gif = io.BytesIO()
+    noise(8, 8, "RGB").save(gif, "GIF")
+    seeds["gif"] = gif.getvalue()
+    heads = [bytes([0, 7, 0, 4]), bytes([1, 15, 0, 16 | 3]), bytes([2, 3, 0, 2]),
+             bytes([3 | 8, 9, 3, 4]), bytes([4, 5, 8, 1])]
+    for i, (name, body) in enumerate(sorted(seeds.items())):
+        write("fuzz_image", name + ".bin", heads[i % len(heads)] + body)
+
+
+TARGETS = {"fuzz_jpeg": corpus_jpeg, "fuzz_image": corpus_image, "fuzz_model": corpus_model,
+           "fuzz_journal": corpus_journal,
            "fuzz_input_h5": corpus_input_h5, "fuzz_listing": corpus_listing,
            "fuzz_labels": corpus_labels, "fuzz_cli": corpus_cli, "fuzz_heads": corpus_heads}
 
