@@ -144,7 +144,7 @@ int main(int argc, char **argv)
         return dump_pattern(argv[2], strtoull(argv[3], NULL, 10), argc == 5);
     if (argc == 3 && !strcmp(argv[1], "shards"))
         return dump_shards(argv[2]);
-    fprintf(stderr, "usage: %s tar FILE [MAX [KEYS]] | pattern PATTERN MAX [count] | shards INPUT\n",
-            argv[0]);
+    fprintf(stderr, "usage: %s tar FILE [MAX [KEYS]] | pattern PATTERN MAX [count] | "
+            "shards INPUT\n", argv[0]);
     return 2;
 }

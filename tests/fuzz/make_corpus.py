@@ -7,12 +7,16 @@ script regenerates them. Needs numpy, h5py and PIL (python3-pil).
     /usr/bin/python3 tests/fuzz/make_corpus.py [--only TARGET]
 """
 import argparse
+import bz2
+import gzip
 import io
+import lzma
 import os
 import shutil
 import struct
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zlib
 
@@ -337,10 +341,75 @@ def corpus_image():
         write("fuzz_image", name + ".bin", heads[i % len(heads)] + body)
 
 
+def small_tar(entries, fmt=tarfile.PAX_FORMAT):
+    """A tar of (name, bytes) or (name, 'dir'|'sym'|'lnk'), without
+    tarfile's padding to 10 KB: the members and the two end blocks."""
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=fmt) as t:
+        for name, what in entries:
+            ti = tarfile.TarInfo(name)
+            ti.mtime = 1700000000
+            if isinstance(what, bytes):
+                ti.size = len(what)
+                t.addfile(ti, io.BytesIO(what))
+            else:
+                ti.type = {"dir": tarfile.DIRTYPE, "sym": tarfile.SYMTYPE,
+                           "lnk": tarfile.LNKTYPE}[what]
+                ti.linkname = "000.jpg" if what != "dir" else ""
+                t.addfile(ti)
+        end = t.offset
+    return b.getvalue()[:end + 1024]
+
+
+def corpus_tar():
+    # a mode byte (tests/fuzz/fuzz_tar.c), then the shard
+    basic = small_tar([
+        ("000.jpg", bytes(range(40))), ("000.cls", b" 3\n"), ("000.json", b'{"a":1}'),
+        ("a/b/001.jpg", b"\xff\xd8" + bytes(20)), ("a/b/001.seg.png", b"png"),
+        ("002.json", b"{}"), ("002.txt", b"no image"),
+        ("003.png", b"p" * 30), ("003.png", b"twice"), ("000.webp", b"key again"),
+        ("dir", "dir"), ("004.jpg", b"j"), ("004.lnk", "sym"), ("004.hard", "lnk"),
+        ("noext", b"x"), ("__meta__", b"m"), ("a/.hidden.jpg", b"h")])
+    write("fuzz_tar", "basic_memory.bin", bytes([0]) + basic)
+    write("fuzz_tar", "basic_file_limit300.bin", bytes([16 | 1]) + basic)
+    write("fuzz_tar", "basic_keys.bin", bytes([4 | 2]) + basic)
+    write("fuzz_tar", "basic_cut.bin", bytes([0]) + basic[:1700])
+    write("fuzz_tar", "pax_long_names.bin", bytes([3]) + small_tar([
+        ("x" * 150 + "/long.jpg", b"j" * 20), ("dé/ünï.jpg", b"u"), ("k" * 120 + ".cls", b"7")]))
+    write("fuzz_tar", "gnu_long_names.bin", bytes([16]) + small_tar(
+        [("y" * 130 + ".jpg", b"g" * 10), ("y" * 130 + ".txt", b"t")], tarfile.GNU_FORMAT))
+    write("fuzz_tar", "empty_tar.bin", bytes([0]) + bytes(1024))
+    write("fuzz_tar", "gzip.bin", bytes([3]) + gzip.compress(basic, mtime=0))
+    write("fuzz_tar", "xz.bin", bytes([3]) + lzma.compress(basic))
+    write("fuzz_tar", "bzip2.bin", bytes([16 | 3]) + bz2.compress(basic))
+    if shutil.which("zstd"):
+        z = subprocess.run(["zstd", "-q", "-c"], input=basic, capture_output=True, check=True)
+        write("fuzz_tar", "zstd.bin", bytes([3]) + z.stdout)
+    write("fuzz_tar", "names.bin", bytes([8]) + b"\n".join([
+        b"a/b/c.d.jpg", b".x.jpg", b"a/.x.jpg", b"a.b/.x.jpg", b"a//.x.jpg", b"__meta__",
+        b"__x__/y.jpg", b"__x__\n", b" 42 ", b"-9223372036854775808", b"9223372036854775808",
+        b"+007", b"noext", b"dir/"]))
+
+
+def corpus_pattern():
+    # a mode byte (tests/fuzz/fuzz_pattern.c): 0x40 a pattern capped at 257
+    for name, p in [("laion", b"/data/laion/{00000..00099}.tar"),
+                    ("product", b"{a,b,c}/x{1..3}.tar.gz"), ("step", b"s{10..0..-3}.tgz"),
+                    ("padded_sign", b"x{-05..3}{,.tar}"), ("nested", b"a{{b,c}.tar"),
+                    ("huge_end", b"{1..99999999999999999999}"), ("same_stem", b"{a,b}/x.tar"),
+                    ("images", b"{1..3}.jpg")]:
+        write("fuzz_pattern", f"pattern_{name}.bin", bytes([0x40]) + p)
+    write("fuzz_pattern", "pattern_over_cap.bin", bytes([0]) + b"{0..9}{0..9}.tar")
+    write("fuzz_pattern", "list.bin", bytes([1]) + b"a.tar\n\n/abs/b.tar.gz\r\nsub/c.tgz\n")
+    write("fuzz_pattern", "list_mixed.bin", bytes([1]) + b"a.tar\nb.jpg\n")
+    write("fuzz_pattern", "list_same_stem.bin", bytes([1]) + b"x/a.tar\ny/a.tar.xz\n")
+
+
 TARGETS = {"fuzz_jpeg": corpus_jpeg, "fuzz_image": corpus_image, "fuzz_model": corpus_model,
            "fuzz_journal": corpus_journal,
            "fuzz_input_h5": corpus_input_h5, "fuzz_listing": corpus_listing,
-           "fuzz_labels": corpus_labels, "fuzz_cli": corpus_cli, "fuzz_heads": corpus_heads}
+           "fuzz_labels": corpus_labels, "fuzz_cli": corpus_cli, "fuzz_heads": corpus_heads,
+           "fuzz_tar": corpus_tar, "fuzz_pattern": corpus_pattern}
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
