@@ -69,6 +69,13 @@ static int is_file_in(const char *dir, const struct dirent *de)
     return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
+static vr_status both_kinds(const char *dir, const char *tar, const char *image)
+{
+    return vr_fail(VR_ERR_INPUT, "%s holds both tar shards (%s) and images (%s); --input takes "
+                   "either: move one kind to its own folder, or name the shards with a "
+                   "pattern or a list file", dir, tar, image);
+}
+
 static int folder_kind(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -84,9 +91,7 @@ static int folder_kind(const char *dir)
     }
     closedir(d);
     if (tar[0] && image[0]) {
-        vr_fail(VR_ERR_INPUT, "%s holds both tar shards (%s) and images (%s); --input takes "
-                "either: move one kind to its own folder, or name the shards with a pattern "
-                "or a list file", dir, tar, image);
+        both_kinds(dir, tar, image);
         return -1;
     }
     return tar[0] ? 1 : 0;
@@ -185,11 +190,13 @@ static vr_status from_folder(vr_shardlist *l, const char *dir)
     DIR *d = opendir(dir);
     if (!d)
         return vr_fail(VR_ERR_INPUT, "%s: cannot list the folder: %s", dir, strerror(errno));
-    char **names = NULL;
+    char **names = NULL, image[256] = "";
     size_t n = 0, ncap = 0, cap = 0, used = 0;
     vr_status st = VR_OK;
     struct dirent *de;
     while (!st && (de = readdir(d))) {
+        if (!image[0] && is_image_name(de->d_name))
+            snprintf(image, sizeof image, "%s", de->d_name);
         if (!vr_tar_suffix_len(de->d_name) || !is_file_in(dir, de))
             continue;
         if (n == ncap) {
@@ -207,6 +214,8 @@ static vr_status from_folder(vr_shardlist *l, const char *dir)
             n++;
     }
     closedir(d);
+    if (!st && n && image[0]) /* a caller that took -1 from is_shards for yes */
+        st = both_kinds(dir, names[0], image);
     if (!st && n)
         qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; !st && i < n; i++)

@@ -44,7 +44,8 @@ size_t vr_tar_suffix_len(const char *name);
  *   0 - anything else: a folder of images, an image list, an HDF5 file, an
  *       input that does not exist, a FIFO or device (never opened here);
  *  -1 - a folder holding both tar files and images directly: ambiguous,
- *       refused with a message (vr_last_error()).
+ *       refused with a message (vr_last_error()); vr_shardlist_build
+ *       refuses it too.
  * Images are .jpg, .jpeg, .png and .webp in any letter case. */
 int vr_shardlist_is_shards(const char *input);
 

@@ -541,7 +541,7 @@ os.makedirs(imgs)
 open(os.path.join(imgs, "x.JPG"), "wb").close()
 check_list("folder of images", imgs, 0, error="holds no tar shards")
 open(os.path.join(imgs, "y.tar"), "wb").close()
-check_list("folder of images and tars", imgs, -1, [os.path.join(imgs, "y.tar")])
+check_list("folder of images and tars", imgs, -1, error="holds both tar shards (y.tar)")
 os.makedirs(P("void"))
 check_list("empty folder", P("void"), 0, error="holds no tar shards")
 
