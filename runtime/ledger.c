@@ -272,15 +272,15 @@ static int pick_help(vr_ledger *l, double now_fs, size_t *shard)
     return 1;
 }
 
-static int next_impl(vr_ledger *l, size_t *shard, int *helping);
-int vr_ledger_next(vr_ledger *l, size_t *shard, int *helping)
+static int next_impl(vr_ledger *l, size_t *shard, int *helping, int can_wait);
+int vr_ledger_next(vr_ledger *l, size_t *shard, int *helping, int can_wait)
 {
-    int r = next_impl(l, shard, helping);
+    int r = next_impl(l, shard, helping, can_wait);
     if (getenv("VITRUN_DEBUG_QUEUE"))
         fprintf(stderr, "queue: %s -> %d shard %zu helping %d\n", l->who, r, r > 0 ? *shard : 0, *helping);
     return r;
 }
-static int next_impl(vr_ledger *l, size_t *shard, int *helping)
+static int next_impl(vr_ledger *l, size_t *shard, int *helping, int can_wait)
 {
     *helping = 0;
     if (!l->dir) { /* static: replica r takes r, r + dp, ... */
@@ -352,6 +352,8 @@ static int next_impl(vr_ledger *l, size_t *shard, int *helping)
         }
         if (!foreign)
             return 0;
+        if (!can_wait)
+            return 2;
         struct timespec ts = {0, (long)(IDLE_POLL * 1e9) % 1000000000L};
         ts.tv_sec = (time_t)IDLE_POLL;
         nanosleep(&ts, NULL);

@@ -126,9 +126,11 @@ static void test_delay(void)
     }
 }
 
-/* Assembles the next micro-batch and hands it to the decoding threads. */
-static vr_status submit_one(vr_shardfeed *f)
+/* Assembles the next micro-batch and hands it to the decoding threads;
+ * *later = 1 when it cannot yet (can_wait = 0: see vr_ledger_next). */
+static vr_status submit_one(vr_shardfeed *f, int can_wait, int *later)
 {
+    *later = 0;
     test_delay();
     vr_shardfeed_mb mb = {-1, 0, 0, 0};
     size_t n = 0;
@@ -150,12 +152,17 @@ static vr_status submit_one(vr_shardfeed *f)
     while (f->cur < 0) {
         size_t s;
         int helping;
-        int r = vr_ledger_next(f->ledger, &s, &helping);
+        int r = vr_ledger_next(f->ledger, &s, &helping, can_wait);
         if (r < 0)
             return VR_ERR_OUTPUT;
+        if (r == 2) {
+            *later = 1;
+            return VR_OK;
+        }
         if (r == 0) {
             mb.flags = VR_MB_LAST;
             f->ended = 1;
+            f->stopped = vr_stop_requested() != 0; /* (while waiting for others' shards) */
             goto submit;
         }
         char path[4096], why[1024];
@@ -221,8 +228,10 @@ vr_status vr_shardfeed_next(vr_shardfeed *f, float *pixels, vr_batch_meta *meta,
     const vr_config *c = f->cfg;
     vr_status st;
     if (f->g->tp_rank == 0) {
-        while (!f->ended && f->npend < VR_SHARDFEED_AHEAD)
-            if ((st = submit_one(f)))
+        int later = 0;
+        /* (with nothing of its own in flight, the reader may wait for others) */
+        while (!f->ended && f->npend < VR_SHARDFEED_AHEAD && !later)
+            if ((st = submit_one(f, f->npend == 0, &later)))
                 return st;
         if (!f->npend)
             return vr_fail(VR_ERR_INTERNAL, "shard feed: read past the end of the work");
@@ -237,7 +246,8 @@ vr_status vr_shardfeed_next(vr_shardfeed *f, float *pixels, vr_batch_meta *meta,
         meta->shard = mb.shard;
         meta->flags = mb.flags;
         /* the next one is read while this one is computed */
-        if (!f->ended && f->npend < VR_SHARDFEED_AHEAD && (st = submit_one(f)))
+        if (!f->ended && f->npend < VR_SHARDFEED_AHEAD && !later &&
+            (st = submit_one(f, 0, &later)))
             return st;
     }
     if (f->g->tp > 1) {

@@ -1,4 +1,4 @@
-"""cluster/score.sbatch and cluster/score_array.sbatch on a real Slurm.
+"""cluster/score.sbatch, score_array.sbatch and score_shards.sbatch on a real Slurm.
 
 Stands up Slurm on this machine from Debian's munge, slurmctld and slurmd,
 started by hand in a temporary folder (its own munge key and socket, its own
@@ -10,6 +10,9 @@ host) and stops every daemon by PID at the end, whatever happened. Then:
   3. score_array.sbatch: 3 tasks over the directory and 2 over a list file
      (relative and absolute paths, a blank line), each with sliced labels;
      the parts concatenated;
+  3b. score_shards.sbatch: 3 tasks with --claim sharing one output folder
+     over tar shards of the images: each shard once, rows bit-identical to
+     one process's;
   4. the time-limit path: USR1 to the job's batch shell (what
      --signal=B:USR1@120 sends) while it scores the images REPS = 8 times
      over (hard links, a job of about 17 s); vitrun stops with exit 75
@@ -30,6 +33,8 @@ uninterrupted job of the same layout (test 1). The accuracy line of --labels
 must match the single process's.
 """
 import argparse
+import csv
+import io
 import os
 import re
 import shutil
@@ -473,6 +478,46 @@ def main():
             c.check(f"{what}: the parts' accuracy counts add up to the single process's",
                     total == acc, f"{accs} -> {total} vs {acc}")
         print(f"  (arrays: {time.time() - t0:.1f} s)")
+
+        # 3b. score_shards.sbatch: tar shards of the images, 3 tasks with --claim
+        # sharing one folder; each shard exactly once, equal to one process's
+        import tarfile
+        shard_dir = os.path.join(data, "shards")
+        os.makedirs(shard_dir)
+        n_shards = 6
+        for k in range(n_shards):
+            with tarfile.open(os.path.join(shard_dir, f"{k:05d}.tar"), "w") as t:
+                for x in names[k::n_shards]:
+                    t.add(os.path.join(images, x), arcname=x)
+                    lab = truth[x].encode()
+                    ti = tarfile.TarInfo(x.rsplit(".", 1)[0] + ".cls")
+                    ti.size = len(lab)
+                    t.addfile(ti, io.BytesIO(lab))
+        shards_arg = os.path.join(shard_dir, "{00000..%05d}.tar" % (n_shards - 1))
+        ref_shards = os.path.join(tmp, "ref_shards") + "/"
+        run([vitrun, "--model", a.model, "--input", shards_arg, "--output", ref_shards,
+             "--batch", 8, "--threads", 1, "--logits", "--progress", "off"])
+        shared = os.path.join(tmp, "shards_out")
+        t0 = time.time()
+        js = submit(os.path.join(a.cluster, "score_shards.sbatch"), ["--array=0-2", "-n1"],
+                    ["--logits"], SHARDS=shards_arg, OUTDIR=shared, BATCH="8", LEASE="30")
+        info = cl.wait_job(js, 120)
+        tlogs = [job_log(f"{js}_{i}") for i in range(3)]
+        if finished_ok("score_shards.sbatch: 3 tasks with --claim on one folder", info,
+                       "".join(tlogs)):
+            with open(os.path.join(shared, "manifest.csv")) as f:
+                man = list(csv.DictReader(f))
+            got = sorted(x["shard"] for x in man)
+            c.check("shard array: each shard exactly once in the manifest",
+                    got == [f"{k:05d}" for k in range(n_shards)],
+                    f"{got}; by job {sorted({x['job'] for x in man})}")
+            same = all(
+                all(np.array_equal(read_h5(os.path.join(shared, f"{k:05d}.h5"))[key],
+                                   read_h5(os.path.join(ref_shards, f"{k:05d}.h5"))[key])
+                    for key in ("path", "ok", "logits", "topk_index"))
+                for k in range(n_shards))
+            c.check("shard array: every shard's rows bit-identical to one process's", same)
+        print(f"  (shard array: {time.time() - t0:.1f} s)")
 
         # 4. USR1 to the batch shell mid-run: stop, requeue, resume. Over the
         # images REPS times (hard links r0_ to r7_): a job of about 17 s, so
