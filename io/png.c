@@ -147,17 +147,19 @@ static int filtered_size(const vr_png_layout *L, size_t *total)
     return 1;
 }
 
-/* Pillow's ZipDecode loop over the data pieces, inflating into d->zbuf:
- * a row at a time, done when the rows are complete or when zlib's stream
- * ends with a row (the rows after it stay 0). Returns 1 when Pillow would
- * finish (*used: inflated bytes, *stop: the data chunk it finished in), or
- * -1 with a reason. */
-static int pillow_inflate(vr_png_decoder *d, const uint8_t *b, size_t *used, size_t *stop,
-                          char *err, size_t cap)
+/* Pillow's ZipDecode loop over the data pieces: a row at a time, done when
+ * the rows are complete or when zlib's stream ends with a row (the rows
+ * after it stay 0). With `keep`, the inflated rows go to d->zbuf, zeros
+ * after them; else only one row is held. Returns 1 when Pillow would finish
+ * (*used: inflated bytes, *stop: the data chunk it finished in), or -1 with
+ * a reason. */
+static int pillow_inflate(vr_png_decoder *d, const uint8_t *b, int keep, size_t *used,
+                          size_t *stop, char *err, size_t cap)
 {
     const vr_png_layout *L = &d->layout;
-    size_t total;
-    if (!filtered_size(L, &total) || !vr_image_grow(&d->zbuf, &d->zbuf_cap, total))
+    size_t total, widest = row_len(L, -1) + 1; /* every pass's rows are at most this */
+    if (!filtered_size(L, &total) ||
+        !vr_image_grow(&d->zbuf, &d->zbuf_cap, keep ? total : widest))
         return vr_image_reason(err, cap, "out of memory inflating a %ux%u PNG", L->w, L->h);
     z_stream z;
     memset(&z, 0, sizeof z);
@@ -171,7 +173,8 @@ static int pillow_inflate(vr_png_decoder *d, const uint8_t *b, size_t *used, siz
             z.next_in = (Bytef *)(b + L->data[i].off + o);
             z.avail_in = (uInt)k;
             while (z.avail_in > 0) {
-                z.next_out = d->zbuf + pos + got;
+                uint8_t *row = d->zbuf + (keep ? pos : 0);
+                z.next_out = row + got;
                 z.avail_out = (uInt)(need - got);
                 r = inflate(&z, Z_NO_FLUSH);
                 if (r < 0) {
@@ -183,16 +186,17 @@ static int pillow_inflate(vr_png_decoder *d, const uint8_t *b, size_t *used, siz
                 got = need - z.avail_out;
                 if (got < need)
                     break; /* more input, or a stream that ended inside a row */
-                if (d->zbuf[pos] > 4) {
+                if (row[0] > 4) {
                     inflateEnd(&z);
                     return vr_image_reason(err, cap, "corrupt PNG data: filter type %d",
-                                           d->zbuf[pos]);
+                                           row[0]);
                 }
                 pos += need;
                 got = 0;
                 if (!next_row(L, &pass, &y) || r == Z_STREAM_END) {
                     inflateEnd(&z);
-                    memset(d->zbuf + pos, 0, total - pos);
+                    if (keep)
+                        memset(d->zbuf + pos, 0, total - pos);
                     *used = pos;
                     *stop = i;
                     return 1;
@@ -314,8 +318,8 @@ int vr_png_decode(vr_png_decoder *d, const uint8_t *buf, size_t len, const vr_im
         return vr_image_reason(err, errcap, "image is %ux%u = %zu pixels, over the limit of %zu "
                                "(--max-pixels)", L->w, L->h, npix, lim->max_pixels);
     if (!L->bw || !L->bh)
-        return vr_image_reason(err, errcap, "corrupt PNG: an APNG frame of %ux%u pixels holds "
-                               "its image", L->bw, L->bh);
+        return vr_image_reason(err, errcap, "corrupt PNG: an fcTL chunk gives the image data "
+                               "a %ux%u box", L->bw, L->bh);
     size_t row_bytes = row_len(L, -1), raw_len, slen;
     if (!vr_mul(row_bytes, L->bh, &raw_len) || !vr_image_grow(&d->raw, &d->raw_cap, raw_len) ||
         !(slen = build_stream(d, buf, NULL, 0)))
@@ -331,7 +335,7 @@ int vr_png_decode(vr_png_decoder *d, const uint8_t *buf, size_t len, const vr_im
          * output is wanted), and when a data chunk it reads after the image
          * is cut. */
         size_t used = 0, stop = 0;
-        if (pillow_inflate(d, buf, &used, &stop, err, errcap) < 0)
+        if (pillow_inflate(d, buf, early, &used, &stop, err, errcap) < 0)
             return -1;
         if (stop < L->ndata - 1 && last->avail < last->len)
             return vr_image_reason(err, errcap, "truncated PNG: the file ends inside a data "
