@@ -440,14 +440,9 @@ vr_status engine_step(engine *e, size_t i, size_t n_local)
  * --no-output, whose manifest is a temporary file). */
 static void drop_stale_manifest(const engine *e, vr_status st, int stopped)
 {
-    const vr_options *o = e->o;
-    if (e->g->world_rank != vr_comm_world_of(e->g, 0, 0, 0) ||
-        e->info.kind != VR_INPUT_DIR || !e->info.listing[0])
-        return;
-    char journal[VR_PATH_MAX + 16];
-    snprintf(journal, sizeof journal, "%s.journal", o->output ? o->output : "");
-    if ((!st && !stopped) || !o->output || access(journal, F_OK) != 0)
-        remove(e->info.listing);
+    if (e->g->world_rank == vr_comm_world_of(e->g, 0, 0, 0) &&
+        e->info.kind == VR_INPUT_DIR && e->info.listing[0])
+        vr_ledger_listing_end(e->o->output, e->info.listing, !st && !stopped);
 }
 
 vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *plan,

@@ -9,6 +9,7 @@
 
 #include "../io/shardlist.h"
 #include "../partition/plan.h"
+#include "ledger.h"
 #include "preprocess.h"
 
 /* Decoded micro-batches that may be queued ahead of the compute. */
@@ -59,41 +60,20 @@ vr_status vr_feed_describe(const vr_options *o, const vr_config *cfg, vr_input_i
         snprintf(info->listing, sizeof info->listing, "%s", o->input);
         vr_dirname(o->input, info->base, sizeof info->base);
         st = vr_listing_scan(o->input, &n, &info->hash);
-    } else if (!o->output) {
-        /* --no-output: the folder's listing still has to be a file the
-         * readers share; it goes when the run ends */
-        const char *tmp = getenv("TMPDIR");
-        snprintf(info->listing, sizeof info->listing, "%s/vitrun-%ld-%ld.inputs",
-                 tmp && *tmp ? tmp : "/tmp", (long)getpid(), (long)time(NULL));
-        snprintf(info->base, sizeof info->base, "%s", o->input);
-        st = vr_listing_build(o->input, info->listing, &n, &info->hash);
     } else {
-        char journal[VR_PATH_MAX + 16];
-        snprintf(journal, sizeof journal, "%s.journal", o->output);
-        /* the interrupted run's listing must survive until it is resumed */
-        if (!o->resume && access(journal, F_OK) == 0)
-            return vr_fail(VR_ERR_USAGE, "%s holds the scores of an interrupted run: add "
-                           "--resume to continue it, or delete it to start over", journal);
-        snprintf(info->listing, sizeof info->listing, "%s.inputs", o->output);
+        /* where the listing goes, and whether an interrupted run's is reused
+         * or a finished output leaves nothing to do: runtime/ledger.h */
+        int reuse, finished;
+        if ((st = vr_ledger_listing(o->output, o->resume, info->listing, sizeof info->listing,
+                                    &reuse, &finished)))
+            return st;
         snprintf(info->base, sizeof info->base, "%s", o->input);
-        if (o->resume && access(journal, F_OK) != 0 && access(o->output, F_OK) == 0) {
-            /* finished before: nothing to walk, and a manifest a crash left
-             * between the commit and its removal has served its run */
-            remove(info->listing);
+        if (finished) {
             info->n = 0;
             return VR_OK;
         }
-        /* without a journal there is no run to continue: a manifest left
-         * beside it (its journal deleted to start over) is stale */
-        FILE *fp = o->resume && access(journal, F_OK) == 0 ? fopen(info->listing, "r") : NULL;
-        if (fp) {
-            /* the listing of the interrupted run: the same rows, whatever
-             * was added to the folder since */
-            fclose(fp);
-            st = vr_listing_scan(info->listing, &n, &info->hash);
-        } else {
-            st = vr_listing_build(o->input, info->listing, &n, &info->hash);
-        }
+        st = reuse ? vr_listing_scan(info->listing, &n, &info->hash)
+                   : vr_listing_build(o->input, info->listing, &n, &info->hash);
     }
     info->n = n;
     return st;

@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../io/journal.h"
+#include "../io/output.h"
 #include "shardout.h"
 #include "signals.h"
 #include "timer.h"
@@ -360,4 +362,82 @@ static int next_impl(vr_ledger *l, size_t *shard, int *helping, int can_wait)
         if ((now_fs = vr_outdir_clock(l->dir, l->who)) < 0)
             return -1;
     }
+}
+
+/* --- one output file --------------------------------------------------- */
+
+static int exists(const char *p) { return access(p, F_OK) == 0; }
+
+static vr_status refuse_journal(const char *journal)
+{
+    return vr_fail(VR_ERR_USAGE, "%s holds the scores of an interrupted run: add --resume to "
+                   "continue it, or delete it to start over", journal);
+}
+
+vr_status vr_ledger_start(const char *output, int resume, const char *fingerprint,
+                          const char *const *unknown, vr_run_start *how)
+{
+    char journal[4096 + 16];
+    *how = VR_RUN_FRESH;
+    if (!output)
+        return VR_OK;
+    snprintf(journal, sizeof journal, "%s.journal", output);
+    int have_journal = exists(journal);
+    if (!resume && have_journal)
+        return refuse_journal(journal);
+    if (resume && have_journal) {
+        *how = VR_RUN_CONTINUE;
+        return VR_OK;
+    }
+    if (resume && exists(output)) {
+        /* finished before: by this run, or by another (another input, model
+         * or options) whose output this one must not pass off as its own */
+        char had[8192], diff[1024];
+        int r = vr_output_read_run(output, had, sizeof had);
+        if (r > 0 && vr_fingerprint_diff(had, fingerprint, "it", unknown, diff, sizeof diff))
+            return vr_fail(VR_ERR_USAGE, "--resume: %s is the finished output of another run "
+                           "(%s); choose another --output, or delete it to score again",
+                           output, diff);
+        *how = VR_RUN_COMPLETE;
+    }
+    return VR_OK;
+}
+
+vr_status vr_ledger_listing(const char *output, int resume, char *listing, size_t cap,
+                            int *reuse, int *finished)
+{
+    *reuse = *finished = 0;
+    if (!output) {
+        /* --no-output: the folder's listing still has to be a file the
+         * readers share; it goes when the run ends */
+        const char *tmp = getenv("TMPDIR");
+        snprintf(listing, cap, "%s/vitrun-%ld-%ld.inputs", tmp && *tmp ? tmp : "/tmp",
+                 (long)getpid(), (long)time(NULL));
+        return VR_OK;
+    }
+    char journal[4096 + 16];
+    snprintf(journal, sizeof journal, "%s.journal", output);
+    /* the interrupted run's listing must survive until it is resumed */
+    if (!resume && exists(journal))
+        return refuse_journal(journal);
+    snprintf(listing, cap, "%s.inputs", output);
+    if (resume && !exists(journal) && exists(output)) {
+        /* finished before: nothing to walk, and a manifest a crash left
+         * between the commit and its removal has served its run */
+        remove(listing);
+        *finished = 1;
+        return VR_OK;
+    }
+    /* without a journal there is no run to continue: a listing left beside
+     * it (its journal deleted to start over) is stale */
+    *reuse = resume && exists(journal) && exists(listing);
+    return VR_OK;
+}
+
+void vr_ledger_listing_end(const char *output, const char *listing, int complete)
+{
+    char journal[4096 + 16];
+    snprintf(journal, sizeof journal, "%s.journal", output ? output : "");
+    if (complete || !output || !exists(journal))
+        remove(listing);
 }

@@ -99,4 +99,33 @@ void vr_ledger_failed(vr_ledger *l, size_t shard, const char *why);
 /* 1 when `shard` has been committed (by anyone). */
 int vr_ledger_done(const vr_ledger *l, size_t shard);
 
+/* --- a run that writes one file (a directory, list, HDF5 or synthetic
+ * input): what --resume continues, and the directory's listing ---------- */
+
+typedef enum {
+    VR_RUN_FRESH,    /* a new OUT.part and OUT.journal */
+    VR_RUN_CONTINUE, /* OUT.journal is an interrupted run's: replay it and go on */
+    VR_RUN_COMPLETE  /* OUT is this run's finished output: nothing to do */
+} vr_run_start;
+
+/* What a run finds at `output` decides how it starts: OUT.journal without
+ * --resume is refused (it holds an interrupted run's rows); with --resume a
+ * journal is continued, and a finished OUT without one is complete when it
+ * records this run's fingerprint (lines starting with one of `unknown` are
+ * not compared: what a finished run cannot know again), else refused. */
+vr_status vr_ledger_start(const char *output, int resume, const char *fingerprint,
+                          const char *const *unknown, vr_run_start *how);
+
+/* A directory input's listing is OUT.inputs (written once, read by every
+ * reading rank; with --no-output a temporary file). *reuse = 1: the
+ * interrupted run's listing, to be read as it is (the same rows, whatever
+ * was added to the folder since); *finished = 1: OUT is complete, nothing to
+ * walk. Refuses OUT.journal without --resume, as vr_ledger_start. */
+vr_status vr_ledger_listing(const char *output, int resume, char *listing, size_t cap,
+                            int *reuse, int *finished);
+
+/* The run ends (complete, or not): the listing goes unless a journal is
+ * left that needs it. */
+void vr_ledger_listing_end(const char *output, const char *listing, int complete);
+
 #endif

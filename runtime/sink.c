@@ -15,6 +15,7 @@
 #include "../io/model_io.h"
 #include "../io/shardlist.h"
 #include "kernels.h"
+#include "ledger.h"
 #include "preprocess.h"
 #include "timer.h"
 
@@ -58,7 +59,6 @@ static vr_status replay(void *ctx, const vr_output_row *rows, size_t n)
     return vr_output_append(&s->out, rows, n);
 }
 
-static int file_exists(const char *p) { return access(p, F_OK) == 0; }
 
 /* The folder of `path` made absolute, then its last component: the same
  * string for two names of one file that need not exist yet. */
@@ -246,25 +246,19 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
     if (st0)
         return st0;
     snprintf(s->journal_path, sizeof s->journal_path, "%s.journal", o->output ? o->output : "");
-    int have_journal = o->output && file_exists(s->journal_path);
-    if (!o->resume && have_journal)
-        return vr_fail(VR_ERR_USAGE, "%s holds the scores of an interrupted run: add --resume "
-                       "to continue it, or delete it to start over", s->journal_path);
-    if (o->resume && !have_journal && o->output && file_exists(o->output)) {
-        /* finished before: by this run, or by another (another input, model
-         * or options) whose output this one must not pass off as its own.
-         * The image count and a folder's listing are not known without
-         * walking the folder again, which a finished run does not do. */
-        static const char *const unknown[] = {"images=", "listing=", NULL};
-        char had[8192], diff[1024];
-        int r = vr_output_read_run(o->output, had, sizeof had);
-        if (r > 0 && vr_fingerprint_diff(had, fingerprint, "it", unknown, diff, sizeof diff))
-            return vr_fail(VR_ERR_USAGE, "--resume: %s is the finished output of another run "
-                           "(%s); choose another --output, or delete it to score again",
-                           o->output, diff);
+    /* how the run starts, from what it finds (runtime/ledger.h). The image
+     * count and a folder's listing are not known without walking the folder
+     * again, which a finished run does not do. */
+    static const char *const unknown[] = {"images=", "listing=", NULL};
+    vr_run_start how;
+    vr_status sst = vr_ledger_start(o->output, o->resume, fingerprint, unknown, &how);
+    if (sst)
+        return sst;
+    if (how == VR_RUN_COMPLETE) {
         *complete = 1;
         return VR_OK;
     }
+    int have_journal = how == VR_RUN_CONTINUE;
     /* a model without a classifier (an embedding tower) writes its embedding */
     int logits = o->logits && C, emb = o->embeddings || !C;
     if (emb && o->emb_f16)
