@@ -215,7 +215,7 @@ static vr_status submit_one(vr_shardfeed *f, int can_wait, int *later)
     }
 submit:
     for (size_t i = 0; i < n; i++)
-        f->bytes[i] = f->copy + f->copy_off[i];
+        f->bytes[i] = f->lens[i] ? f->copy + f->copy_off[i] : NULL; /* (copy may be NULL) */
     if ((st = vr_reader_submit_bytes(f->reader, f->stage, f->bytes, f->lens, n)))
         return st;
     f->pend[(f->npend++)] = mb;

@@ -58,11 +58,13 @@ ctest -L unit --output-on-failure || status=1
 # name them (the unit tests and fuzz targets check vitrun's own code). An
 # ASan report ends in abort(), so that a child process that libhdf5 crashes
 # (io/h5util.c reads some HDF5 strings in one) dies by a signal, as the
-# tests expect, even when ASan sees the bad access before the crash.
-step "single-process tests under ASan + UBSan"
+# tests expect, even when ASan sees the bad access before the crash. The
+# tar-shard tests run their MPI jobs with the sanitized binary too (the
+# queue, claims and per-shard writers; dp 2 x pp 2, killed jobs).
+step "single-process and shard tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
   ctest --output-on-failure \
-  -R '^(reference_.*|torchvision_small|blas_kernels|malformed_models|preprocess_vs_pillow)$' ||
+  -R '^(reference_.*|torchvision_small|blas_kernels|malformed_models|preprocess_vs_pillow|image_formats|shards|shard_queue)$' ||
   status=1
 
 step "seed and regression inputs, once each"
