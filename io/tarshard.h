@@ -64,12 +64,8 @@
 #include "../runtime/status.h"
 
 /* A shard that cannot be read at all (missing, no permission, an I/O error
- * at open): a failure the caller may retry, unlike a broken tar.
- * runtime/status.h has no I/O status yet; until it does this is
- * VR_ERR_INPUT, and the integration defines it as VR_ERR_IO. */
-#ifndef VR_TARSHARD_ERR_IO
-#define VR_TARSHARD_ERR_IO VR_ERR_INPUT
-#endif
+ * at open): a failure the caller may retry, unlike a broken tar. */
+#define VR_TARSHARD_ERR_IO VR_ERR_IO
 
 #define VR_TARSHARD_IMAGE_KEYS "jpg;jpeg;png;webp"
 #define VR_TARSHARD_DEFAULT_MAX ((size_t)256 << 20) /* --max-file-mb's default */

@@ -59,10 +59,13 @@ static vr_tarshard *open_shard(vr_shardfeed *f, const char *path, char *why, siz
             nanosleep(&ts, NULL);
         }
         vr_clear_error();
-        if (vr_tarshard_open(&t, path, &f->topt) == VR_OK)
+        vr_status st = vr_tarshard_open(&t, path, &f->topt);
+        if (st == VR_OK)
             return t;
-        snprintf(why, cap, "%s (after %d attempts)", vr_last_error(), attempt + 1);
-        if (vr_stop_requested())
+        snprintf(why, cap, "%s (after %d attempt%s)", vr_last_error(), attempt + 1,
+                 attempt ? "s" : "");
+        /* only a read that failed may succeed when tried again */
+        if (st != VR_ERR_IO || vr_stop_requested())
             break;
     }
     return NULL;

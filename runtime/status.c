@@ -19,6 +19,7 @@ const char *vr_status_str(vr_status s)
     case VR_ERR_NOMEM: return "out of memory";
     case VR_ERR_COMM: return "communication error";
     case VR_ERR_INTERNAL: return "internal error";
+    case VR_ERR_IO: return "I/O error";
     case VR_STOPPED: return "stopped by a signal";
     }
     return "unknown error";

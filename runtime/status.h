@@ -19,6 +19,8 @@ typedef enum {
     VR_ERR_NOMEM,   /* allocation failed */
     VR_ERR_COMM,    /* communication failure (MPI) */
     VR_ERR_INTERNAL, /* a bug */
+    VR_ERR_IO,       /* a file could not be opened or read (I/O, permissions): worth
+                      * another try (a tar shard is retried, --retries) */
     VR_STOPPED       /* SIGTERM/SIGINT/SIGUSR1: stopped cleanly, resumable */
 } vr_status;
 
