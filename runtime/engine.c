@@ -45,6 +45,7 @@ vr_status engine_setup(engine *e)
         return st;
     const vr_config *c = &e->model.cfg;
     e->pre = e->model.pre;
+    vr_run_resolve(&e->run, o, c);
     if (o->preprocess && (st = vr_preprocess_preset(&e->pre, o->preprocess, c->image_h, c->image_w)))
         return st;
     e->shard = vr_plan_shard(e->plan, g->stage, g->tp_rank);
@@ -57,7 +58,7 @@ vr_status engine_setup(engine *e)
     vr_signals_defer();
     /* one rank looks at the input (and walks a directory once) */
     if (g->world_rank == vr_comm_world_of(g, 0, 0, 0))
-        return vr_feed_describe(o, c, &e->info);
+        return vr_feed_describe(&e->run, c, &e->info);
     return VR_OK;
 }
 
@@ -202,7 +203,9 @@ static vr_status open_sink(engine *e)
             return VR_ERR_NOMEM;
         }
     }
-    vr_status st = vr_sink_open(&e->sink, e->o, fp, e->n, e->B, e->k,
+    vr_status st = vr_sink_check_output(e->o);
+    if (!st)
+        st = vr_sink_open(&e->sink, &e->run, fp, e->n, e->B, e->k,
                                 e->have_zs ? e->zs.K : c->classes, c->embed_dim, engine_normalize(e),
                                 e->have_zs ? &e->zs : NULL, e->have_sh ? &e->sh : NULL,
                                 e->have_zs ? e->zs.names : e->model.labels, jpeg ? e->info.listing : NULL,
@@ -248,7 +251,7 @@ vr_status engine_allocate(engine *e)
                 return st;
             e->have_sfeed = 1;
         } else {
-            if ((st = vr_feed_open(&e->feed, o, e->g, c, &e->pre, &e->info, e->B, e->m0)))
+            if ((st = vr_feed_open(&e->feed, &e->run, e->g, c, &e->pre, &e->info, e->B, e->m0)))
                 return st;
             e->have_feed = 1;
         }

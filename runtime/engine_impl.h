@@ -16,6 +16,7 @@
 #include "ledger.h"
 #include "shardfeed.h"
 #include "shardout.h"
+#include "run.h"
 #include "sink.h"
 #include "transport.h"
 
@@ -29,6 +30,7 @@ typedef struct engine {
     vr_weights w;
     vr_run_state st;
     vr_preprocess pre;        /* the model's preset, or --preprocess */
+    vr_run run;               /* what the run does, resolved (runtime/run.h) */
     vr_input_info info;       /* what the input is (same on every rank) */
     vr_feed feed;             /* first stage: the input */
     int have_feed;

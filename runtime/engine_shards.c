@@ -64,8 +64,8 @@ static void without_lines(const char *in, const char *const *skip, char *out, si
 static vr_status prepare_folder(engine *e)
 {
     const vr_options *o = e->o;
-    int emb = o->embeddings || !e->model.cfg.classes;
-    vr_status st = vr_outdir_open(&e->dir, o->output, o->output_csv ? "csv" : "h5", emb, 1);
+    vr_status st = vr_outdir_open(&e->dir, o->output, o->output_csv ? "csv" : "h5",
+                                  e->run.embedding != 0, 1);
     if (st)
         return st;
     char owner[VR_OUTDIR_PATH + 32], run[VR_OUTDIR_PATH + 32], fp[8192], had[8192];
@@ -163,9 +163,9 @@ static vr_status open_shards(engine *e)
         return vr_fail(VR_ERR_INPUT, "%s: this rank finds %zu shards, rank 0 found %llu; is "
                        "the input the same on every node?", o->input, e->list.n,
                        (unsigned long long)e->info.n);
-    int emb = o->embeddings || !c->classes;
     if (o->output && !e->dir.dir[0] &&
-        (st = vr_outdir_open(&e->dir, o->output, o->output_csv ? "csv" : "h5", emb, 0)))
+        (st = vr_outdir_open(&e->dir, o->output, o->output_csv ? "csv" : "h5",
+                             e->run.embedding != 0, 0)))
         return st;
     if (lead) {
         if ((st = vr_ledger_open(&e->ledger, e->list.n, vr_shardlist_stem_of, &e->list,
@@ -183,10 +183,9 @@ static vr_status open_shards(engine *e)
     size_t C = e->have_zs ? e->zs.K : c->classes;
     vr_score_cols cols = {e->have_sh ? e->sh.n : 0, e->have_sh ? e->sh.names : NULL,
                           e->have_sh ? e->sh.dims : NULL};
-    int how = emb ? (o->emb_f16 ? VR_EMB_F16 : VR_EMB_F32) : 0;
     vr_shardout_init(&e->so, &e->dir, e->job, g->replica, fp, e->k, C, c->embed_dim,
-                     o->logits && C, how, e->have_zs ? e->zs.names : e->model.labels, &cols);
-    st = vr_sink_open_shards(&e->sink, o, o->output ? &e->so : NULL, vr_shardlist_stem_of,
+                     e->run.logits, e->run.embedding, e->have_zs ? e->zs.names : e->model.labels, &cols);
+    st = vr_sink_open_shards(&e->sink, &e->run, o->output ? &e->so : NULL, vr_shardlist_stem_of,
                              &e->list, e->B, e->k, C, c->embed_dim, engine_normalize(e),
                              e->have_zs ? &e->zs : NULL, e->have_sh ? &e->sh : NULL);
     e->have_sink = !st;
@@ -221,16 +220,12 @@ typedef struct {
 
 static vr_status progress_open(job_progress *p, engine *e)
 {
-    const vr_options *o = e->o;
     memset(p, 0, sizeof *p);
     p->t0 = p->last_print = vr_now();
     p->total = (size_t)e->info.n;
     p->n_replicas = e->g->dp;
-    p->every = o->progress_every;
-    p->bar = o->quiet || o->progress == VR_PROGRESS_OFF ? -1
-             : o->progress == VR_PROGRESS_BAR           ? 1
-             : o->progress == VR_PROGRESS_LOG           ? 0
-                                                        : isatty(STDERR_FILENO);
+    p->every = e->run.progress_every;
+    p->bar = e->run.progress;
     if (e->g->world_rank != 0)
         return VR_OK;
     if (!(p->last = calloc((size_t)e->g->dp, sizeof *p->last)))

@@ -15,21 +15,21 @@
 /* Decoded micro-batches that may be queued ahead of the compute. */
 #define PREFETCH 2
 
-vr_status vr_feed_describe(const vr_options *o, const vr_config *cfg, vr_input_info *info)
+vr_status vr_feed_describe(const vr_run *run, const vr_config *cfg, vr_input_info *info)
 {
     memset(info, 0, sizeof *info);
-    if (!o->input) {
+    if (!run->input) {
         info->kind = -1;
-        info->n = o->synthetic;
+        info->n = run->synthetic;
         return VR_OK;
     }
     vr_input_kind kind;
     vr_status st;
-    if (vr_shardlist_is_shards(o->input)) {
+    if (vr_shardlist_is_shards(run->input)) {
         /* webdataset tar shards: the work is counted in shards; the images
          * are found as they are read */
         vr_shardlist l;
-        if ((st = vr_shardlist_build(&l, o->input)))
+        if ((st = vr_shardlist_build(&l, run->input)))
             return st;
         info->kind = VR_INPUT_SHARDS;
         info->n = l.n;
@@ -40,14 +40,14 @@ vr_status vr_feed_describe(const vr_options *o, const vr_config *cfg, vr_input_i
                            "has %zu channels", cfg->channels);
         return VR_OK;
     }
-    st = vr_input_kind_of(o->input, &kind);
+    st = vr_input_kind_of(run->input, &kind);
     if (st)
         return st;
     info->kind = (int32_t)kind;
     size_t n = 0;
     if (kind == VR_INPUT_HDF5) {
         vr_input_h5 h5;
-        if ((st = vr_input_h5_open(&h5, o->input, cfg)))
+        if ((st = vr_input_h5_open(&h5, run->input, cfg)))
             return st;
         info->n = h5.n;
         vr_input_h5_close(&h5);
@@ -57,34 +57,34 @@ vr_status vr_feed_describe(const vr_options *o, const vr_config *cfg, vr_input_i
         return vr_fail(VR_ERR_INPUT, "JPEG input needs a 3-channel (RGB) model; this one has "
                        "%zu channels", cfg->channels);
     if (kind == VR_INPUT_LIST) {
-        snprintf(info->listing, sizeof info->listing, "%s", o->input);
-        vr_dirname(o->input, info->base, sizeof info->base);
-        st = vr_listing_scan(o->input, &n, &info->hash);
+        snprintf(info->listing, sizeof info->listing, "%s", run->input);
+        vr_dirname(run->input, info->base, sizeof info->base);
+        st = vr_listing_scan(run->input, &n, &info->hash);
     } else {
         /* where the listing goes, and whether an interrupted run's is reused
          * or a finished output leaves nothing to do: runtime/ledger.h */
         int reuse, finished;
-        if ((st = vr_ledger_listing(o->output, o->resume, info->listing, sizeof info->listing,
+        if ((st = vr_ledger_listing(run->output, run->resume, info->listing, sizeof info->listing,
                                     &reuse, &finished)))
             return st;
-        snprintf(info->base, sizeof info->base, "%s", o->input);
+        snprintf(info->base, sizeof info->base, "%s", run->input);
         if (finished) {
             info->n = 0;
             return VR_OK;
         }
         st = reuse ? vr_listing_scan(info->listing, &n, &info->hash)
-                   : vr_listing_build(o->input, info->listing, &n, &info->hash);
+                   : vr_listing_build(run->input, info->listing, &n, &info->hash);
     }
     info->n = n;
     return st;
 }
 
-vr_status vr_feed_open(vr_feed *f, const vr_options *o, const vr_grid *g, const vr_config *cfg,
+vr_status vr_feed_open(vr_feed *f, const vr_run *run, const vr_grid *g, const vr_config *cfg,
                        const vr_preprocess *pre, const vr_input_info *info, size_t B,
                        size_t m0)
 {
     memset(f, 0, sizeof *f);
-    f->o = o;
+    f->run = run;
     f->g = g;
     f->cfg = cfg;
     f->pre = pre;
@@ -95,14 +95,14 @@ vr_status vr_feed_open(vr_feed *f, const vr_options *o, const vr_grid *g, const 
     f->next_submit = f->next_take = m0 + (size_t)g->replica;
     vr_status st;
     if (info->kind == VR_INPUT_HDF5) {
-        if ((st = vr_input_h5_open(&f->h5, o->input, cfg)))
+        if ((st = vr_input_h5_open(&f->h5, run->input, cfg)))
             return st;
         f->have_h5 = 1;
         if (!(f->names = vr_alloc(B, VR_NAME_LEN, "row names")))
             return VR_ERR_NOMEM;
         if (f->h5.n != info->n)
             return vr_fail(VR_ERR_INPUT, "%s: has %zu images here but %llu on rank 0; is it "
-                           "the same file on every node?", o->input, f->h5.n,
+                           "the same file on every node?", run->input, f->h5.n,
                            (unsigned long long)info->n);
     }
     size_t Hi = cfg->image_h, Wi = cfg->image_w, img = cfg->channels * Hi * Wi;
@@ -113,9 +113,8 @@ vr_status vr_feed_open(vr_feed *f, const vr_options *o, const vr_grid *g, const 
         !(f->rows = vr_alloc(rows, sizeof *f->rows, "input rows")))
         return VR_ERR_NOMEM;
     if (info->kind == VR_INPUT_DIR || info->kind == VR_INPUT_LIST) {
-        vr_jpeg_limits lim = {o->max_pixels, o->max_file_bytes, o->dct_scale};
-        if ((st = vr_reader_open(&f->reader, info->listing, info->base, pre, &lim, Hi * Wi, f->chunk,
-                                 o->decoders, PREFETCH)))
+        if ((st = vr_reader_open(&f->reader, info->listing, info->base, pre, &run->limits, Hi * Wi, f->chunk,
+                                 run->decoders, PREFETCH)))
             return st;
     }
     return VR_OK;

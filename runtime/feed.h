@@ -17,7 +17,7 @@
 #include "../io/listing.h"
 #include "../io/reader.h"
 #include "batch.h"
-#include "cli.h"
+#include "run.h"
 #include "comm.h"
 #include "config.h"
 
@@ -33,10 +33,10 @@ typedef struct {
 
 /* Finds the input's kind and size; for a directory writes (or with --resume
  * reuses) the manifest `output`.inputs. Called on one rank. */
-vr_status vr_feed_describe(const vr_options *o, const vr_config *cfg, vr_input_info *info);
+vr_status vr_feed_describe(const vr_run *run, const vr_config *cfg, vr_input_info *info);
 
 typedef struct {
-    const vr_options *o;
+    const vr_run *run;
     const vr_grid *g;
     const vr_config *cfg;
     const vr_preprocess *pre;
@@ -55,7 +55,7 @@ typedef struct {
 
 /* First-stage ranks: opens the input; micro-batches m0.. of this replica
  * (m ≡ m0 + replica mod dp) are then read in order. */
-vr_status vr_feed_open(vr_feed *f, const vr_options *o, const vr_grid *g, const vr_config *cfg,
+vr_status vr_feed_open(vr_feed *f, const vr_run *run, const vr_grid *g, const vr_config *cfg,
                        const vr_preprocess *pre, const vr_input_info *info, size_t B,
                        size_t m0);
 

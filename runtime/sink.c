@@ -156,6 +156,12 @@ int vr_output_is_folder(const char *out)
     return (len && out[len - 1] == '/') || (stat(out, &sb) == 0 && S_ISDIR(sb.st_mode));
 }
 
+vr_status vr_sink_check_output(const vr_options *o)
+{
+    return o->output ? check_write_path(o, "--output", o->output, "scores.h5 or scores.csv")
+                     : VR_OK;
+}
+
 vr_status vr_sink_check_paths(const vr_options *o)
 {
     /* tar shards into a folder: the folder is checked as the run makes it */
@@ -187,19 +193,12 @@ static vr_status buffers(vr_sink *s, int emb)
     return VR_OK;
 }
 
-static int progress_mode(const vr_options *o)
-{
-    return o->quiet || o->progress == VR_PROGRESS_OFF ? -1
-           : o->progress == VR_PROGRESS_BAR           ? 1
-           : o->progress == VR_PROGRESS_LOG           ? 0
-                                                      : isatty(STDERR_FILENO);
-}
 
-static void init(vr_sink *s, const vr_options *o, size_t B, size_t k, size_t C, size_t D,
+static void init(vr_sink *s, const vr_run *run, size_t B, size_t k, size_t C, size_t D,
                  int normalize, const vr_zero_shot *zs, const vr_score_heads *sh)
 {
     memset(s, 0, sizeof *s);
-    s->o = o;
+    s->run = run;
     s->B = B;
     s->k = k;
     s->C = C;
@@ -209,49 +208,42 @@ static void init(vr_sink *s, const vr_options *o, size_t B, size_t k, size_t C, 
     s->sh = sh;
 }
 
-vr_status vr_sink_open_shards(vr_sink *s, const vr_options *o, vr_shardout *so,
+vr_status vr_sink_open_shards(vr_sink *s, const vr_run *run, vr_shardout *so,
                               const char *(*stem)(void *ctx, size_t shard), void *stem_ctx,
                               size_t B, size_t k, size_t C, size_t D, int normalize,
                               const vr_zero_shot *zs, const vr_score_heads *sh)
 {
-    init(s, o, B, k, C, D, normalize, zs, sh);
+    init(s, run, B, k, C, D, normalize, zs, sh);
     s->shards = 1;
     s->so = so;
     s->stem = stem;
     s->stem_ctx = stem_ctx;
-    s->labels_from_cls = o->labels_from_cls;
-    int emb = o->embeddings || !C ? (o->emb_f16 ? VR_EMB_F16 : VR_EMB_F32) : 0;
-    vr_status st = buffers(s, emb);
+    s->labels_from_cls = run->labels_from_cls;
+    vr_status st = buffers(s, run->embedding);
     if (st)
         return st;
-    s->bar = progress_mode(o);
+    s->bar = run->progress;
     s->t0 = s->last_print = vr_now();
     return VR_OK;
 }
 
-vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint, size_t n,
+vr_status vr_sink_open(vr_sink *s, const vr_run *run, const char *fingerprint, size_t n,
                        size_t B, size_t k, size_t C, size_t D, int normalize,
                        const vr_zero_shot *zs, const vr_score_heads *sh, char *const *labels,
                        const char *listing, vr_truth_names_fn names, void *names_ctx,
                        int *complete)
 {
-    init(s, o, B, k, C, D, normalize, zs, sh);
+    init(s, run, B, k, C, D, normalize, zs, sh);
     s->n = n;
     s->labels = labels;
     *complete = 0;
-    /* again on the writer (rank 0 checked all three): its node's view of
-     * the output; --report and --dump-activations are rank 0's files */
-    vr_status st0 = o->output ? check_write_path(o, "--output", o->output,
-                                                 "scores.h5 or scores.csv") : VR_OK;
-    if (st0)
-        return st0;
-    snprintf(s->journal_path, sizeof s->journal_path, "%s.journal", o->output ? o->output : "");
+    snprintf(s->journal_path, sizeof s->journal_path, "%s.journal", run->output ? run->output : "");
     /* how the run starts, from what it finds (runtime/ledger.h). The image
      * count and a folder's listing are not known without walking the folder
      * again, which a finished run does not do. */
     static const char *const unknown[] = {"images=", "listing=", NULL};
     vr_run_start how;
-    vr_status sst = vr_ledger_start(o->output, o->resume, fingerprint, unknown, &how);
+    vr_status sst = vr_ledger_start(run->output, run->resume, fingerprint, unknown, &how);
     if (sst)
         return sst;
     if (how == VR_RUN_COMPLETE) {
@@ -259,28 +251,25 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
         return VR_OK;
     }
     int have_journal = how == VR_RUN_CONTINUE;
-    /* a model without a classifier (an embedding tower) writes its embedding */
-    int logits = o->logits && C, emb = o->embeddings || !C;
-    if (emb && o->emb_f16)
-        emb = VR_EMB_F16;
+    int logits = run->logits && C, emb = run->embedding;
     size_t S = sh ? sh->total : 0;
     vr_status st;
     if ((st = buffers(s, emb)))
         return st;
-    if (o->truth) {
-        if ((st = vr_truth_open_named(&s->truth, o->truth, C, n, listing, names, names_ctx)))
+    if (run->truth) {
+        if ((st = vr_truth_open_named(&s->truth, run->truth, C, n, listing, names, names_ctx)))
             return st;
         s->have_truth = 1;
     }
-    if (!o->output) /* --no-output: rows are counted and judged, not kept */
+    if (!run->output) /* --no-output: rows are counted and judged, not kept */
         goto progress;
     vr_score_cols cols = {sh ? sh->n : 0, sh ? sh->names : NULL, sh ? sh->dims : NULL};
-    if ((st = vr_output_open(&s->out, o->output, k, C, D, logits, emb, labels, &cols)))
+    if ((st = vr_output_open(&s->out, run->output, k, C, D, logits, emb, labels, &cols)))
         return st;
     s->have_out = 1;
     if ((st = vr_output_describe_run(&s->out, fingerprint)))
         return st;
-    if (o->resume && have_journal) {
+    if (run->resume && have_journal) {
         st = vr_journal_resume(&s->journal, s->journal_path, fingerprint, k, C, D, logits, emb,
                                S, replay, s);
         s->done = s->journal.rows;
@@ -295,11 +284,11 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
         return vr_fail(VR_ERR_INPUT, "%s records %zu rows, which does not fit a run of %zu "
                        "images in batches of %zu; delete it to start over", s->journal_path,
                        s->done, n, B);
-    if (o->resume && have_journal && !o->quiet)
+    if (run->resume && have_journal && !run->quiet)
         fprintf(stderr, "vitrun: resuming: %zu of %zu rows were done (%zu failed); scoring the "
                 "remaining %zu\n", s->done, n, s->failed, n - s->done);
 progress:
-    s->bar = progress_mode(o);
+    s->bar = run->progress;
     s->t0 = s->last_print = vr_now();
     return VR_OK;
 }
@@ -307,7 +296,7 @@ progress:
 static void progress(vr_sink *s, int final)
 {
     double t = vr_now();
-    double every = s->bar == 1 ? 0.2 : s->o->progress_every;
+    double every = s->bar == 1 ? 0.2 : s->run->progress_every;
     if (s->bar < 0 || (!final && t - s->last_print < every))
         return;
     /* a run shorter than one log interval needs no progress line */
@@ -421,7 +410,7 @@ vr_status vr_sink_write(vr_sink *s, const vr_batch_meta *meta, const float *logi
         s->rows[b] = (vr_output_row){r->name, ok, why,
                                      s->idx + b * K, s->prob + b * K, l, emb + b * s->D,
                                      s->sh ? s->scores + b * s->sh->total : NULL};
-        if (!ok && s->o->strict)
+        if (!ok && s->run->strict)
             return vr_fail(VR_ERR_INPUT, "%s: %s (--strict stops at the first input that "
                            "cannot be scored; rows before it are kept for --resume)",
                            r->name, s->rows[b].error);
@@ -465,7 +454,7 @@ vr_status vr_sink_close(vr_sink *s, int complete)
         s->have_journal = 0;
     }
     if (s->have_truth) { /* (tar shards: the job's accuracy is summed by the engine) */
-        if (!s->o->quiet || complete)
+        if (!s->run->quiet || complete)
             fprintf(stderr, "vitrun: accuracy over %zu scored images%s: top-1 %.2f%% (%zu), "
                     "top-%zu %.2f%% (%zu); %zu failed rows not counted\n", s->judged,
                     complete ? "" : " so far", s->judged ? 100.0 * (double)s->top1 /

@@ -13,11 +13,12 @@
 #include "../io/output.h"
 #include "batch.h"
 #include "cli.h"
+#include "run.h"
 #include "heads.h"
 #include "shardout.h"
 
 typedef struct {
-    const vr_options *o;
+    const vr_run *run;
     size_t n, B, k, C, D;  /* images, batch, top-k, classes, width */
     int normalize;         /* L2-normalise the embedding */
     int emb_f16;           /* the embedding is written as float16 */
@@ -62,12 +63,16 @@ int vr_output_is_folder(const char *out);
  * not folders, files it reads, each other, or vitrun model files. */
 vr_status vr_sink_check_paths(const vr_options *o);
 
+/* The writer's own look at --output (rank 0 checked all the paths; the
+ * writer may be on another node, with its own view of the file system). */
+vr_status vr_sink_check_output(const vr_options *o);
+
 /* Opens the output and the journal; with --resume replays an interrupted
  * run's journal and sets s->done. *complete = 1 when --resume finds OUT
  * already finished (nothing to do). `listing`: the rows' names, one per line,
  * when the input is JPEGs (--labels is checked against it), else NULL;
  * `names`: the rows' names by index otherwise (an HDF5 input), or NULL. */
-vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint, size_t n,
+vr_status vr_sink_open(vr_sink *s, const vr_run *run, const char *fingerprint, size_t n,
                        size_t B, size_t k, size_t C, size_t D, int normalize,
                        const vr_zero_shot *zs, const vr_score_heads *sh, char *const *labels,
                        const char *listing, vr_truth_names_fn names, void *names_ctx,
@@ -77,7 +82,7 @@ vr_status vr_sink_open(vr_sink *s, const vr_options *o, const char *fingerprint,
  * `so` (an output folder; NULL with --no-output), shard by shard as the
  * micro-batches' VR_MB_* flags say; no journal (an interrupted shard is
  * done again). */
-vr_status vr_sink_open_shards(vr_sink *s, const vr_options *o, vr_shardout *so,
+vr_status vr_sink_open_shards(vr_sink *s, const vr_run *run, vr_shardout *so,
                               const char *(*stem)(void *ctx, size_t shard), void *stem_ctx,
                               size_t B, size_t k, size_t C, size_t D, int normalize,
                               const vr_zero_shot *zs, const vr_score_heads *sh);
