@@ -15,7 +15,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
 TARGETS=(fuzz_jpeg fuzz_image fuzz_model fuzz_journal fuzz_input_h5 fuzz_listing fuzz_labels fuzz_cli
-         fuzz_heads fuzz_tar fuzz_pattern)
+         fuzz_heads fuzz_tar fuzz_pattern fuzz_claims)
 
 usage() {
   echo "usage: $0 TARGET|all SECONDS [libFuzzer args...]" >&2

@@ -405,11 +405,32 @@ def corpus_pattern():
     write("fuzz_pattern", "list_same_stem.bin", bytes([1]) + b"x/a.tar\ny/a.tar.xz\n")
 
 
+def corpus_claims():
+    # [layout] + claim 0 + ff fe + claim 1 + ff fe + failure mark (fuzz_claims.c)
+    sep = b"\xff\xfe"
+    live = b"who=job-a/r0@n1:42\nstarted=1700000000.000\nrows=17\n"
+    other = b"who=job-b/r1@n2:7\nstarted=1700000100.500\nrows=-1\n"
+    for name, lay, c0, c1, mark in [
+            ("unclaimed", 0, b"", b"", b""),
+            ("held", 1, live, b"", b"job\n"),
+            ("held_stale", 1 | 128, live, b"", b""),
+            ("two_gens", 1 | 2, live, other, b""),
+            ("hole", 1 | 2 | 4, live, other, b"job"),
+            ("helped", 1 | 8, live, b"", b""),
+            ("done", 1 | 16, live, b"", b""),
+            ("done_npy_missing", 1 | 16 | 32, live, b"", b""),
+            ("done_npy", 16 | 32 | 64, b"", b"", b""),
+            ("empty_claim", 1 | 128, b"", b"", b""),
+            ("junk", 1 | 2, b"who=" + b"x" * 600 + b"\nstarted=nan\nrows=99999999999999999999\n",
+             b"\x00\x01\x02", b"\n\n")]:
+        write("fuzz_claims", name + ".bin", bytes([lay]) + c0 + sep + c1 + sep + mark)
+
+
 TARGETS = {"fuzz_jpeg": corpus_jpeg, "fuzz_image": corpus_image, "fuzz_model": corpus_model,
            "fuzz_journal": corpus_journal,
            "fuzz_input_h5": corpus_input_h5, "fuzz_listing": corpus_listing,
            "fuzz_labels": corpus_labels, "fuzz_cli": corpus_cli, "fuzz_heads": corpus_heads,
-           "fuzz_tar": corpus_tar, "fuzz_pattern": corpus_pattern}
+           "fuzz_tar": corpus_tar, "fuzz_pattern": corpus_pattern, "fuzz_claims": corpus_claims}
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
