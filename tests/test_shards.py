@@ -16,8 +16,8 @@ key: the path up to the first dot of its last component; the image is the
 first member whose extension is an image key); every scored row's logits and
 embedding are compared with the float64 numpy reference run on Pillow's
 Image.open(f).convert('RGB') pixels. Run on one process and, with --mpiexec,
-on dp 2 x pp 2 ranks (the shard queue between replicas): every shard's file
-row by row, the manifest line by line.
+on dp 2 x pp 2 ranks (the shard queue between replicas) and tp 2: every
+shard's file row by row, the manifest line by line.
 """
 import io
 import os
@@ -377,6 +377,14 @@ def main():
             c.check("dp 2 x pp 2: embeddings bit-identical to one process", same)
             reps = sorted({x["replica"] for x in manifest(out4) if x["status"] != "unreadable"})
             c.check("dp 2 x pp 2: both replicas wrote shards", reps == ["0", "1"], str(reps))
+            # tensor parallel: TP rank 0 of the first stage reads, its peer gets the pixels
+            out2 = os.path.join(tmp, "out_tp") + "/"
+            cmd = shlex.split(a.mpiexec) + [a.np_flag, "2"] + shlex.split(a.mpi_flags) + \
+                [a.vitrun, "--input", listfile, "--output", out2, "--tp", "2",
+                 "--retries", "0"] + common
+            p = run(cmd, check=False, timeout=300)
+            c.check("tp 2: exit 0", p.returncode == 0, p.stderr.strip()[-300:])
+            check_folder(out2, "tp 2")
 
         # 3. a folder grows with its dataset: first 3 shards, then --resume over all
         grow = os.path.join(tmp, "grow") + "/"
