@@ -308,6 +308,31 @@ void vr_outdir_clear(const vr_outdir *d)
     clear_folder(d->failed);
 }
 
+void vr_outdir_tmp_tag(const char *job, int replica, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s-r%d", job, replica);
+    for (char *p = out; *p; p++)
+        if (*p == '/' || *p == ' ')
+            *p = '_';
+}
+
+void vr_outdir_drop_tmp(const vr_outdir *d, const char *stem, const char *who)
+{
+    /* who is JOB/rR@HOST:PID (runtime/ledger.c) */
+    const char *at = strchr(who, '@'), *r = at ? at : who + strlen(who);
+    while (r > who && *r != '/')
+        r--;
+    if (r == who || r[1] != 'r')
+        return;
+    char job[256], t[300], p[VR_OUTDIR_PATH + 700];
+    snprintf(job, sizeof job, "%.*s", (int)(r - who), who);
+    vr_outdir_tmp_tag(job, atoi(r + 2), t, sizeof t);
+    snprintf(p, sizeof p, "%s/%s.%s.%s.part", d->tmp, stem, t, d->ext);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/%s.%s.npy.part", d->tmp, stem, t);
+    unlink(p);
+}
+
 void vr_outdir_mark_failed(const vr_outdir *d, const char *stem, const char *job)
 {
     char p[VR_OUTDIR_PATH + 300];

@@ -114,6 +114,15 @@ void vr_outdir_mark_failed(const vr_outdir *d, const char *stem, const char *job
 /* 1 when `job` recorded shard `stem` as unreadable. */
 int vr_outdir_failed_by(const vr_outdir *d, const char *stem, const char *job);
 
+/* The tag in the temporary files' names of replica `replica` of `job`
+ * (tmp/STEM.TAG.EXT.part, tmp/STEM.TAG.npy.part): JOB-rREPLICA, safe as a
+ * path component. */
+void vr_outdir_tmp_tag(const char *job, int replica, char *out, size_t cap);
+
+/* Removes the temporary files a claim's dead holder (who: JOB/rR@HOST:PID)
+ * left for shard `stem`. */
+void vr_outdir_drop_tmp(const vr_outdir *d, const char *stem, const char *who);
+
 /* Removes every claim, failure mark and temporary file (a run that owns the folder,
  * starting: what they belonged to is dead). */
 void vr_outdir_clear(const vr_outdir *d);

@@ -193,6 +193,16 @@ void vr_ledger_failed(vr_ledger *l, size_t shard, const char *why)
         fprintf(stderr, "vitrun: %s\n", vr_last_error());
 }
 
+/* A claim just taken: held (renewed); when it was taken over from a holder
+ * whose lease lapsed, that holder's writer is dead too, and what it left
+ * half-written goes. */
+static void taken_over(vr_ledger *l, size_t i, const vr_claim *c, const vr_claim_info *was)
+{
+    if (was->who[0])
+        vr_outdir_drop_tmp(l->dir, l->stem(l->stem_ctx, i), was->who);
+    hold(l, i, c);
+}
+
 /* Tries to take shard i: 1 taken, 0 not (done, or held: then *held_by is
  * filled and *is_held set), -1 error. */
 static int try_take(vr_ledger *l, size_t i, double now_fs, vr_claim_info *held_by, int *is_held)
@@ -211,7 +221,7 @@ static int try_take(vr_ledger *l, size_t i, double now_fs, vr_claim_info *held_b
         *is_held = 1;
     if (r != VR_CLAIM_TAKEN)
         return 0;
-    hold(l, i, &c);
+    taken_over(l, i, &c, held_by);
     return 1;
 }
 
@@ -254,7 +264,7 @@ static int pick_help(vr_ledger *l, double now_fs, size_t *shard)
         vr_claim_result r = vr_claim_try(l->dir, l->stem(l->stem_ctx, i), l->who, l->expire,
                                          now_fs, now_fs, &c, &ci);
         if (r == VR_CLAIM_TAKEN) { /* its lease ran out meanwhile */
-            hold(l, i, &c);
+            taken_over(l, i, &c, &ci);
             *shard = i;
             return 2;
         }
@@ -344,7 +354,7 @@ static int next_impl(vr_ledger *l, size_t *shard, int *helping, int can_wait)
             vr_claim_result r = vr_claim_try(l->dir, l->stem(l->stem_ctx, l->inflight[k]),
                                              l->who, l->expire, now_fs, now_fs, &c, &ci);
             if (r == VR_CLAIM_TAKEN) {
-                hold(l, l->inflight[k], &c);
+                taken_over(l, l->inflight[k], &c, &ci);
                 *shard = l->inflight[k];
                 return 1;
             }

@@ -48,14 +48,12 @@ void vr_shardout_init(vr_shardout *w, const vr_outdir *dir, const char *job, int
         w->cols = *cols;
 }
 
-/* A name for this writer's temporary files: JOB-rREPLICA-PID, safe as one
- * path component. */
+/* A name for this writer's temporary files: vr_outdir_tmp_tag (a replica
+ * writes one shard at a time, so job and replica make it unique, and a job
+ * taking over a lapsed claim can find and remove the dead writer's). */
 static void tag(const vr_shardout *w, char *out, size_t cap)
 {
-    snprintf(out, cap, "%s-r%d-%ld", w->job, w->replica, (long)getpid());
-    for (char *p = out; *p; p++)
-        if (*p == '/' || *p == ' ')
-            *p = '_';
+    vr_outdir_tmp_tag(w->job, w->replica, out, cap);
 }
 
 vr_status vr_shardout_begin(vr_shardout *w, const char *stem)
