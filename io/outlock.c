@@ -27,9 +27,43 @@ static void holder(int fd, char *out, size_t cap)
         snprintf(out, cap, "host and pid not yet written");
 }
 
+vr_status vr_outlock_acquire_folder(vr_outlock *l, const char *output, int shared)
+{
+    l->fd = -1;
+    l->keep = 1;
+    snprintf(l->path, sizeof l->path, "%s.lock", output);
+    const char *off = getenv("VITRUN_NO_LOCK");
+    if (off && *off && strcmp(off, "0"))
+        return VR_OK;
+    int fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        return vr_fail(VR_ERR_OUTPUT, "%s: cannot create the folder's lock file: %s", l->path,
+                       strerror(errno));
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = shared ? F_RDLCK : F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_SETLK, &fl) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EACCES || e == EAGAIN)
+            return vr_fail(VR_ERR_USAGE, "%s", shared
+                           ? "a run without --claim owns this folder; wait for it to end, or "
+                             "give this run a folder of its own"
+                           : "other vitrun jobs write this folder (with --claim, or another run "
+                             "that owns it); join them with --claim, or wait for them to end");
+        return vr_fail(VR_ERR_OUTPUT, "%s: the file system refused a lock (%s): on NFSv3 run "
+                       "lockd, on Lustre mount with -o flock; or set VITRUN_NO_LOCK=1", l->path,
+                       strerror(e));
+    }
+    l->fd = fd;
+    return VR_OK;
+}
+
 vr_status vr_outlock_acquire(vr_outlock *l, const char *output)
 {
     l->fd = -1;
+    l->keep = 0;
     snprintf(l->path, sizeof l->path, "%s.lock", output);
     const char *off = getenv("VITRUN_NO_LOCK");
     if (off && *off && strcmp(off, "0"))
@@ -91,7 +125,8 @@ void vr_outlock_release(vr_outlock *l)
 {
     if (l->fd < 0)
         return;
-    unlink(l->path); /* while held: whoever locks next checks it is still the file */
+    if (!l->keep)
+        unlink(l->path); /* while held: whoever locks next checks it is still the file */
     close(l->fd);
     l->fd = -1;
 }

@@ -19,12 +19,19 @@
 
 typedef struct {
     int fd;              /* -1: not held */
+    int keep;            /* the file stays when released (shared locks on it) */
     char path[4096 + 8]; /* OUT.lock */
 } vr_outlock;
 
 /* Takes the lock for `output`, or refuses (VR_ERR_USAGE) naming the holder. */
 vr_status vr_outlock_acquire(vr_outlock *l, const char *output);
-/* Removes OUT.lock and drops the lock; harmless when not held. */
+/* The lock on OUT.lock for an output folder that jobs may share: `shared`
+ * takes a read lock that any number of --claim jobs hold together, else a
+ * write lock that excludes them (a run that owns the folder). The file is
+ * never removed (a lock on a removed file would exclude nobody). */
+vr_status vr_outlock_acquire_folder(vr_outlock *l, const char *output, int shared);
+
+/* Removes OUT.lock (unless kept) and drops the lock; harmless when not held. */
 void vr_outlock_release(vr_outlock *l);
 
 #endif

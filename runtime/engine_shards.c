@@ -70,9 +70,8 @@ static vr_status prepare_folder(engine *e)
         return st;
     char owner[VR_OUTDIR_PATH + 32], run[VR_OUTDIR_PATH + 32], fp[8192], had[8192];
     snprintf(owner, sizeof owner, "%s/owner", e->dir.meta);
-    if (!o->claim && (st = vr_outlock_acquire(&e->lock, owner)))
-        return vr_fail(st, "%s (another run writes this folder; to share it between jobs, "
-                       "give each --claim)", vr_last_error());
+    if ((st = vr_outlock_acquire_folder(&e->lock, owner, o->claim)))
+        return vr_fail(st, "%s: %s", e->dir.dir, vr_last_error());
     engine_fingerprint(e, fp, sizeof fp);
     snprintf(run, sizeof run, "%s/run", e->dir.meta);
     FILE *f = fopen(run, "r");

@@ -98,9 +98,30 @@ def wait_for(pred, timeout, step=0.05):
     return pred()
 
 
-def vitrun_pids(tag):
-    """PIDs of the vitrun processes whose command line holds `tag`, by their
-    MPI rank."""
+def parent_of(pid):
+    try:
+        return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return -1
+
+
+def kill_job(p, tag):
+    """SIGKILL to a job: its mpirun's process group and its ranks (Open MPI
+    puts them in groups of their own), as a lost node would end them."""
+    ranks = [pid for pid in vitrun_pids(tag, parent=p.pid).values()]
+    os.killpg(p.pid, signal.SIGKILL)
+    for pid in ranks:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    p.communicate()
+    wait_for(lambda: not any(os.path.exists(f"/proc/{pid}") for pid in ranks), 30)
+
+
+def vitrun_pids(tag, parent=None):
+    """PIDs of the vitrun processes whose command line holds `tag` (and
+    whose parent is `parent`), by their MPI rank."""
     out = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -111,6 +132,8 @@ def vitrun_pids(tag):
         except OSError:
             continue
         if not cmd or not cmd[0].endswith(b"vitrun") or tag.encode() not in cmd:
+            continue
+        if parent is not None and parent_of(int(pid)) != parent:
             continue
         rank = next((e.split(b"=")[1] for e in env if e.startswith(b"OMPI_COMM_WORLD_RANK=")),
                     b"0")
@@ -190,9 +213,13 @@ def main():
         pa = job(1, out, ["--claim", "--lease", "2"])
         pb = job(1, out, ["--claim", "--lease", "2"])
         wait_for(lambda: len(manifest(out)) >= 2, 120)
+        # a run without --claim may not take a folder --claim jobs write
+        po = job(1, out, ["--resume"])
+        err_o = po.communicate(timeout=120)[1]
+        c.check("a run without --claim on a folder --claim jobs write: exit 2, says --claim",
+                po.returncode == 2 and "--claim" in err_o, err_o.strip()[-200:])
         t_kill = time.time()
-        os.killpg(pa.pid, signal.SIGKILL)
-        pa.communicate()
+        kill_job(pa, out)
         err = pb.communicate(timeout=300)[1]
         m = manifest(out)
         jobs = sorted({x["job"] for x in m})
@@ -213,8 +240,7 @@ def main():
         out = os.path.join(tmp, "resume") + "/"
         pa = job(1, out, ["--claim", "--lease", "2"])
         wait_for(lambda: len(manifest(out)) >= 3, 120)
-        os.killpg(pa.pid, signal.SIGKILL)
-        pa.communicate()
+        kill_job(pa, out)
         before = manifest(out)
         p = job(1, out, ["--resume"])
         err = p.communicate(timeout=300)[1]
