@@ -10,7 +10,6 @@
 
 #include "../io/journal.h"
 #include "../io/output.h"
-#include "shardout.h"
 #include "signals.h"
 #include "timer.h"
 
@@ -179,18 +178,61 @@ void vr_ledger_failed(vr_ledger *l, size_t shard, const char *why)
     vr_outdir_mark_failed(l->dir, l->stem(l->stem_ctx, shard), l->job);
     vr_ledger_read(l, shard, 0, 0, 1);
     l->given_up[shard] = 1;
-    char line[8192], stem[2100], det[2100], when[32], host[128] = "?";
+    if (vr_ledger_record(l->dir, l->stem(l->stem_ctx, shard), "unreadable", 0, 0, 0,
+                         l->replica, l->job, "", why) != VR_OK)
+        fprintf(stderr, "vitrun: %s\n", vr_last_error());
+}
+
+void vr_csv_field(char *out, size_t cap, const char *s)
+{
+    size_t j = 0;
+    int quote = strpbrk(s, ",\"\n\r") != NULL;
+    if (quote && j + 1 < cap)
+        out[j++] = '"';
+    for (; *s && j + 3 < cap; s++) {
+        if (*s == '"')
+            out[j++] = '"';
+        out[j++] = *s;
+    }
+    if (quote && j + 1 < cap)
+        out[j++] = '"';
+    out[j] = '\0';
+}
+
+vr_status vr_ledger_record(const vr_outdir *d, const char *stem, const char *status,
+                           size_t rows, size_t failed, double seconds, int replica,
+                           const char *job, const char *files, const char *detail)
+{
+    char line[10000], qstem[2100], qfiles[4500], qdet[2100], when[32], host[128] = "?";
     gethostname(host, sizeof host - 1);
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    vr_csv_field(stem, sizeof stem, l->stem(l->stem_ctx, shard));
-    vr_csv_field(det, sizeof det, why);
-    snprintf(line, sizeof line, "%s,unreadable,0,0,0,%d,%s,%s,,%s,%s\n", stem, l->replica, host,
-             l->job, when, det);
-    if (vr_manifest_append(l->dir, line) != VR_OK)
-        fprintf(stderr, "vitrun: %s\n", vr_last_error());
+    vr_csv_field(qstem, sizeof qstem, stem);
+    vr_csv_field(qfiles, sizeof qfiles, files);
+    vr_csv_field(qdet, sizeof qdet, detail ? detail : "");
+    snprintf(line, sizeof line, "%s,%s,%zu,%zu,%.3f,%d,%s,%s,%s,%s,%s\n", qstem, status, rows,
+             failed, seconds, replica, host, job, qfiles, when, qdet);
+    return vr_manifest_append(d, line);
+}
+
+int vr_ledger_commit(const vr_outdir *d, const char *stem, const char *table_tmp,
+                     const char *npy_tmp, size_t rows, size_t failed, double seconds,
+                     int replica, const char *job, const char *detail)
+{
+    /* the first of two replicas or jobs finishing one shard wins */
+    int r = vr_outdir_commit(d, stem, table_tmp, npy_tmp);
+    if (r <= 0)
+        return r;
+    char files[2200];
+    snprintf(files, sizeof files, "%s.%s%s%s%s", stem, d->ext, npy_tmp ? ";" : "",
+             npy_tmp ? stem : "", npy_tmp ? ".npy" : "");
+    vr_status st = vr_ledger_record(d, stem, detail && *detail ? "broken" : "ok", rows, failed,
+                                    seconds, replica, job, files, detail);
+    /* the shard is finished: its claims go */
+    vr_claim_release(d, stem, NULL, 1);
+    return st ? -1 : 1;
 }
 
 /* A claim just taken: held (renewed); when it was taken over from a holder

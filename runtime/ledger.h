@@ -96,6 +96,24 @@ void vr_ledger_read(vr_ledger *l, size_t shard, long long rows, double seconds, 
  * (another job may try it), and this job does not take it again. */
 void vr_ledger_failed(vr_ledger *l, size_t shard, const char *why);
 
+/* A manifest field quoted as CSV needs it (commas, quotes, newlines). */
+void vr_csv_field(char *out, size_t cap, const char *s);
+
+/* One line of the folder's manifest.csv for shard `stem`: status "ok",
+ * "broken" (detail: where the tar broke) or "unreadable" (detail: why),
+ * its rows and failed rows, the seconds it took, who (replica, job; this
+ * host) and its files. */
+vr_status vr_ledger_record(const vr_outdir *d, const char *stem, const char *status,
+                           size_t rows, size_t failed, double seconds, int replica,
+                           const char *job, const char *files, const char *detail);
+
+/* A writer's shard is complete in its temporary files: committed if no one
+ * committed it first (1; then its manifest line is written and every claim
+ * of the shard goes), else dropped (0); -1 on a file-system error. */
+int vr_ledger_commit(const vr_outdir *d, const char *stem, const char *table_tmp,
+                     const char *npy_tmp, size_t rows, size_t failed, double seconds,
+                     int replica, const char *job, const char *detail);
+
 /* 1 when `shard` has been committed (by anyone). */
 int vr_ledger_done(const vr_ledger *l, size_t shard);
 

@@ -9,23 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ledger.h"
 #include "timer.h"
-
-void vr_csv_field(char *out, size_t cap, const char *s)
-{
-    size_t j = 0;
-    int quote = strpbrk(s, ",\"\n\r") != NULL;
-    if (quote && j + 1 < cap)
-        out[j++] = '"';
-    for (; *s && j + 3 < cap; s++) {
-        if (*s == '"')
-            out[j++] = '"';
-        out[j++] = *s;
-    }
-    if (quote && j + 1 < cap)
-        out[j++] = '"';
-    out[j] = '\0';
-}
 
 void vr_shardout_init(vr_shardout *w, const vr_outdir *dir, const char *job, int replica,
                       const char *fingerprint, size_t k, size_t C, size_t D, int logits,
@@ -152,10 +137,10 @@ vr_status vr_shardout_end(vr_shardout *w, int abandon, const char *detail, int *
             remove(npy);
         return st;
     }
-    int r = vr_outdir_commit(w->dir, w->stem, part, w->emb ? npy : NULL);
+    int r = vr_ledger_commit(w->dir, w->stem, part, w->emb ? npy : NULL, w->rows, w->failed,
+                             vr_now() - w->t0, w->replica, w->job, detail);
     if (r < 0)
         return VR_ERR_OUTPUT;
-    double secs = vr_now() - w->t0;
     if (r == 0) { /* another replica or job was first */
         w->shards_lost++;
         return VR_OK;
@@ -164,25 +149,7 @@ vr_status vr_shardout_end(vr_shardout *w, int abandon, const char *detail, int *
     w->shards_done++;
     w->rows_done += w->rows;
     w->rows_failed += w->failed;
-    /* the manifest */
-    char files[2200], det[1200], when[32], stem[2100], line[8192];
-    snprintf(files, sizeof files, "%s.%s%s%s%s", w->stem, w->dir->ext, w->emb ? ";" : "",
-             w->emb ? w->stem : "", w->emb ? ".npy" : "");
-    char qfiles[4500];
-    vr_csv_field(qfiles, sizeof qfiles, files);
-    vr_csv_field(det, sizeof det, detail ? detail : "");
-    vr_csv_field(stem, sizeof stem, w->stem);
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    snprintf(line, sizeof line, "%s,%s,%zu,%zu,%.3f,%d,%s,%s,%s,%s,%s\n", stem,
-             detail && *detail ? "broken" : "ok", w->rows, w->failed, secs, w->replica, w->host,
-             w->job, qfiles, when, det);
-    st = vr_manifest_append(w->dir, line);
-    /* the shard is finished: its claims go */
-    vr_claim_release(w->dir, w->stem, NULL, 1);
-    return st;
+    return VR_OK;
 }
 
 void vr_shardout_close(vr_shardout *w)

@@ -57,7 +57,5 @@ vr_status vr_shardout_end(vr_shardout *w, int abandon, const char *detail, int *
 /* Frees a shard left open (a run that stops). */
 void vr_shardout_close(vr_shardout *w);
 
-/* One manifest line's fields quoted as CSV needs. */
-void vr_csv_field(char *out, size_t cap, const char *s);
 
 #endif
