@@ -1,7 +1,11 @@
-/* ledger.h - the run's policy over shards: which shard a replica takes
- * next, who else may be working on it, and what becomes of a finished,
- * failed or abandoned one. The file-system mechanics (claims, commits, the
- * manifest) are io/claims.h; the choices are made here, in one place.
+/* ledger.h - the run's policy over what is done and what is left, in one
+ * place: for tar shards, which shard a replica takes next, who else may be
+ * working on it, what becomes of a finished (committed, with its manifest
+ * line), failed or abandoned one; for a run into one file, how it starts from
+ * what it finds (fresh, continuing its journal, or already complete) and what
+ * becomes of a directory's listing. The file-system mechanics (claims,
+ * commits, the manifest's lock; the journal's records) are io/claims.h and
+ * io/journal.h; the choices are made here.
  *
  * Three ways to share the shards (docs/DESIGN.md, "Shard queue"):
  * - no output folder (--no-output): shard i is replica i mod dp's; nothing
