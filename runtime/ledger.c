@@ -389,23 +389,8 @@ static int next_impl(vr_ledger *l, size_t *shard, int *helping, int can_wait)
             *helping = h == 1;
             return 1;
         }
-        /* only this job's claims left in flight: its replicas finish them */
-        int foreign = 0;
-        for (size_t k = 0; k < l->n_inflight && !foreign; k++) {
-            vr_claim c;
-            vr_claim_result r = vr_claim_try(l->dir, l->stem(l->stem_ctx, l->inflight[k]),
-                                             l->who, l->expire, now_fs, now_fs, &c, &ci);
-            if (r == VR_CLAIM_TAKEN) {
-                taken_over(l, l->inflight[k], &c, &ci);
-                *shard = l->inflight[k];
-                return 1;
-            }
-            size_t jl = strlen(l->job);
-            foreign = r == VR_CLAIM_HELD &&
-                      !(strncmp(ci.who, l->job, jl) == 0 && ci.who[jl] == '/');
-        }
-        if (!foreign)
-            return 0;
+        /* shards still in flight (this job's or others'): wait until they
+         * are finished, lapse, or stall long enough to be worth helping */
         if (!can_wait)
             return 2;
         struct timespec ts = {0, (long)(IDLE_POLL * 1e9) % 1000000000L};

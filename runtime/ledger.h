@@ -80,10 +80,11 @@ void vr_ledger_close(vr_ledger *l);
 /* The next shard for this replica: 1 and *shard (*helping = 1 when another
  * replica or job holds it too); 0 when no shard is left to do (or a stop
  * was requested while waiting); -1 on a file-system error (vr_last_error()).
- * When nothing can be taken yet but other jobs' live claims may still
- * lapse, it waits (polling every second) if can_wait, else returns 2 at
- * once: a reader with micro-batches still in its own pipeline must let them
- * be committed first, or two jobs could each wait for the other's shard. */
+ * When nothing can be taken yet but shards are still in flight (anyone's:
+ * they may lapse, or stall and be worth helping), it waits, polling every
+ * second, if can_wait, else returns 2 at once: a reader with micro-batches
+ * still in its own pipeline must let them be committed first, or two jobs
+ * could each wait for the other's shard. */
 int vr_ledger_next(vr_ledger *l, size_t *shard, int *helping, int can_wait);
 
 /* The reader has read `rows` rows of `shard` (its claim says so at the next
