@@ -144,6 +144,8 @@ vr_status engine_shard_options(engine *e)
     return VR_OK;
 }
 
+static void transport_idle(void *ctx) { vr_transport_progress(ctx); }
+
 /* Each rank's part of a shard run: the shard list (readers and writers),
  * the folder, the ledger (a first stage's TP rank 0), the writer's sink. */
 static vr_status open_shards(engine *e)
@@ -172,6 +174,9 @@ static vr_status open_shards(engine *e)
                                  o->lease, e->job, g->replica, g->dp)))
             return st;
         e->have_ledger = 1;
+        /* while it waits for shards in flight, this rank's sends must move */
+        e->ledger.idle = transport_idle;
+        e->ledger.idle_ctx = &e->tr;
     }
     if (!writer)
         return VR_OK;

@@ -13,8 +13,21 @@
 #include "signals.h"
 #include "timer.h"
 
-/* Seconds between looks at other jobs' claims while nothing can be taken. */
+/* Seconds between looks at the claims in flight while nothing can be taken. */
 #define IDLE_POLL 1.0
+
+void vr_ledger_idle(const vr_ledger *l, double seconds)
+{
+    /* in short naps, the idle hook between them: the rank's sends in
+     * flight (a large message moves only while its sender is inside MPI)
+     * must reach the next stage, whose writer commits what they carry */
+    for (double t = 0; t < seconds; t += 0.02) {
+        if (l->idle)
+            l->idle(l->idle_ctx);
+        struct timespec ts = {0, 20000000L};
+        nanosleep(&ts, NULL);
+    }
+}
 /* Helping a straggler pays when this replica would finish the shard in
  * this share of the time its holder still needs. */
 #define HELP_MARGIN 0.8
@@ -393,9 +406,7 @@ static int next_impl(vr_ledger *l, size_t *shard, int *helping, int can_wait)
          * are finished, lapse, or stall long enough to be worth helping */
         if (!can_wait)
             return 2;
-        struct timespec ts = {0, (long)(IDLE_POLL * 1e9) % 1000000000L};
-        ts.tv_sec = (time_t)IDLE_POLL;
-        nanosleep(&ts, NULL);
+        vr_ledger_idle(l, IDLE_POLL);
         if ((now_fs = vr_outdir_clock(l->dir, l->who)) < 0)
             return -1;
     }

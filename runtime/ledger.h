@@ -64,6 +64,8 @@ typedef struct {
     double my_rows, my_seconds, shards_read, rows_read;
     /* claims held, renewed by the thread */
     vr_ledger_held held[VR_LEDGER_HELD];
+    void (*idle)(void *ctx); /* called while the ledger waits: the caller's MPI progress */
+    void *idle_ctx;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t wake;
@@ -86,6 +88,9 @@ void vr_ledger_close(vr_ledger *l);
  * still in its own pipeline must let them be committed first, or two jobs
  * could each wait for the other's shard. */
 int vr_ledger_next(vr_ledger *l, size_t *shard, int *helping, int can_wait);
+
+/* Sleeps `seconds` in short naps, calling l->idle between them. */
+void vr_ledger_idle(const vr_ledger *l, double seconds);
 
 /* The reader has read `rows` rows of `shard` (its claim says so at the next
  * renewal). */

@@ -54,10 +54,8 @@ static vr_tarshard *open_shard(vr_shardfeed *f, const char *path, char *why, siz
 {
     vr_tarshard *t = NULL;
     for (int attempt = 0; attempt <= f->retries; attempt++) {
-        if (attempt) {
-            struct timespec ts = {attempt < 3 ? attempt : 3, 0};
-            nanosleep(&ts, NULL);
-        }
+        if (attempt)
+            vr_ledger_idle(f->ledger, attempt < 3 ? attempt : 3);
         vr_clear_error();
         vr_status st = vr_tarshard_open(&t, path, &f->topt);
         if (st == VR_OK)
