@@ -339,15 +339,7 @@ static int pick_help(vr_ledger *l, double now_fs, size_t *shard)
     return 1;
 }
 
-static int next_impl(vr_ledger *l, size_t *shard, int *helping, int can_wait);
 int vr_ledger_next(vr_ledger *l, size_t *shard, int *helping, int can_wait)
-{
-    int r = next_impl(l, shard, helping, can_wait);
-    if (getenv("VITRUN_DEBUG_QUEUE"))
-        fprintf(stderr, "queue: %s -> %d shard %zu helping %d\n", l->who, r, r > 0 ? *shard : 0, *helping);
-    return r;
-}
-static int next_impl(vr_ledger *l, size_t *shard, int *helping, int can_wait)
 {
     *helping = 0;
     if (!l->dir) { /* static: replica r takes r, r + dp, ... */
