@@ -310,9 +310,10 @@ static int pick_help(vr_ledger *l, double now_fs, size_t *shard)
     double best = 0;
     size_t pick = l->n;
     vr_claim_info ci, best_ci = {0};
-    if (l->shards_read <= 0 || l->my_seconds <= 0)
-        return 0; /* no pace of its own to compare with yet */
-    double mine = l->my_seconds / l->shards_read;
+    /* without a pace of its own (no shard read yet) only a holder that
+     * stopped renewing is worth helping */
+    int paced = l->shards_read > 0 && l->my_seconds > 0;
+    double mine = paced ? l->my_seconds / l->shards_read : 0;
     for (size_t k = 0; k < l->n_inflight; k++) {
         size_t i = l->inflight[k];
         vr_claim c;
@@ -326,7 +327,8 @@ static int pick_help(vr_ledger *l, double now_fs, size_t *shard)
         /* (rows -1: its holder could not read it) */
         if (r != VR_CLAIM_HELD || ci.helped || ci.rows < 0 || strstr(ci.who, l->who))
             continue;
-        double left = holder_left(l, &ci, now_fs);
+        double left = paced ? holder_left(l, &ci, now_fs)
+                      : now_fs - ci.renewed > 3 * renew_every(l) ? 1e30 : 0;
         if (left > best && mine < HELP_MARGIN * left) {
             best = left;
             pick = i;
