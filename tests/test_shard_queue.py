@@ -8,6 +8,8 @@ first stage reads) so that signals land mid-shard:
    1's process is stopped (SIGSTOP) and continued only once every shard is
    finished: replica 0 takes the shards left, then the stopped replica's
    own (it helps a stalled holder), and the woken replica drops its copy;
+1b. one shard on dp 2, its holder stopped mid-shard: the replica that read
+   nothing (no pace of its own to compare with) still helps;
 2. loss: two independent jobs with --claim --lease 2 on one dataset, one
    SIGKILLed mid-shard: the survivor takes its lapsed claims over;
 3. a job with --claim killed, then a --resume: only the unfinished shards
@@ -207,6 +209,46 @@ def main():
         print(f"  (wall: clean 1-replica run {t_clean:.1f} s; with replica 1 stopped, every "
               f"shard done after {t_done:.1f} s; shards by replica: "
               f"{[sum(x['replica'] == r for x in m) for r in ('0', '1')]})")
+
+        # 1b. more replicas than shards: one shard on dp 2, so one replica never
+        # reads (no pace of its own); its holder stopped mid-shard must still
+        # be helped, by the replica that has nothing else to do
+        out = os.path.join(tmp, "idle") + "/"
+        one = os.path.join(tmp, "shards", "00000.tar")
+        cmd = mpi + [a.np_flag, "2"] + flags + [a.vitrun] + \
+            [one if x == pattern else x for x in common] + \
+            ["--output", out, "--dp", "2", "--lease", "1"]
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=env, start_new_session=True)
+        procs.append(p)
+        claims = os.path.join(out, ".vitrun", "claims")
+
+        def holder():
+            try:
+                for x in os.listdir(claims):
+                    if not x.startswith("."):
+                        who = open(os.path.join(claims, x)).read()
+                        if "/r" in who and "@" in who:
+                            return int(who.split("/r", 1)[1].split("@", 1)[0])
+            except (OSError, ValueError):
+                pass
+            return None
+        wait_for(lambda: holder() is not None, 120, step=0.01)
+        h = holder()
+        stopped = vitrun_pids(out).get(h) if h is not None else None
+        if stopped:
+            os.kill(stopped, signal.SIGSTOP)
+        finished = wait_for(lambda: len(manifest(out)) >= 1, 60)
+        if stopped:
+            os.kill(stopped, signal.SIGCONT)
+        err = p.communicate(timeout=300)[1]
+        m = manifest(out)
+        c.check("one shard on dp 2, its holder stopped mid-shard: the replica that read "
+                "nothing (no pace of its own) finishes it",
+                stopped is not None and finished and p.returncode == 0 and len(m) == 1 and
+                m[0]["replica"] == str(1 - h),
+                f"holder replica {h} (pid {stopped}), finished while stopped {finished}, exit "
+                f"{p.returncode}, by replica {[x['replica'] for x in m]}; {err.strip()[-200:]}")
 
         # 2. two independent jobs, one killed: the survivor takes over its claims
         out = os.path.join(tmp, "loss") + "/"
