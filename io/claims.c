@@ -251,12 +251,10 @@ int vr_claim_renew(const vr_claim *c, const char *who, long long rows)
     close(fd);
     /* STEM.G -> STEM.G+1: someone took the shard over */
     char next[sizeof c->path + 16];
-    size_t len = strlen(c->path);
     const char *dot = strrchr(c->path, '.');
     if (!dot)
         return 0;
     snprintf(next, sizeof next, "%.*s.%d", (int)(dot - c->path), c->path, c->gen + 1);
-    (void)len;
     return exists(next);
 }
 

@@ -420,6 +420,17 @@ def main():
             p = run([a.vitrun, "--input", listfile] + extra + common[:-4], check=False)
             c.check(f"tar shards with {what}: exit 2", p.returncode == 2 and needle in p.stderr,
                     p.stderr.strip()[-200:])
+        # options of tar shards refused elsewhere (exit 2, naming the option)
+        for flag in (["--claim"], ["--output-format", "csv"], ["--image-keys", "png"],
+                     ["--labels-from", "cls"]):
+            p = run([a.vitrun, "--model", model, "--synthetic", "2", "--output",
+                     os.path.join(tmp, "syn.h5")] + flag, check=False)
+            c.check(f"{flag[0]} without tar shards: exit 2 naming it",
+                    p.returncode == 2 and flag[0] in p.stderr, p.stderr.strip()[-160:])
+        p = run([a.vitrun, "--model", model, "--input", listfile, "--no-output", "--claim"],
+                check=False)
+        c.check("--claim without an output folder: exit 2", p.returncode == 2 and
+                "--claim" in p.stderr, p.stderr.strip()[-160:])
         p = run([a.vitrun, "--input", os.path.join(tmp, "shards", "00000.tar"), "--output",
                  os.path.join(tmp, "one") + "/", "--image-keys", "png;webp"] + common, check=False)
         r = read(os.path.join(tmp, "one", "00000.h5"))
