@@ -23,7 +23,8 @@ typedef struct {
     int32_t *kx, *ky;  /* fixed-point weights, (window w, kx_size) and (window h, ky_size) */
     int *bx, *by;      /* (window, 2): first source pixel and count */
     uint8_t *tmp;      /* horizontal pass output (rows, window w, C) */
-    size_t cap_kx, cap_ky, cap_bx, cap_by, cap_tmp;
+    int32_t *acc;      /* one output row's sums in the vertical pass (window w * C) */
+    size_t cap_kx, cap_ky, cap_bx, cap_by, cap_tmp, cap_acc;
 } vr_resampler;
 
 void vr_resampler_free(vr_resampler *r);

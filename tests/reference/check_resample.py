@@ -276,10 +276,10 @@ def _line(label, d64, d32):
 class Resampler(ctypes.Structure):  # runtime/resample.h vr_resampler
     _fields_ = [("kx", ctypes.POINTER(ctypes.c_int32)), ("ky", ctypes.POINTER(ctypes.c_int32)),
                 ("bx", ctypes.POINTER(ctypes.c_int)), ("by", ctypes.POINTER(ctypes.c_int)),
-                ("tmp", ctypes.POINTER(ctypes.c_uint8)),
+                ("tmp", ctypes.POINTER(ctypes.c_uint8)), ("acc", ctypes.POINTER(ctypes.c_int32)),
                 ("cap_kx", ctypes.c_size_t), ("cap_ky", ctypes.c_size_t),
                 ("cap_bx", ctypes.c_size_t), ("cap_by", ctypes.c_size_t),
-                ("cap_tmp", ctypes.c_size_t)]
+                ("cap_tmp", ctypes.c_size_t), ("cap_acc", ctypes.c_size_t)]
 
 
 PRECISION_BITS = 22  # resample.c: 32 - 8 - 2
