@@ -42,7 +42,9 @@ void vr_cli_usage(FILE *fp)
           "  --threads N         BLAS threads (default: the library's choice)\n"
           "  --precision P       fp32 (default) or bf16: weights and GEMM inputs rounded\n"
           "                      to bfloat16, float32 sums, LayerNorm and softmax; needs\n"
-          "                      oneDNN and a CPU with AVX512_BF16, else runs fp32\n"
+          "                      oneDNN and a CPU with AVX512_BF16, else runs fp32;\n"
+          "                      or int8: weight GEMMs in int8 (weights per channel,\n"
+          "                      activations per token, int32 sums); oneDNN and VNNI\n"
           "  --gemm G            GEMM back end: auto (oneDNN when built with it), onednn\n"
           "                      or openblas\n"
           "  --logits            also write the logits (N, C)\n"
@@ -220,8 +222,11 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
                 o->precision = VR_FP32;
             else if (!strcmp(v, "bf16"))
                 o->precision = VR_BF16;
+            else if (!strcmp(v, "int8"))
+                o->precision = VR_INT8;
             else
-                return vr_fail(VR_ERR_USAGE, "--precision takes fp32 or bf16; got '%s'", v);
+                return vr_fail(VR_ERR_USAGE, "--precision takes fp32, bf16 or int8; got '%s'",
+                               v);
         } else if (!strcmp(a, "--gemm")) {
             VALUE();
             if (!strcmp(v, "auto"))

@@ -437,6 +437,10 @@ vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision pre
     }
     if (st || !w->shard.has_head)
         return st;
+    /* The heads stay float32 under int8: a few rows each, so nothing to gain
+     * and the logits' last digits to lose. */
+    if (prec == VR_INT8)
+        prec = VR_FP32;
     if (c->pool == VR_POOL_MAP) {
         vr_pool_weights *p = &w->pool;
         pool_query(p, D);

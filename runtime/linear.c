@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "quant.h"
 #include "rows.h"
 
 #include "onednn.h"
@@ -19,6 +20,13 @@ static struct {
     size_t partial_n;
     uint16_t *half;
     size_t half_n;
+    uint8_t *qa;      /* int8: A quantised (M, K) */
+    size_t qa_n;
+    float *sa;        /* its row scales and zero points (M) */
+    int32_t *za;
+    size_t sa_n, za_n;
+    int32_t *acc;     /* the int32 product of one slice of rows */
+    size_t acc_n;
 } scratch;
 
 static void *grow(void *p, size_t *have, size_t want, size_t elem, const char *what)
@@ -37,6 +45,10 @@ void vr_linear_release_scratch(void)
 {
     free(scratch.partial);
     free(scratch.half);
+    free(scratch.qa);
+    free(scratch.sa);
+    free(scratch.za);
+    free(scratch.acc);
     memset(&scratch, 0, sizeof scratch);
 }
 
@@ -49,6 +61,8 @@ struct vr_linear {
     const float *W, *bias;
     size_t N, K;
     size_t packed_bytes;
+    float *wscale;   /* int8: per output channel (N) */
+    int32_t *wsum;   /* int8: sum of each channel's int8 weights (N) */
 #ifdef VR_HAVE_ONEDNN
     dnnl_memory_desc_t wmd; /* the packed layout */
     dnnl_memory_t wmem, bmem;
@@ -67,7 +81,20 @@ const char *vr_linear_backend_name(vr_gemm_backend be)
     return be == VR_GEMM_ONEDNN ? "onednn" : be == VR_GEMM_OPENBLAS ? "openblas" : "auto";
 }
 
-const char *vr_linear_precision_name(vr_precision p) { return p == VR_BF16 ? "bf16" : "fp32"; }
+const char *vr_linear_precision_name(vr_precision p)
+{
+    return p == VR_BF16 ? "bf16" : p == VR_INT8 ? "int8" : "fp32";
+}
+
+int vr_linear_cpu_vnni(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vnni");
+#else
+    return 0;
+#endif
+}
 
 int vr_linear_cpu_bf16(void)
 {
@@ -116,7 +143,10 @@ vr_status vr_dnnl_engine(dnnl_engine_t *e, dnnl_stream_t *st)
     return r;
 }
 
-static dnnl_data_type_t dtype(vr_precision p) { return p == VR_BF16 ? dnnl_bf16 : dnnl_f32; }
+static dnnl_data_type_t dtype(vr_precision p)
+{
+    return p == VR_BF16 ? dnnl_bf16 : p == VR_INT8 ? dnnl_u8 : dnnl_f32;
+}
 
 /* The matmul for M rows: src (M, K) in the precision, weights in `wmd`
  * (format_tag_any when wmd is NULL), dst (M, N) float32, bias and the
@@ -128,20 +158,22 @@ static dnnl_status_t matmul_pd(dnnl_primitive_desc_t *pd, const vr_linear *l, si
     dnnl_dims_t s = {(dnnl_dim_t)M, (dnnl_dim_t)l->K}, w = {(dnnl_dim_t)l->K, (dnnl_dim_t)l->N},
                 d = {(dnnl_dim_t)M, (dnnl_dim_t)l->N}, b = {1, (dnnl_dim_t)l->N};
     dnnl_status_t r;
+    int i8 = l->prec == VR_INT8; /* u8 x s8 -> s32; the epilogue is vitrun's */
     if ((r = dnnl_memory_desc_init_by_tag(&sd, 2, s, dtype(l->prec), dnnl_ab)) ||
-        (r = dnnl_memory_desc_init_by_tag(&dd, 2, d, dnnl_f32, dnnl_ab)) ||
+        (r = dnnl_memory_desc_init_by_tag(&dd, 2, d, i8 ? dnnl_s32 : dnnl_f32, dnnl_ab)) ||
         (r = dnnl_memory_desc_init_by_tag(&bd, 2, b, dnnl_f32, dnnl_ab)))
         return r;
     if (wmd)
         wd = *wmd;
-    else if ((r = dnnl_memory_desc_init_by_tag(&wd, 2, w, dtype(l->prec), dnnl_format_tag_any)))
+    else if ((r = dnnl_memory_desc_init_by_tag(&wd, 2, w, i8 ? dnnl_s8 : dtype(l->prec),
+                                               dnnl_format_tag_any)))
         return r;
     dnnl_matmul_desc_t md;
-    if ((r = dnnl_matmul_desc_init(&md, &sd, &wd, l->bias ? &bd : NULL, &dd)))
+    if ((r = dnnl_matmul_desc_init(&md, &sd, &wd, l->bias && !i8 ? &bd : NULL, &dd)))
         return r;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t po = NULL;
-    if (l->flags) {
+    if (l->flags && !i8) {
         if ((r = dnnl_primitive_attr_create(&attr)) || (r = dnnl_post_ops_create(&po)))
             goto done;
         if ((l->flags & VR_LIN_ACCUMULATE) && (r = dnnl_post_ops_append_sum(po, 1.0f)))
@@ -173,6 +205,7 @@ static vr_status dnnl_prepare(vr_linear *l)
     dnnl_primitive_t reorder = NULL;
     dnnl_memory_t user = NULL;
     dnnl_memory_desc_t umd;
+    int8_t *q = NULL;
     /* the layout the kernels want for a full batch of rows; every row count
      * tried here (1 to 1576 on ViT-B shapes) wants the same one */
     dnnl_engine_t eng; /* the shared ones, also in engine and stream above */
@@ -182,11 +215,26 @@ static vr_status dnnl_prepare(vr_linear *l)
         goto out;
     l->wmd = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     l->packed_bytes = dnnl_memory_desc_get_size(&l->wmd);
+    const void *wsrc = l->W;
+    if (l->prec == VR_INT8) {
+        /* quantised here, then packed like the float32 weights below */
+        size_t N = l->N, K = l->K;
+        if (!(q = vr_alloc(N * K, 1, "int8 weights")) ||
+            !(l->wscale = vr_alloc(N, sizeof *l->wscale, "int8 weight scales")) ||
+            !(l->wsum = vr_alloc(N, sizeof *l->wsum, "int8 weight sums"))) {
+            st = VR_ERR_NOMEM;
+            goto out;
+        }
+        vr_quant_weights(q, l->wscale, l->wsum, l->W, N, K);
+        wsrc = q;
+        l->packed_bytes += N * (sizeof *l->wscale + sizeof *l->wsum);
+    }
     /* W (N, K) row-major is the (K, N) weights matrix with strides (1, K) */
     dnnl_dims_t dims = {(dnnl_dim_t)l->K, (dnnl_dim_t)l->N}, strides = {1, (dnnl_dim_t)l->K};
-    if ((st = vr_dnnl_check(dnnl_memory_desc_init_by_strides(&umd, 2, dims, dnnl_f32, strides),
+    if ((st = vr_dnnl_check(dnnl_memory_desc_init_by_strides(
+                                &umd, 2, dims, l->prec == VR_INT8 ? dnnl_s8 : dnnl_f32, strides),
                          "describing weights")) ||
-        (st = vr_dnnl_check(dnnl_memory_create(&user, &umd, engine, (void *)l->W),
+        (st = vr_dnnl_check(dnnl_memory_create(&user, &umd, engine, (void *)wsrc),
                          "wrapping weights")) ||
         (st = vr_dnnl_check(dnnl_memory_create(&l->wmem, &l->wmd, engine, DNNL_MEMORY_ALLOCATE),
                          "allocating packed weights")) ||
@@ -199,7 +247,7 @@ static vr_status dnnl_prepare(vr_linear *l)
     if ((st = vr_dnnl_check(dnnl_primitive_execute(reorder, stream, 2, args), "packing weights")) ||
         (st = vr_dnnl_check(dnnl_stream_wait(stream), "packing weights")))
         goto out;
-    if (l->bias) {
+    if (l->bias && l->prec != VR_INT8) {
         dnnl_memory_desc_t bd;
         dnnl_dims_t b = {1, (dnnl_dim_t)l->N};
         if ((st = vr_dnnl_check(dnnl_memory_desc_init_by_tag(&bd, 2, b, dnnl_f32, dnnl_ab),
@@ -218,6 +266,7 @@ out:
         dnnl_primitive_desc_destroy(pd);
     if (user)
         dnnl_memory_destroy(user);
+    free(q);
     return st;
 }
 
@@ -240,6 +289,8 @@ static void dnnl_free(vr_linear *l)
         dnnl_memory_destroy(l->wmem);
     if (l->bmem)
         dnnl_memory_destroy(l->bmem);
+    free(l->wscale);
+    free(l->wsum);
 }
 
 /* The cached primitive for M rows, made on first use (evicting the least
@@ -283,6 +334,47 @@ static vr_status dnnl_entry(vr_linear *l, size_t M, int *slot)
     return VR_OK;
 }
 
+/* One int8 product: A quantised per row, then slices of rows multiplied
+ * into int32 and dequantised while they are in cache. Quantising and
+ * dequantising count as `activation` time, the integer product as `gemm`. */
+static vr_status dnnl_run_int8(vr_linear *l, size_t M, const float *A, float *C, vr_timers *t)
+{
+    size_t K = l->K, N = l->N, R = M < VR_LINEAR_INT8_ROWS ? M : VR_LINEAR_INT8_ROWS;
+    double t0 = vr_now();
+    if (!(scratch.qa = grow(scratch.qa, &scratch.qa_n, M * K, 1, "int8 activations")) ||
+        !(scratch.sa = grow(scratch.sa, &scratch.sa_n, M, sizeof(float), "int8 row scales")) ||
+        !(scratch.za = grow(scratch.za, &scratch.za_n, M, sizeof(int32_t), "int8 zero points")) ||
+        !(scratch.acc = grow(scratch.acc, &scratch.acc_n, R * N, sizeof(int32_t),
+                             "int32 products")))
+        return VR_ERR_NOMEM;
+    vr_quant_rows(scratch.qa, scratch.sa, scratch.za, A, M, K);
+    t->activation += vr_now() - t0;
+    for (size_t m0 = 0; m0 < M; m0 += R) {
+        size_t rows = M - m0 < R ? M - m0 : R;
+        int i = 0;
+        vr_status st;
+        double t1 = vr_now();
+        if ((st = dnnl_entry(l, rows, &i)))
+            return st;
+        dnnl_memory_set_data_handle(l->cache[i].src, scratch.qa + m0 * K);
+        dnnl_memory_set_data_handle(l->cache[i].dst, scratch.acc);
+        dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, l->cache[i].src},
+                                   {DNNL_ARG_WEIGHTS, l->wmem},
+                                   {DNNL_ARG_DST, l->cache[i].dst}};
+        if ((st = vr_dnnl_check(dnnl_primitive_execute(l->cache[i].p, stream, 3, args),
+                                "running an int8 matmul")) ||
+            (st = vr_dnnl_check(dnnl_stream_wait(stream), "running an int8 matmul")))
+            return st;
+        double t2 = vr_now();
+        vr_dequant_rows(C + m0 * N, scratch.acc, rows, N, scratch.sa + m0, scratch.za + m0,
+                        l->wscale, l->wsum, l->bias, VR_LIN_ACT_OF(l->flags),
+                        (l->flags & VR_LIN_ACCUMULATE) != 0);
+        t->gemm += t2 - t1;
+        t->activation += vr_now() - t2;
+    }
+    return VR_OK;
+}
+
 static vr_status dnnl_run(vr_linear *l, size_t M, const float *A, float *C)
 {
     int i = 0;
@@ -323,6 +415,17 @@ vr_status vr_linear_choose(vr_gemm_backend *be, vr_precision *prec, char *why, s
                                      "(install libdnnl-dev and rebuild)");
     if (*be == VR_GEMM_AUTO)
         *be = vr_linear_have_onednn() ? VR_GEMM_ONEDNN : VR_GEMM_OPENBLAS;
+    if (*prec == VR_INT8) {
+        if (*be != VR_GEMM_ONEDNN)
+            return vr_fail(VR_ERR_USAGE, "--precision int8 needs the oneDNN back end (%s); run "
+                           "with --precision fp32",
+                           vr_linear_have_onednn() ? "not --gemm openblas"
+                                                   : "this vitrun was built without oneDNN");
+        if (!vr_linear_cpu_vnni())
+            return vr_fail(VR_ERR_USAGE, "--precision int8: this CPU has no AVX-512 VNNI "
+                           "instructions, without which int8 is no faster than fp32; run "
+                           "with --precision fp32");
+    }
     if (*prec == VR_BF16) {
         const char *reason = NULL;
         if (*be != VR_GEMM_ONEDNN)
@@ -346,6 +449,8 @@ vr_status vr_linear_create(vr_linear **out, vr_gemm_backend be, vr_precision pre
         (be == VR_GEMM_ONEDNN && !vr_linear_have_onednn()))
         return vr_fail(VR_ERR_INTERNAL, "linear: %s %s is not a usable combination",
                        vr_linear_backend_name(be), vr_linear_precision_name(prec));
+    if (prec == VR_INT8 && K > VR_QUANT_MAX_K)
+        prec = VR_FP32; /* int32 sums could overflow */
     vr_linear *l = calloc(1, sizeof *l);
     if (!l)
         return vr_fail(VR_ERR_NOMEM, "cannot allocate a weight matrix record");
@@ -386,6 +491,14 @@ vr_status vr_linear_warm(vr_linear *l, size_t M)
 {
 #ifdef VR_HAVE_ONEDNN
     int slot;
+    vr_status st;
+    if (l && M && l->be == VR_GEMM_ONEDNN && l->prec == VR_INT8) {
+        /* the slices' row count and the last slice's */
+        size_t R = VR_LINEAR_INT8_ROWS;
+        if ((st = dnnl_entry(l, M < R ? M : R, &slot)))
+            return st;
+        return M > R && M % R ? dnnl_entry(l, M % R, &slot) : VR_OK;
+    }
     if (l && M && l->be == VR_GEMM_ONEDNN)
         return dnnl_entry(l, M, &slot);
 #endif
@@ -398,6 +511,8 @@ vr_status vr_linear_run(vr_linear *l, size_t M, const float *A, float *C, vr_tim
 {
     double t0 = vr_now();
 #ifdef VR_HAVE_ONEDNN
+    if (l->be == VR_GEMM_ONEDNN && l->prec == VR_INT8)
+        return dnnl_run_int8(l, M, A, C, t);
     if (l->be == VR_GEMM_ONEDNN) {
         vr_status st = dnnl_run(l, M, A, C);
         t->gemm += vr_now() - t0;

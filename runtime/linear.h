@@ -11,7 +11,12 @@
  *   After vr_linear_create the caller's W is no longer read.
  * - OpenBLAS: sgemm on the caller's W, then the epilogue over vitrun's pool.
  *   float32 only.
- * Accumulation is float32 in every case; bf16 rounds W and A to bfloat16.
+ * Accumulation is float32 for fp32 and bf16; bf16 rounds W and A to
+ * bfloat16. int8 (oneDNN only) quantises W per output channel and A per row
+ * and accumulates in int32 (quant.h has the arithmetic): A is quantised,
+ * multiplied in slices of VR_LINEAR_INT8_ROWS rows (whose int32 products stay
+ * in cache) and each slice dequantised with bias, activation and residual
+ * add before the next. A matrix with K > VR_QUANT_MAX_K stays float32.
  */
 #ifndef VR_LINEAR_H
 #define VR_LINEAR_H
@@ -23,7 +28,7 @@
 #include "timer.h"
 
 typedef enum { VR_GEMM_AUTO, VR_GEMM_OPENBLAS, VR_GEMM_ONEDNN } vr_gemm_backend;
-typedef enum { VR_FP32, VR_BF16 } vr_precision;
+typedef enum { VR_FP32, VR_BF16, VR_INT8 } vr_precision;
 
 /* Epilogue flags: C += A W^T + bias, or C = f(A W^T + bias) with an
  * activation of kernels.h (VR_FN_*) in bits 4 and up. */
@@ -40,9 +45,14 @@ int vr_linear_have_onednn(void);
 const char *vr_linear_onednn_version(void);
 /* Whether the CPU runs bfloat16 dot products natively (AVX512_BF16 or AMX). */
 int vr_linear_cpu_bf16(void);
+/* Whether the CPU has AVX-512 VNNI (int8 dot products into int32). */
+int vr_linear_cpu_vnni(void);
+
+#define VR_LINEAR_INT8_ROWS 256
 /* What `want` becomes on this build and CPU: AUTO picks oneDNN when built
  * with it; bf16 needs oneDNN and a CPU with bf16 instructions. On success
- * *prec may be lowered to VR_FP32, with a reason in `why` (cap bytes). */
+ * *prec may be lowered to VR_FP32, with a reason in `why` (cap bytes).
+ * int8 is refused (VR_ERR_USAGE) without oneDNN or without VNNI. */
 vr_status vr_linear_choose(vr_gemm_backend *be, vr_precision *prec, char *why, size_t cap);
 const char *vr_linear_backend_name(vr_gemm_backend be);
 const char *vr_linear_precision_name(vr_precision p);

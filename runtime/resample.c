@@ -5,17 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clones.h"
+
 /* Pillow: 32 bits of accumulator minus 8 for the pixel and 2 for the sign
  * and headroom. */
 #define PRECISION_BITS (32 - 8 - 2)
-
-/* Function multi-versioning (GCC, glibc's ifunc): the build targets any
- * x86-64, the loop marked runs with the widest vectors the CPU has. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define VR_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
-#else
-#define VR_CLONES
-#endif
 
 static double filter_bilinear(double x)
 {

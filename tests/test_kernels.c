@@ -8,6 +8,8 @@
 #include "../runtime/attention.h"
 #include "../runtime/gemm.h"
 #include "../runtime/kernels.h"
+#include "../runtime/linear.h"
+#include "../runtime/quant.h"
 #include "../runtime/pool.h"
 
 static int failures;
@@ -306,6 +308,90 @@ static void test_im2col_topk(void)
     check("top-k vs selection (ties: low index)", bad, 0);
 }
 
+/* int8 linear (oneDNN's u8 x s8 product in slices of rows, vitrun's
+ * quantisation and epilogue) against its naive twin (plain loops, exact int32
+ * sums): the same floats, bit for bit, every flag; then the weights'
+ * integers and sums, and a row holding NaN. */
+static void test_int8_linear(void)
+{
+    if (!vr_linear_have_onednn() || !vr_linear_cpu_vnni()) {
+        printf("%-34s skipped (%s)\n", "int8 linear vs naive twin",
+               vr_linear_have_onednn() ? "no AVX-512 VNNI" : "built without oneDNN");
+        return;
+    }
+    const size_t shapes[][3] = {{1, 1, 1}, {7, 5, 3}, {197, 64, 197}, {300, 130, 77},
+                                {513, 96, 768}, {40, 3072, 768}, {2, 768, 3072}};
+    const int flags[] = {0, VR_LIN_GELU, VR_LIN_ACCUMULATE, VR_LIN_ACT(VR_FN_QUICK_GELU)};
+    double bad = 0, badq = 0;
+    vr_timers t = {0};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        float *W = malloc(N * K * 4), *b = malloc(N * 4), *A = malloc(M * K * 4);
+        float *C1 = malloc(M * N * 4), *C2 = malloc(M * N * 4), *sw = malloc(N * 4);
+        int8_t *q = malloc(N * K);
+        int32_t *ws = malloc(N * 4);
+        for (size_t i = 0; i < N * K; i++) W[i] = frand() * (i % 7 == 0 ? 3.0f : 0.5f);
+        for (size_t i = 0; i < N; i++) b[i] = frand();
+        /* rows of different ranges, one of only positive values, one of zeros */
+        for (size_t i = 0; i < M * K; i++) A[i] = frand() * (float)(1 + (i / K) % 5);
+        if (M > 2) {
+            for (size_t k = 0; k < K; k++) A[K + k] = fabsf(A[K + k]) + 0.25f;
+            memset(A + 2 * K, 0, K * 4);
+        }
+        vr_quant_weights(q, sw, ws, W, N, K);
+        for (size_t n = 0; n < N; n++) {
+            int32_t sum = 0;
+            double m = 0;
+            for (size_t k = 0; k < K; k++) {
+                sum += q[n * K + k];
+                m = fmax(m, fabs(W[n * K + k]));
+                /* within half a step of the float weight */
+                if (fabs(q[n * K + k] * (double)sw[n] - W[n * K + k]) > 0.5001 * sw[n])
+                    badq++;
+            }
+            if (sum != ws[n] || fabs(sw[n] - m / 127) > 1e-6 * m)
+                badq++;
+        }
+        for (size_t f = 0; f < sizeof flags / sizeof flags[0]; f++) {
+            vr_linear *l = NULL;
+            vr_status st = vr_linear_create(&l, VR_GEMM_ONEDNN, VR_INT8, W, f == 1 ? NULL : b,
+                                            N, K, flags[f]);
+            if (st) {
+                bad++;
+                continue;
+            }
+            for (size_t i = 0; i < M * N; i++) C1[i] = C2[i] = frand();
+            if (vr_linear_run(l, M, A, C1, &t))
+                bad++;
+            vr_quant_linear_naive(C2, A, q, sw, ws, f == 1 ? NULL : b, M, N, K,
+                                  VR_LIN_ACT_OF(flags[f]), (flags[f] & VR_LIN_ACCUMULATE) != 0);
+            for (size_t i = 0; i < M * N; i++)
+                if (memcmp(&C1[i], &C2[i], 4))
+                    bad++;
+            vr_linear_free(l);
+        }
+        free(W); free(b); free(A); free(C1); free(C2); free(sw); free(q); free(ws);
+    }
+    /* a row with NaN gives NaN, the rows beside it are untouched */
+    {
+        size_t M = 3, N = 4, K = 8;
+        float W[32], A[24], C[12];
+        for (int i = 0; i < 32; i++) W[i] = frand();
+        for (int i = 0; i < 24; i++) A[i] = frand();
+        A[K + 3] = NAN;
+        vr_linear *l = NULL;
+        if (vr_linear_create(&l, VR_GEMM_ONEDNN, VR_INT8, W, NULL, N, K, 0) ||
+            vr_linear_run(l, M, A, C, &t))
+            bad++;
+        for (size_t n = 0; n < N; n++)
+            if (!isnan(C[N + n]) || isnan(C[n]) || isnan(C[2 * N + n]))
+                bad++;
+        vr_linear_free(l);
+    }
+    check("int8 weights: integers, scales, sums", badq, 0);
+    check("int8 linear vs naive twin (bitwise)", bad, 0);
+}
+
 int main(void)
 {
     printf("kernels: %s\n", vr_kernel_level_name());
@@ -315,6 +401,8 @@ int main(void)
     test_softmax_gelu();
     test_im2col_topk();
     test_pool();
+    test_int8_linear();
+    vr_linear_release_scratch();
     printf("%s: %d kernel check(s) failed\n", failures ? "FAIL" : "PASS", failures);
     return failures ? 1 : 0;
 }

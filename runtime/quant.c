@@ -1,0 +1,219 @@
+/* quant.c - int8 quantisation and dequantisation (quant.h). */
+#include "quant.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clones.h"
+#include "pool.h"
+
+/* One weight row, given its scale: the integers and their sum. */
+VR_CLONES
+static int32_t quant_weight_row(int8_t *q, const float *w, size_t K, double s)
+{
+    int32_t sum = 0;
+    for (size_t k = 0; k < K; k++) {
+        double v = rint((double)w[k] / s);
+        v = v < 127.0 ? v : 127.0;
+        v = v > -127.0 ? v : -127.0; /* (NaN -> -127) */
+        q[k] = (int8_t)(int32_t)v;
+        sum += q[k];
+    }
+    return sum;
+}
+
+void vr_quant_weights(int8_t *q, float *scale, int32_t *wsum, const float *W, size_t N,
+                      size_t K)
+{
+    for (size_t n = 0; n < N; n++) {
+        const float *w = W + n * K;
+        float m = 0.0f;
+        for (size_t k = 0; k < K; k++) {
+            float a = fabsf(w[k]);
+            m = a > m ? a : m;
+        }
+        double s = m > 0.0f && isfinite(m) ? (double)m / 127.0 : 1.0;
+        wsum[n] = quant_weight_row(q + n * K, w, K, s);
+        scale[n] = (float)s;
+    }
+}
+
+/* A row's minimum and maximum, each widened to hold 0; 1 when the row holds
+ * NaN or infinity (x * 0 is NaN for those alone). Minimum and maximum are
+ * exact, so every version finds the same. */
+static int range_scalar(const float *a, size_t K, float *lo, float *hi)
+{
+    float l = 0.0f, h = 0.0f, z = 0.0f;
+    for (size_t k = 0; k < K; k++) {
+        l = a[k] < l ? a[k] : l;
+        h = a[k] > h ? a[k] : h;
+        z += a[k] * 0.0f;
+    }
+    *lo = l;
+    *hi = h;
+    return !(z == 0.0f);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+__attribute__((target("avx512f"))) static int range16(const float *a, size_t K, float *lo,
+                                                      float *hi)
+{
+    __m512 zero = _mm512_setzero_ps(), l = zero, h = zero, z = zero;
+    size_t k = 0;
+    for (; k + 16 <= K; k += 16) {
+        __m512 v = _mm512_loadu_ps(a + k);
+        l = _mm512_min_ps(l, v);
+        h = _mm512_max_ps(h, v);
+        z = _mm512_add_ps(z, _mm512_mul_ps(v, zero));
+    }
+    if (k < K) { /* the lanes past the end read as 0, inside the range already */
+        __m512 v = _mm512_maskz_loadu_ps((__mmask16)((1u << (K - k)) - 1), a + k);
+        l = _mm512_min_ps(l, v);
+        h = _mm512_max_ps(h, v);
+        z = _mm512_add_ps(z, _mm512_mul_ps(v, zero));
+    }
+    *lo = _mm512_reduce_min_ps(l);
+    *hi = _mm512_reduce_max_ps(h);
+    return !(_mm512_reduce_add_ps(z) == 0.0f);
+}
+
+static int range(const float *a, size_t K, float *lo, float *hi)
+{
+    return vr_kernel_level() >= 2 ? range16(a, K, lo, hi) : range_scalar(a, K, lo, hi);
+}
+#else
+static int range(const float *a, size_t K, float *lo, float *hi)
+{
+    return range_scalar(a, K, lo, hi);
+}
+#endif
+
+/* One row: its scale and zero point, then its bytes. The clamps are written
+ * so that they vectorise and keep NaN from the integer conversion; a row
+ * holding NaN or infinity gets scale NaN, so that its outputs are NaN as
+ * float32's would be, not clamped into range. */
+VR_CLONES
+static void quant_row(uint8_t *q, float *scale, int32_t *zp, const float *a, size_t K)
+{
+    float lo, hi;
+    int bad = range(a, K, &lo, &hi);
+    float s = (hi - lo) / 255.0f;
+    if (bad) {
+        memset(q, 0, K);
+        *scale = NAN;
+        *zp = 0;
+        return;
+    }
+    if (!(s > 0.0f) || !isfinite(s))
+        s = 1.0f;
+    float inv = 1.0f / s;
+    float z = rintf(-lo * inv);
+    z = z > 255.0f ? 255.0f : z;
+    for (size_t k = 0; k < K; k++) {
+        float v = rintf(a[k] * inv) + z;
+        v = v > 0.0f ? v : 0.0f;
+        v = v < 255.0f ? v : 255.0f;
+        q[k] = (uint8_t)(int32_t)v;
+    }
+    *scale = s;
+    *zp = (int32_t)z;
+}
+
+/* One row of the dequantisation into y (N), before the activation. */
+VR_CLONES
+static void dequant_row(float *y, const int32_t *acc, size_t N, float sa, int32_t za,
+                        const float *sw, const int32_t *wsum, const float *bias)
+{
+    for (size_t n = 0; n < N; n++)
+        y[n] = (float)(acc[n] - za * wsum[n]) * (sa * sw[n]);
+    if (bias)
+        for (size_t n = 0; n < N; n++)
+            y[n] += bias[n];
+}
+
+typedef struct {
+    int op; /* 0 quantise, 1 dequantise */
+    uint8_t *q;
+    float *scale, *C;
+    int32_t *zp;
+    const float *A;
+    const int32_t *acc, *za, *wsum;
+    const float *sa, *sw, *bias;
+    size_t N, K;
+    vr_act_fn f;
+    int accumulate;
+} quant_job;
+
+#define ROW_MAX 16384 /* a row dequantised apart before a residual add, on the stack */
+
+static void quant_range(void *ctx, size_t begin, size_t end, int worker)
+{
+    (void)worker;
+    const quant_job *j = ctx;
+    for (size_t m = begin; m < end; m++) {
+        if (j->op == 0) {
+            quant_row(j->q + m * j->K, j->scale + m, j->zp + m, j->A + m * j->K, j->K);
+            continue;
+        }
+        float *c = j->C + m * j->N;
+        const int32_t *acc = j->acc + m * j->N;
+        for (size_t n0 = 0; n0 < j->N; n0 += ROW_MAX) {
+            size_t nn = j->N - n0 < ROW_MAX ? j->N - n0 : ROW_MAX;
+            float tmp[ROW_MAX];
+            float *y = j->accumulate ? tmp : c + n0;
+            dequant_row(y, acc + n0, nn, j->sa[m], j->za[m], j->sw + n0, j->wsum + n0,
+                        j->bias ? j->bias + n0 : NULL);
+            vr_activate(y, nn, j->f);
+            if (j->accumulate)
+                vr_add(c + n0, tmp, nn);
+        }
+    }
+}
+
+void vr_quant_rows(uint8_t *q, float *scale, int32_t *zp, const float *A, size_t M, size_t K)
+{
+    quant_job j = {.op = 0, .q = q, .scale = scale, .zp = zp, .A = A, .K = K};
+    vr_pool_run(M, K >= 4096 ? 1 : 4096 / K, quant_range, &j);
+}
+
+void vr_dequant_rows(float *C, const int32_t *acc, size_t M, size_t N, const float *sa,
+                     const int32_t *za, const float *sw, const int32_t *wsum, const float *bias,
+                     vr_act_fn f, int accumulate)
+{
+    quant_job j = {.op = 1, .C = C, .acc = acc, .N = N, .sa = sa, .za = za, .sw = sw,
+                   .wsum = wsum, .bias = bias, .f = f, .accumulate = accumulate};
+    vr_pool_run(M, N >= 4096 ? 1 : 4096 / N, quant_range, &j);
+}
+
+void vr_quant_linear_naive(float *C, const float *A, const int8_t *qw, const float *sw,
+                           const int32_t *wsum, const float *bias, size_t M, size_t N, size_t K,
+                           vr_act_fn f, int accumulate)
+{
+    uint8_t *qa = malloc(K);
+    int32_t *acc = malloc(N * sizeof *acc);
+    float *y = malloc(N * sizeof *y);
+    if (!qa || !acc || !y)
+        abort(); /* (tests only) */
+    for (size_t m = 0; m < M; m++) {
+        float sa;
+        int32_t za;
+        quant_row(qa, &sa, &za, A + m * K, K);
+        for (size_t n = 0; n < N; n++) {
+            int32_t s = 0;
+            for (size_t k = 0; k < K; k++)
+                s += (int32_t)qa[k] * (int32_t)qw[n * K + k];
+            acc[n] = s;
+        }
+        float *c = C + m * N;
+        dequant_row(y, acc, N, sa, za, sw, wsum, bias);
+        vr_activate(y, N, f);
+        for (size_t n = 0; n < N; n++)
+            c[n] = accumulate ? c[n] + y[n] : y[n];
+    }
+    free(qa);
+    free(acc);
+    free(y);
+}
