@@ -123,6 +123,9 @@ static void print_version(void)
            !vr_linear_have_onednn() ? "no (needs oneDNN)"
            : vr_linear_cpu_bf16()   ? "yes (AVX512_BF16)"
                                     : "no (CPU without AVX512_BF16: fp32 instead)");
+    printf("int8: %s\n", !vr_linear_have_onednn() ? "no (needs oneDNN)"
+                         : vr_linear_cpu_vnni()   ? "yes (AVX-512 VNNI)"
+                                                  : "no (CPU without AVX-512 VNNI: refused)");
     const char *isa = getenv("VITRUN_MAX_ISA");
     printf("Kernels: %s (VITRUN_MAX_ISA: %s); attention: %s\n", vr_kernel_level_name(),
            isa ? isa : "unset", vr_flash_usable(64) ? "fused AVX-512 for head sizes that are multiples of 16"
@@ -161,7 +164,9 @@ int main(int argc, char **argv)
     if ((st = vr_comm_agree(st)))
         return finish(rank, st);
     char why[256];
-    if ((st = vr_linear_choose(&o.gemm, &o.precision, why, sizeof why)))
+    /* (every rank decides: a node without VNNI refuses int8 for the job) */
+    st = vr_linear_choose(&o.gemm, &o.precision, why, sizeof why);
+    if ((st = vr_comm_agree(st)))
         return finish(rank, st);
     if (why[0] && rank == 0 && !o.quiet)
         fprintf(stderr, "vitrun: %s\n", why);

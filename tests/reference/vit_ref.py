@@ -100,6 +100,53 @@ def linear(x, w, b=None):
     return y if b is None else y + b
 
 
+# ---------------------------------------------------------------- int8
+# --precision int8 as runtime/quant.h defines it; the integers are kept as
+# the values they stand for (q * s), whose products float64 holds exactly.
+
+def int8_weights(w):
+    """Symmetric per output channel: s = max|w| / 127, q = rint(w / s) in
+    [-127, 127] (numpy's rint rounds half to even, like C's)."""
+    w = np.asarray(w, np.float32).astype(np.float64)  # what the model file holds
+    m = np.abs(w).max(axis=1, keepdims=True)
+    s = np.where((m > 0) & np.isfinite(m), m / 127.0, 1.0)
+    return np.clip(np.rint(w / s), -127, 127) * s
+
+
+def uint8_rows(x):
+    """Asymmetric uint8 per row (token), the range widened to hold 0:
+    s = (hi - lo) / 255, zp = rint(-lo / s), q = clip(rint(x / s) + zp, 0, 255);
+    returns (q - zp) * s. The quantiser itself runs in float32 as quant.h
+    defines it (x rounded to float32, s and 1 / s in float32, x * (1 / s)
+    in float32): inputs on a grid, such as normalised 8-bit pixels, put many
+    values exactly half-way between two levels, and only the same float32
+    operations send them the same way. The result is float64."""
+    f = np.float32
+    x = np.asarray(x, np.float64).astype(f)
+    lo = np.minimum(x.min(axis=-1, keepdims=True), f(0))
+    hi = np.maximum(x.max(axis=-1, keepdims=True), f(0))
+    s = (hi - lo) / f(255)
+    s = np.where(s > 0, s, f(1)).astype(f)
+    inv = (f(1) / s).astype(f)
+    zp = np.clip(np.rint(-lo * inv), 0, 255).astype(f)
+    q = np.clip(np.rint(x * inv) + zp, 0, 255)
+    return (q.astype(np.float64) - zp) * s.astype(np.float64)
+
+
+def normalize_u8_f32(images, mean, std):
+    """normalize_u8 in float32 as ToTensor + Normalize (and vitrun) compute
+    it, for int8 runs whose first quantiser sees these exact floats."""
+    f = np.float32
+    x = images.astype(f) / f(255)
+    x = (x - np.asarray(mean, f)) / np.asarray(std, f)
+    return x.transpose(0, 3, 1, 2).astype(np.float64)
+
+
+def linear_int8(x, w, b=None):
+    """linear() with both sides quantised as above."""
+    return linear(uint8_rows(x), int8_weights(w), b)
+
+
 # ---------------------------------------------------------------- attention
 
 def _split_heads(y, heads):
@@ -118,38 +165,55 @@ def _scores_softmax_v(q, k, v):
     return a @ v
 
 
-def attention(h, L, heads, eps=1e-6):
+def attention(h, L, heads, eps=1e-6, lin=linear):
     """Multi-head self-attention of block L on normed tokens h (B, T, D).
 
     With q_norm_w/k_norm_w, each head's q and k go through a LayerNorm over
     head_dim (eps as the model's) before the scores.
     """
-    q = _split_heads(linear(h, L["wq"], L.get("bq")), heads)
-    k = _split_heads(linear(h, L["wk"], L.get("bk")), heads)
-    v = _split_heads(linear(h, L["wv"], L.get("bv")), heads)
+    q = _split_heads(lin(h, L["wq"], L.get("bq")), heads)
+    k = _split_heads(lin(h, L["wk"], L.get("bk")), heads)
+    v = _split_heads(lin(h, L["wv"], L.get("bv")), heads)
     if L.get("q_norm_w") is not None:
         q = layer_norm(q, L["q_norm_w"], L["q_norm_b"], eps)
         k = layer_norm(k, L["k_norm_w"], L["k_norm_b"], eps)
     o = _merge_heads(_scores_softmax_v(q, k, v))
-    return linear(o, L["wo"], L.get("bo"))
+    return lin(o, L["wo"], L.get("bo"))
 
 
-def mlp(h, L, act):
+def mlp(h, L, act, lin=linear):
     """fc2(act(fc1(h))); SwiGLU: fc2(silu(fc1g(h)) * fc1(h))."""
     if act == "swiglu":
-        hidden = silu(linear(h, L["w1g"], L.get("b1g"))) * linear(h, L["w1"], L.get("b1"))
+        hidden = silu(lin(h, L["w1g"], L.get("b1g"))) * lin(h, L["w1"], L.get("b1"))
     else:
-        hidden = ACTIVATIONS[act](linear(h, L["w1"], L.get("b1")))
-    return linear(hidden, L["w2"], L.get("b2"))
+        hidden = ACTIVATIONS[act](lin(h, L["w1"], L.get("b1")))
+    return lin(hidden, L["w2"], L.get("b2"))
 
 
-def block(x, L, heads, act, eps):
+def _fold_layerscale(L):
+    """int8: LayerScale multiplied into its branch's last matrix and bias
+    before quantising, as vitrun does (in float32), since
+    quant(diag(g) W) is not g * quant(W)."""
+    L = dict(L)
+    for ls, w, b in (("ls1", "wo", "bo"), ("ls2", "w2", "b2")):
+        g = L.get(ls)
+        if g is not None:
+            L[w] = (L[w].astype(np.float32) * g.astype(np.float32)[:, None]).astype(np.float64)
+            if L.get(b) is not None:
+                L[b] = (L[b].astype(np.float32) * g.astype(np.float32)).astype(np.float64)
+            L[ls] = None
+    return L
+
+
+def block(x, L, heads, act, eps, lin=linear):
     """Pre-norm transformer block, with LayerScale where ls1/ls2 are given."""
-    a = attention(layer_norm(x, L["ln1_w"], L["ln1_b"], eps), L, heads, eps)
+    if lin is not linear:
+        L = _fold_layerscale(L)
+    a = attention(layer_norm(x, L["ln1_w"], L["ln1_b"], eps), L, heads, eps, lin)
     if L.get("ls1") is not None:
         a = a * L["ls1"]
     x = x + a
-    m = mlp(layer_norm(x, L["ln2_w"], L["ln2_b"], eps), L, act)
+    m = mlp(layer_norm(x, L["ln2_w"], L["ln2_b"], eps), L, act, lin)
     if L.get("ls2") is not None:
         m = m * L["ls2"]
     return x + m
@@ -191,7 +255,7 @@ def _choice(P, key, default, allowed):
     return v
 
 
-def embed(P, pixels):
+def embed(P, pixels, lin=linear):
     """Patch embedding, prefix tokens, position embeddings, norm_pre.
 
     Returns the input to block 0 (B, T, D) and the number of prefix tokens.
@@ -202,7 +266,7 @@ def embed(P, pixels):
     gh, gw = H // p, W // p
     # A stride-p convolution is a matrix product over non-overlapping patches.
     patches = x.reshape(B, C, gh, p, gw, p).transpose(0, 2, 4, 1, 3, 5).reshape(B, gh * gw, C * p * p)
-    tokens = linear(patches, P["patch_w"].reshape(D, -1), P.get("patch_b"))
+    tokens = lin(patches, P["patch_w"].reshape(D, -1), P.get("patch_b"))
 
     prefix = [t.reshape(-1, D) for t in (P.get("cls"), P.get("dist"), P.get("reg")) if t is not None]
     prefix = np.concatenate(prefix) if prefix else np.zeros((0, D))
@@ -224,8 +288,10 @@ def embed(P, pixels):
     return x, n_prefix
 
 
-def forward(P, pixels):
-    """pixels: (B, C, H, W) normalised.
+def forward(P, pixels, precision="fp32"):
+    """pixels: (B, C, H, W) normalised. precision "int8": the patch
+    embedding's and the blocks' matrices as vitrun --precision int8 runs
+    them (linear_int8); the heads stay float.
 
     Returns dict:
       embed      (B, T, D) input to block 0 (after position embeddings and norm_pre)
@@ -244,10 +310,11 @@ def forward(P, pixels):
 
     if pool in ("cls", "cls_avg") and P.get("cls") is None:
         raise ValueError(f"pool {pool!r} needs a class token")
-    x, n_prefix = embed(P, pixels)
+    lin = {"fp32": linear, "int8": linear_int8}[precision]
+    x, n_prefix = embed(P, pixels, lin)
     out = {"embed": x, "blocks": []}
     for L in P["layers"]:
-        x = block(x, L, heads, act, eps)
+        x = block(x, L, heads, act, eps, lin)
         out["blocks"].append(x)
 
     if final_norm == "pre_pool":

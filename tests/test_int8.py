@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""--precision int8 against the numpy reference running the same quantisation.
+
+A random ViT (timm names, converted; odd sizes: 5 heads of 12, MLP 100,
+4 layers, 11 classes, 32 px, patch 8) scores 13 images on one rank in int8
+with the activation dump. tests/reference/vit_ref.py computes the same model
+twice in float64: as float32 runs it (forward) and as --precision int8
+defines it (forward with precision "int8": weights per output channel,
+activations per token, the heads float; runtime/quant.h has the
+arithmetic). Checked:
+  - every intermediate (embedding, each block, pooled, logits) against the
+    int8 reference: the median difference within MEDIAN and the worst within
+    BOUND, relative to the largest value (why two bounds: below);
+  - that this closeness is the quantisation followed, not float32 by
+    another name: the median is at least FOLLOW times smaller than the int8
+    reference's distance to the float one, and int8 differs from float by
+    more than FLOOR;
+  - every MPI layout in int8 (dp 2, pp 2, tp 2, pp 2 x tp 2) against the
+    one-process int8 run: bit for bit where the layout does not change the
+    arithmetic (dp, pp), within TP_BOUND with tensor parallelism (each TP
+    rank quantises the rows of its own slice of the attention output and of
+    the MLP's hidden layer, so the scales differ from one process's); each
+    layout twice, bit for bit run to run;
+  - the refusals: --precision int8 with --gemm openblas exits 2 saying why.
+Skipped (exit 77) when `vitrun --version` says int8 is not available here.
+"""
+import os
+import shlex
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "reference"))
+import checkpoints  # noqa: E402
+import vit_ref  # noqa: E402
+from testlib import PYTHON, SKIP, Checker, run, test_parser  # noqa: E402
+
+HALF = (0.5, 0.5, 0.5)
+# Where vitrun's float32 activations equal the reference's rounded to float32,
+# the quantised integers are the same and the two agree to float32 rounding
+# (the embedding: 8e-8). Elsewhere an activation 1 ulp away from the
+# reference's can land on the other side of a rounding boundary: one level
+# (s_a) moves one input of that token's next product, about 1/255 of the
+# row's range times one weight. Those level flips are rare (0.7% of block
+# 0's outputs move by more than 1e-4) but spread with depth (24% by block
+# 3), so the median is the test of following the quantisation and the worst
+# value is bounded by the flips' size. Measured here (relative to the
+# largest value): medians 1e-8 to 3e-8, worst 8e-8 (embedding) to 5.7e-3
+# (block 3), against int8 vs float medians of about 1e-3.
+MEDIAN = 1e-6     # median |vitrun - int8 reference|
+BOUND = 2e-2      # worst |vitrun - int8 reference|
+FOLLOW = 1e3      # median |int8 ref - float ref| / median |vitrun - int8 ref|
+FLOOR = 1e-3      # int8 must differ from float32 by at least this much
+TP_BOUND = 5e-2   # tensor-parallel int8 vs one process int8
+
+
+def rel(got, ref):
+    return float(np.abs(np.asarray(got, np.float64) - ref).max() /
+                 max(float(np.abs(ref).max()), 1e-30))
+
+
+def main():
+    ap = test_parser()
+    a = ap.parse_args()
+    version = run([a.vitrun, "--version"]).stdout
+    line = next((ln for ln in version.splitlines() if ln.startswith("int8:")), "int8: ?")
+    if "yes" not in line:
+        print(f"SKIPPED: {line.strip()}")
+        return SKIP
+    mpi = [a.mpiexec, a.np_flag]
+    flags = shlex.split(a.mpi_flags)
+    ck = Checker("int8: vitrun --precision int8 vs the numpy int8 reference; MPI layouts")
+    image, patch, C, H, M, L, K, N = 32, 8, 3, 5, 100, 4, 11, 13
+    D = H * 12
+    P = checkpoints.random_params(image, patch, C, D, L, H, M, K, 1e-6, seed=19)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = checkpoints.export_timm(P, os.path.join(tmp, "vit.safetensors"))
+        model = os.path.join(tmp, "model.h5")
+        run([PYTHON, os.path.join(a.scripts, "convert_checkpoint.py"), "--format", "timm", src,
+             model, "--heads", str(H), "--shards", "2", "--act", "gelu", "--eps", "1e-6"])
+        images = np.random.default_rng(4).integers(0, 256, (N, image, image, C), np.uint8)
+        inp = os.path.join(tmp, "in.h5")
+        with h5py.File(inp, "w") as f:
+            f["images"] = images
+        common = ["--model", model, "--input", inp, "--batch", "3", "--logits", "--embeddings",
+                  "--topk", "3", "--threads", "1", "--quiet", "--precision", "int8"]
+        single, dump = os.path.join(tmp, "single.h5"), os.path.join(tmp, "dump.h5")
+        run([a.vitrun] + common + ["--output", single, "--dump-activations", dump])
+        # (the dump changes the order of a few float32 sums: layouts are
+        # compared with a run without it)
+        plain = os.path.join(tmp, "plain.h5")
+        run([a.vitrun] + common + ["--output", plain])
+
+        # (the float32 pixels vitrun computes: see vit_ref.uint8_rows)
+        pixels = vit_ref.normalize_u8_f32(images, HALF, HALF)
+        q = vit_ref.forward(P, pixels, precision="int8")
+        f = vit_ref.forward(P, pixels)
+        with h5py.File(dump) as d, h5py.File(single) as s:
+            got = [("embedding output", d["embed"][:], "embed")]
+            got += [(f"block {i} output", d[f"block_{i:02d}"][:], i) for i in range(L)]
+            got += [("pooled embedding", s["embedding"][:], "embedding"),
+                    ("logits", s["logits"][:], "logits")]
+            for what, g, key in got:
+                rq = q["blocks"][key] if isinstance(key, int) else q[key]
+                rf = f["blocks"][key] if isinstance(key, int) else f[key]
+                scale = float(np.abs(rq).max())
+                e = np.abs(np.asarray(g, np.float64) - rq) / scale
+                sep = np.abs(rq - rf) / scale
+                ck.check(f"{what}: median vs int8 reference", np.median(e) <= MEDIAN,
+                         f"{np.median(e):.1e} (bound {MEDIAN:.0e}); int8 reference vs float "
+                         f"{np.median(sep):.1e}; {np.mean(e > 1e-4):.1%} of values beyond 1e-4")
+                ck.check(f"{what}: worst vs int8 reference", e.max() <= BOUND,
+                         f"{e.max():.2e} (bound {BOUND:.0e}); int8 reference vs float "
+                         f"{sep.max():.2e}")
+                ck.check(f"{what}: follows the quantisation",
+                         np.median(sep) >= FOLLOW * np.median(e),
+                         f"median {np.median(sep) / max(np.median(e), 1e-30):.0f}x closer to the "
+                         "int8 reference than it is to float")
+            ck.check("int8 is not float32", rel(q["logits"], f["logits"]) > FLOOR,
+                     f"{rel(q['logits'], f['logits']):.2e}")
+            ck.check("all rows ok", bool(np.all(s["ok"][:] == 1)))
+        with h5py.File(plain) as s:
+            base = {k: s[k][:] for k in ("logits", "embedding")}
+
+        for dp, pp, tp in ((2, 1, 1), (1, 2, 1), (1, 1, 2), (1, 2, 2)):
+            n = dp * pp * tp
+            outs = []
+            for i in range(2):
+                out = os.path.join(tmp, f"l{dp}{pp}{tp}_{i}.h5")
+                run(mpi + [str(n)] + flags + [a.vitrun] + common +
+                    ["--dp", str(dp), "--pp", str(pp), "--tp", str(tp), "--output", out],
+                    timeout=300)
+                with h5py.File(out) as o:
+                    outs.append({k: o[k][:] for k in ("logits", "embedding")})
+            name = f"dp {dp} x pp {pp} x tp {tp}"
+            ck.check(f"{name}: two runs bit for bit",
+                     all(np.array_equal(outs[0][k], outs[1][k]) for k in base))
+            if tp == 1:
+                ck.check(f"{name}: bit for bit one process's int8",
+                         all(np.array_equal(outs[0][k], base[k]) for k in base),
+                         f"{rel(outs[0]['logits'], base['logits']):.2e}")
+            else:
+                e = rel(outs[0]["logits"], base["logits"])
+                ck.check(f"{name}: logits vs one process's int8", e <= TP_BOUND,
+                         f"{e:.2e} (bound {TP_BOUND:.0e}); vs int8 reference "
+                         f"{rel(outs[0]['logits'], q['logits']):.2e}")
+
+        p = run([a.vitrun] + common + ["--gemm", "openblas", "--output",
+                                       os.path.join(tmp, "x.h5")], check=False)
+        ck.check("--gemm openblas --precision int8 refused (exit 2, saying why)",
+                 p.returncode == 2 and "oneDNN" in p.stderr, p.stderr.strip()[-160:])
+    return ck.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
