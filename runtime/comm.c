@@ -175,21 +175,31 @@ void vr_comm_abort(int exit_code)
 /* MPI counts are ints: large buffers go in pieces. */
 #define CHUNK ((size_t)1 << 30)
 
-vr_status vr_comm_tp_allreduce(float *buf, size_t n, void *ctx)
+static vr_status tp_allreduce(float *buf, size_t n, vr_comm_stats *st, MPI_Op op,
+                              const char *what)
 {
-    vr_comm_stats *st = ctx;
     double t0 = vr_now();
     for (size_t off = 0; off < n; off += CHUNK) {
         size_t k = n - off < CHUNK ? n - off : CHUNK;
-        int e = MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)k, MPI_FLOAT, MPI_SUM, g_tp);
+        int e = MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)k, MPI_FLOAT, op, g_tp);
         if (e != MPI_SUCCESS)
-            return mpi_fail(e, "tensor-parallel MPI_Allreduce");
+            return mpi_fail(e, what);
     }
     if (st) {
         st->allreduce += vr_now() - t0;
         st->bytes_allreduced += (double)n * sizeof(float);
     }
     return VR_OK;
+}
+
+vr_status vr_comm_tp_allreduce(float *buf, size_t n, void *ctx)
+{
+    return tp_allreduce(buf, n, ctx, MPI_SUM, "tensor-parallel MPI_Allreduce");
+}
+
+vr_status vr_comm_tp_allreduce_max(float *buf, size_t n, void *ctx)
+{
+    return tp_allreduce(buf, n, ctx, MPI_MAX, "tensor-parallel MPI_Allreduce (max)");
 }
 
 vr_status vr_comm_tp_allgather(float *buf, size_t n, vr_comm_stats *st)

@@ -54,6 +54,10 @@ void vr_comm_abort(int exit_code);
  * ctx = vr_comm_stats*. */
 vr_status vr_comm_tp_allreduce(float *buf, size_t n, void *ctx);
 
+/* Max-allreduce of buf (n) over this rank's TP group (the same ctx): int8
+ * ranges and weight scales that the TP ranks agree on. */
+vr_status vr_comm_tp_allreduce_max(float *buf, size_t n, void *ctx);
+
 /* Allgather within the TP group: each rank contributes its `n` floats at
  * buf + tp_rank*n (in place). */
 vr_status vr_comm_tp_allgather(float *buf, size_t n, vr_comm_stats *stats);

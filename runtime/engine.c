@@ -49,9 +49,11 @@ vr_status engine_setup(engine *e)
     if (o->preprocess && (st = vr_preprocess_preset(&e->pre, o->preprocess, c->image_h, c->image_w)))
         return st;
     e->shard = vr_plan_shard(e->plan, g->stage, g->tp_rank);
-    if ((st = vr_model_load(&e->model, &e->w, &e->shard)) ||
-        (st = vr_forward_prepare(&e->w, o->gemm, o->precision, g->tp)))
+    if ((st = vr_model_load(&e->model, &e->w, &e->shard)))
         return st;
+    /* (the weights are prepared after the ranks agree that every one of
+     * them got this far: int8 with tensor parallelism agrees on scales) */
+    e->tp_reduce = (vr_reducer){vr_comm_tp_allreduce, vr_comm_tp_allreduce_max, &e->rep->comm};
     e->rep->weight_bytes = (double)e->model.bytes_read;
     /* from here on this rank may write (the manifest, the output): a stop
      * signal is honoured at the next step, with everything flushed */
@@ -386,7 +388,7 @@ vr_status engine_step(engine *e, size_t i, size_t n_local)
         /* attention + MLP (or the half of the block the shard holds), the TP
          * ranks' partial sums joined by an allreduce */
         if ((st = vr_forward_layer(&e->st, &e->w, l, x, count,
-                                   g->tp > 1 ? vr_comm_tp_allreduce : NULL, &e->rep->comm)) ||
+                                   g->tp > 1 ? &e->tp_reduce : NULL)) ||
             (e->have_dump && (st = dump_block(e, l, meta, x))))
             return st;
         vr_transport_progress(tr);
@@ -463,6 +465,9 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
     rep->stage = g->stage;
     rep->tp_rank = g->tp_rank;
     vr_status st = vr_comm_agree(engine_setup(e));
+    if (!st)
+        st = vr_comm_agree(vr_forward_prepare(&e->w, o->gemm, o->precision, g->tp,
+                                              &e->tp_reduce));
     /* everyone learns what the input is from the rank that looked */
     if (!st)
         st = vr_comm_bcast(&e->info, sizeof e->info, vr_comm_world_of(g, 0, 0, 0));

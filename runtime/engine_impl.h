@@ -29,6 +29,7 @@ typedef struct engine {
     vr_model_file model;
     vr_weights w;
     vr_run_state st;
+    vr_reducer tp_reduce;     /* the TP group's sum and max (runtime/forward.h) */
     vr_preprocess pre;        /* the model's preset, or --preprocess */
     vr_run run;               /* what the run does, resolved (runtime/run.h) */
     vr_input_info info;       /* what the input is (same on every rank) */

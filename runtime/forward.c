@@ -7,6 +7,7 @@
 #include "attention.h"
 #include "kernels.h"
 #include "pool.h"
+#include "quant.h"
 #include "rows.h"
 
 vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch)
@@ -155,14 +156,15 @@ vr_status vr_forward_embed(vr_run_state *s, const vr_weights *w, const float *pi
 /* y (rows, D) += A (rows, K) W^T + b: straight into y, or as partial sums
  * that `reduce` adds up over the ranks sharing the layer first. */
 static vr_status add_linear(vr_run_state *s, const vr_weights *w, vr_linear *lin, size_t rows,
-                            const float *A, float *y, vr_reduce_fn reduce, void *ctx)
+                            const float *A, float *y, const vr_reducer *reduce)
 {
     size_t D = w->cfg.hidden;
     vr_status st;
     if (!reduce)
         return vr_linear_run(lin, rows, A, y, &s->t);
-    if ((st = vr_linear_run(lin, rows, A, s->partial, &s->t)) ||
-        (st = reduce(s->partial, rows * D, ctx)))
+    /* A holds this rank's heads or MLP columns: int8 agrees on whole rows */
+    if ((st = vr_linear_run_slice(lin, rows, A, s->partial, &s->t, reduce->max, reduce->ctx)) ||
+        (st = reduce->sum(s->partial, rows * D, reduce->ctx)))
         return st;
     TIMED(activation, vr_rows_add(y, s->partial, rows, D));
     return VR_OK;
@@ -186,7 +188,7 @@ static void class_tokens(const vr_run_state *s, const vr_weights *w, float *x, s
  * alone. */
 static vr_status attention_block(vr_run_state *s, const vr_weights *w,
                                  const vr_layer_weights *L, float *x, size_t B, int cls,
-                                 vr_reduce_fn reduce, void *ctx)
+                                 const vr_reducer *reduce)
 {
     const vr_config *c = &w->cfg;
     size_t D = c->hidden, n = B * c->tokens, Hl = vr_shard_heads(&w->shard);
@@ -205,13 +207,13 @@ static vr_status attention_block(vr_run_state *s, const vr_weights *w,
      * `reduce`); LayerScale's ls1 is folded into its rows (vr_forward_prepare) */
     if (!cls) {
         TIMED(attention, st = vr_attention_run(w->attention, s->qkv, s->attn, B, s->scores));
-        return st ? st : add_linear(s, w, L->proj, n, s->attn, x, reduce, ctx);
+        return st ? st : add_linear(s, w, L->proj, n, s->attn, x, reduce);
     }
     TIMED(attention, st = vr_attention_first_row(w->attention, s->qkv, s->attn, B, s->scores));
     if (st)
         return st;
     class_tokens(s, w, x, B, 0);
-    if ((st = add_linear(s, w, L->proj, B, s->attn, s->cls, reduce, ctx)))
+    if ((st = add_linear(s, w, L->proj, B, s->attn, s->cls, reduce)))
         return st;
     class_tokens(s, w, x, B, 1);
     return VR_OK;
@@ -220,7 +222,7 @@ static vr_status attention_block(vr_run_state *s, const vr_weights *w,
 /* x = x + ls2 * fc2(act(fc1(ln2(x)))); fc1 column-, fc2 row-parallel. With
  * `cls`, on the class tokens alone. */
 static vr_status mlp_block(vr_run_state *s, const vr_weights *w, const vr_layer_weights *L,
-                           float *x, size_t B, int cls, vr_reduce_fn reduce, void *ctx)
+                           float *x, size_t B, int cls, const vr_reducer *reduce)
 {
     const vr_config *c = &w->cfg;
     size_t D = c->hidden, rows = cls ? B : B * c->tokens, Ml = vr_shard_mlp(&w->shard);
@@ -237,7 +239,7 @@ static vr_status mlp_block(vr_run_state *s, const vr_weights *w, const vr_layer_
         return st; /* the activation runs in fc1's epilogue (vr_forward_prepare) */
     }
     /* fc2 adds into y (ls2 folded into its rows), or leaves partial sums */
-    if ((st = add_linear(s, w, L->fc2, rows, s->mlp, y, reduce, ctx)))
+    if ((st = add_linear(s, w, L->fc2, rows, s->mlp, y, reduce)))
         return st;
     if (cls)
         class_tokens(s, w, x, B, 1);
@@ -245,7 +247,7 @@ static vr_status mlp_block(vr_run_state *s, const vr_weights *w, const vr_layer_
 }
 
 vr_status vr_forward_layer(vr_run_state *s, const vr_weights *w, size_t l, float *x,
-                           size_t B, vr_reduce_fn reduce, void *ctx)
+                           size_t B, const vr_reducer *reduce)
 {
     const vr_layer_weights *L = &w->layer[l];
     int cls = class_only(s, w, l);
@@ -255,10 +257,10 @@ vr_status vr_forward_layer(vr_run_state *s, const vr_weights *w, size_t l, float
                        w->fused_residual ? "local" : "partial", reduce ? "" : "out");
     /* a stage may hold only the attention or only the MLP of its first and last layers */
     if (vr_shard_has_attention(&w->shard, w->shard.layer_begin + l) &&
-        (st = attention_block(s, w, L, x, B, cls, reduce, ctx)))
+        (st = attention_block(s, w, L, x, B, cls, reduce)))
         return st;
     if (vr_shard_has_mlp(&w->shard, w->shard.layer_begin + l) &&
-        (st = mlp_block(s, w, L, x, B, cls, reduce, ctx)))
+        (st = mlp_block(s, w, L, x, B, cls, reduce)))
         return st;
     return VR_OK;
 }
@@ -364,11 +366,13 @@ vr_status vr_forward_head(vr_run_state *s, const vr_weights *w, const float *x, 
 }
 
 /* One matrix of the shard onto the back end; its float32 pages go back to the
- * system when the back end keeps its own copy. */
+ * system when the back end keeps its own copy. absmax: see
+ * vr_linear_create_slice. */
 static vr_status prepare(vr_linear **out, vr_weights *w, vr_gemm_backend be, vr_precision prec,
-                         float *W, const float *bias, size_t N, size_t K, int flags)
+                         float *W, const float *bias, size_t N, size_t K, int flags,
+                         const float *absmax)
 {
-    vr_status st = vr_linear_create(out, be, prec, W, bias, N, K, flags);
+    vr_status st = vr_linear_create_slice(out, be, prec, W, bias, N, K, flags, absmax);
     if (!st && vr_linear_bytes(*out))
         w->released_bytes += vr_weights_release(W, N * K);
     return st;
@@ -396,7 +400,52 @@ static void pool_query(vr_pool_weights *p, size_t D)
     }
 }
 
-vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision prec, int tp)
+/* int8 with tensor parallelism: proj's and fc2's rows are split by columns
+ * over the TP ranks; their whole rows' max |W| (D per matrix, two per
+ * layer) agreed over the group, into *table (NULL when not needed). The
+ * allocation's outcome is agreed before the table is, so every rank calls
+ * reduce->max the same number of times. */
+static vr_status agreed_absmax(vr_weights *w, vr_precision prec, int tp,
+                               const vr_reducer *reduce, float **table)
+{
+    size_t D = w->cfg.hidden, L = vr_shard_layers(&w->shard);
+    *table = NULL;
+    if (prec != VR_INT8 || tp == 1 || !L)
+        return VR_OK;
+    if (!reduce || !reduce->max)
+        return vr_fail(VR_ERR_INTERNAL, "int8 with tp %d needs a max reduce", tp);
+    float *t = vr_alloc(2 * L * D, sizeof *t, "int8 weight scales");
+    float failed = t ? 0.0f : 1.0f;
+    vr_status st = reduce->max(&failed, 1, reduce->ctx);
+    if (st || failed) {
+        free(t);
+        return st ? st : vr_fail(VR_ERR_NOMEM, "a tensor-parallel rank could not allocate "
+                                               "its int8 weight scales");
+    }
+    size_t Hd = vr_shard_heads(&w->shard) * w->cfg.head_dim, Ml = vr_shard_mlp(&w->shard);
+    for (size_t l = 0; l < L; l++) {
+        vr_layer_weights *Lw = &w->layer[l];
+        size_t layer = w->shard.layer_begin + l;
+        float *a = t + 2 * l * D;
+        if (vr_shard_has_attention(&w->shard, layer))
+            vr_quant_absmax(a, Lw->proj_w, D, Hd);
+        else
+            memset(a, 0, D * sizeof *a);
+        if (vr_shard_has_mlp(&w->shard, layer))
+            vr_quant_absmax(a + D, Lw->fc2_w, D, Ml);
+        else
+            memset(a + D, 0, D * sizeof *a);
+    }
+    if ((st = reduce->max(t, 2 * L * D, reduce->ctx))) {
+        free(t);
+        return st;
+    }
+    *table = t;
+    return VR_OK;
+}
+
+vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision prec, int tp,
+                             const vr_reducer *reduce)
 {
     const vr_config *c = &w->cfg;
     size_t D = c->hidden, Hd = vr_shard_heads(&w->shard) * c->head_dim;
@@ -407,34 +456,46 @@ vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision pre
     static const vr_act_fn fn[] = {VR_FN_GELU, VR_FN_GELU_TANH, VR_FN_QUICK_GELU, VR_FN_NONE};
     int act = VR_LIN_ACT(fn[c->act]); /* SwiGLU's gate runs after fc1, apart */
     vr_status st = VR_OK;
+    float *absmax = NULL;
     w->fused_residual = tp == 1;
+    /* LayerScale first: int8's scales are those of the folded rows */
+    for (size_t l = 0; l < vr_shard_layers(&w->shard); l++) {
+        vr_layer_weights *L = &w->layer[l];
+        size_t layer = w->shard.layer_begin + l;
+        if (vr_shard_has_attention(&w->shard, layer) && L->ls1)
+            fold_scale(L->proj_w, L->proj_b, L->ls1, D, Hd);
+        if (vr_shard_has_mlp(&w->shard, layer) && L->ls2)
+            fold_scale(L->fc2_w, L->fc2_b, L->ls2, D, Ml);
+    }
+    if ((st = agreed_absmax(w, prec, tp, reduce, &absmax)))
+        return st;
     if (vr_shard_layers(&w->shard) &&
         (st = vr_attention_create(&w->attention, be, vr_shard_heads(&w->shard), c->tokens,
-                                  c->head_dim)))
+                                  c->head_dim))) {
+        free(absmax);
         return st;
+    }
     if (w->shard.has_embed)
-        st = prepare(&w->patch, w, be, prec, w->patch_w, NULL, D, c->patch_len, 0);
+        st = prepare(&w->patch, w, be, prec, w->patch_w, NULL, D, c->patch_len, 0, NULL);
     for (size_t l = 0; !st && l < vr_shard_layers(&w->shard); l++) {
         vr_layer_weights *L = &w->layer[l];
         size_t layer = w->shard.layer_begin + l;
+        const float *am = absmax ? absmax + 2 * l * D : NULL;
         if (vr_shard_has_attention(&w->shard, layer)) {
-            if (L->ls1)
-                fold_scale(L->proj_w, L->proj_b, L->ls1, D, Hd);
-            if ((st = prepare(&L->qkv, w, be, prec, L->qkv_w, L->qkv_b, 3 * Hd, D, 0)) ||
+            if ((st = prepare(&L->qkv, w, be, prec, L->qkv_w, L->qkv_b, 3 * Hd, D, 0, NULL)) ||
                 (st = prepare(&L->proj, w, be, prec, L->proj_w, owner ? L->proj_b : NULL, D,
-                              Hd, acc)))
+                              Hd, acc, am)))
                 break;
         }
         if (vr_shard_has_mlp(&w->shard, layer)) {
-            if (L->ls2)
-                fold_scale(L->fc2_w, L->fc2_b, L->ls2, D, Ml);
             if ((st = prepare(&L->fc1, w, be, prec, L->fc1_w, L->fc1_b, glu ? 2 * Ml : Ml, D,
-                              act)) ||
+                              act, NULL)) ||
                 (st = prepare(&L->fc2, w, be, prec, L->fc2_w, owner ? L->fc2_b : NULL, D, Ml,
-                              acc)))
+                              acc, am ? am + D : NULL)))
                 break;
         }
     }
+    free(absmax);
     if (st || !w->shard.has_head)
         return st;
     /* The heads stay float32 under int8: a few rows each, so nothing to gain
@@ -446,18 +507,19 @@ vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision pre
         pool_query(p, D);
         if ((st = vr_attention_create(&w->pool_attention, be, c->heads,
                                       c->tokens - c->prefix, c->head_dim)) ||
-            (st = prepare(&p->kv, w, be, prec, p->kv_w, p->kv_b, 2 * D, D, 0)) ||
-            (st = prepare(&p->proj, w, be, prec, p->proj_w, p->proj_b, D, D, 0)) ||
-            (st = prepare(&p->fc1, w, be, prec, p->fc1_w, p->fc1_b, c->pool_mlp_dim, D, act)) ||
+            (st = prepare(&p->kv, w, be, prec, p->kv_w, p->kv_b, 2 * D, D, 0, NULL)) ||
+            (st = prepare(&p->proj, w, be, prec, p->proj_w, p->proj_b, D, D, 0, NULL)) ||
+            (st = prepare(&p->fc1, w, be, prec, p->fc1_w, p->fc1_b, c->pool_mlp_dim, D, act,
+                          NULL)) ||
             (st = prepare(&p->fc2, w, be, prec, p->fc2_w, p->fc2_b, D, c->pool_mlp_dim,
-                          VR_LIN_ACCUMULATE)))
+                          VR_LIN_ACCUMULATE, NULL)))
             return st;
     }
     if (c->head == VR_HEAD_PROJECTION)
-        st = prepare(&w->head, w, be, prec, w->head_w, NULL, c->embed_dim, c->pooled, 0);
+        st = prepare(&w->head, w, be, prec, w->head_w, NULL, c->embed_dim, c->pooled, 0, NULL);
     else if (c->head != VR_HEAD_NONE)
-        st = prepare(&w->head, w, be, prec, w->head_w, w->head_b, c->classes, c->pooled, 0);
+        st = prepare(&w->head, w, be, prec, w->head_w, w->head_b, c->classes, c->pooled, 0, NULL);
     if (!st && c->head == VR_HEAD_DISTILLED)
-        st = prepare(&w->dist, w, be, prec, w->dist_w, w->dist_b, c->classes, D, 0);
+        st = prepare(&w->dist, w, be, prec, w->dist_w, w->dist_b, c->classes, D, 0, NULL);
     return st;
 }

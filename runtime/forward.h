@@ -3,9 +3,10 @@
  * x is the residual stream (B, T, D) for B images. A stage calls
  * vr_forward_embed (first stage), vr_forward_layer for each of its layers,
  * and vr_forward_head (last stage). Tensor parallelism enters only through
- * `reduce`, which sums a (rows, D) partial result over the ranks sharing the
- * layer (B*T rows, or B in the model's last block); NULL means this rank
- * holds every head and column.
+ * a vr_reducer: its `sum` adds a (rows, D) partial result over the ranks
+ * sharing the layer (B*T rows, or B in the model's last block), its `max`
+ * agrees on int8's row ranges and weight scales; NULL means this rank holds
+ * every head and column.
  */
 #ifndef VR_FORWARD_H
 #define VR_FORWARD_H
@@ -17,6 +18,11 @@
 #include "weights.h"
 
 typedef vr_status (*vr_reduce_fn)(float *buf, size_t n, void *ctx);
+
+typedef struct {
+    vr_reduce_fn sum, max; /* in place over the ranks sharing the layer */
+    void *ctx;             /* passed to both */
+} vr_reducer;
 
 typedef struct {
     size_t max_batch;
@@ -50,8 +56,12 @@ vr_status vr_state_warm(vr_run_state *s, const vr_weights *w, const size_t *batc
 /* Readies the shard's weight matrices for the GEMM back end and precision
  * (see linear.h); tp is the number of ranks sharing each layer (1: proj and
  * fc2 add straight into the residual stream, else they leave partial sums
- * for `reduce`). Once, after the weights are loaded. */
-vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision prec, int tp);
+ * for `reduce`). Once, after the weights are loaded. With int8 and tp > 1,
+ * the ranks agree on proj's and fc2's weight scales through reduce->max:
+ * every rank of the TP group calls it, and any failure before it is agreed
+ * first, so a rank that fails does not leave the others waiting. */
+vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision prec, int tp,
+                             const vr_reducer *reduce);
 
 /* x (B, T, D) = [prefix tokens; patches(pixels) W^T + b] + positions (over
  * every token, or the patches only), then norm_pre if the model has one, for
@@ -65,7 +75,7 @@ vr_status vr_forward_embed(vr_run_state *s, const vr_weights *w, const float *pi
  * each image), all the head reads, unless s->all_tokens: its other rows keep
  * the block's input. */
 vr_status vr_forward_layer(vr_run_state *s, const vr_weights *w, size_t l, float *x,
-                           size_t B, vr_reduce_fn reduce, void *ctx);
+                           size_t B, const vr_reducer *reduce);
 
 /* From the last block's x (B, T, D): the final norm, the pooling (class
  * token, mean of the patches, both, or the attention-pool head) and the

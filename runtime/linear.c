@@ -27,6 +27,8 @@ static struct {
     size_t sa_n, za_n;
     int32_t *acc;     /* the int32 product of one slice of rows */
     size_t acc_n;
+    float *range;     /* int8 on a column slice: the rows' (-lo, hi) (M, 2) */
+    size_t range_n;
 } scratch;
 
 static void *grow(void *p, size_t *have, size_t want, size_t elem, const char *what)
@@ -49,6 +51,7 @@ void vr_linear_release_scratch(void)
     free(scratch.sa);
     free(scratch.za);
     free(scratch.acc);
+    free(scratch.range);
     memset(&scratch, 0, sizeof scratch);
 }
 
@@ -61,6 +64,7 @@ struct vr_linear {
     const float *W, *bias;
     size_t N, K;
     size_t packed_bytes;
+    const float *absmax; /* int8 on a column slice: the whole rows' max |W| (creation only) */
     float *wscale;   /* int8: per output channel (N) */
     int32_t *wsum;   /* int8: sum of each channel's int8 weights (N) */
 #ifdef VR_HAVE_ONEDNN
@@ -225,7 +229,7 @@ static vr_status dnnl_prepare(vr_linear *l)
             st = VR_ERR_NOMEM;
             goto out;
         }
-        vr_quant_weights(q, l->wscale, l->wsum, l->W, N, K);
+        vr_quant_weights(q, l->wscale, l->wsum, l->W, N, K, l->absmax);
         wsrc = q;
         l->packed_bytes += N * (sizeof *l->wscale + sizeof *l->wsum);
     }
@@ -337,7 +341,8 @@ static vr_status dnnl_entry(vr_linear *l, size_t M, int *slot)
 /* One int8 product: A quantised per row, then slices of rows multiplied
  * into int32 and dequantised while they are in cache. Quantising and
  * dequantising count as `activation` time, the integer product as `gemm`. */
-static vr_status dnnl_run_int8(vr_linear *l, size_t M, const float *A, float *C, vr_timers *t)
+static vr_status dnnl_run_int8(vr_linear *l, size_t M, const float *A, float *C, vr_timers *t,
+                               vr_linear_agree_fn agree, void *ctx)
 {
     size_t K = l->K, N = l->N, R = M < VR_LINEAR_INT8_ROWS ? M : VR_LINEAR_INT8_ROWS;
     double t0 = vr_now();
@@ -347,7 +352,20 @@ static vr_status dnnl_run_int8(vr_linear *l, size_t M, const float *A, float *C,
         !(scratch.acc = grow(scratch.acc, &scratch.acc_n, R * N, sizeof(int32_t),
                              "int32 products")))
         return VR_ERR_NOMEM;
-    vr_quant_rows(scratch.qa, scratch.sa, scratch.za, A, M, K);
+    if (agree) { /* the whole rows' ranges (quant.h), then this slice */
+        vr_status st;
+        if (!(scratch.range = grow(scratch.range, &scratch.range_n, 2 * M, sizeof(float),
+                                   "int8 row ranges")))
+            return VR_ERR_NOMEM;
+        vr_quant_ranges(scratch.range, A, M, K);
+        double t1 = vr_now();
+        if ((st = agree(scratch.range, 2 * M, ctx)))
+            return st;
+        t0 += vr_now() - t1; /* (the wait is the caller's to count) */
+        vr_quant_rows_in(scratch.qa, scratch.sa, scratch.za, A, M, K, scratch.range);
+    } else {
+        vr_quant_rows(scratch.qa, scratch.sa, scratch.za, A, M, K);
+    }
     t->activation += vr_now() - t0;
     for (size_t m0 = 0; m0 < M; m0 += R) {
         size_t rows = M - m0 < R ? M - m0 : R;
@@ -444,6 +462,13 @@ vr_status vr_linear_choose(vr_gemm_backend *be, vr_precision *prec, char *why, s
 vr_status vr_linear_create(vr_linear **out, vr_gemm_backend be, vr_precision prec,
                            const float *W, const float *bias, size_t N, size_t K, int flags)
 {
+    return vr_linear_create_slice(out, be, prec, W, bias, N, K, flags, NULL);
+}
+
+vr_status vr_linear_create_slice(vr_linear **out, vr_gemm_backend be, vr_precision prec,
+                                 const float *W, const float *bias, size_t N, size_t K, int flags,
+                                 const float *absmax)
+{
     *out = NULL;
     if (be == VR_GEMM_AUTO || (be == VR_GEMM_OPENBLAS && prec != VR_FP32) ||
         (be == VR_GEMM_ONEDNN && !vr_linear_have_onednn()))
@@ -461,9 +486,11 @@ vr_status vr_linear_create(vr_linear **out, vr_gemm_backend be, vr_precision pre
     l->bias = bias;
     l->N = N;
     l->K = K;
+    l->absmax = absmax;
 #ifdef VR_HAVE_ONEDNN
     if (be == VR_GEMM_ONEDNN) {
         vr_status st = dnnl_prepare(l);
+        l->absmax = NULL;
         if (st) {
             vr_linear_free(l);
             return st;
@@ -509,15 +536,24 @@ vr_status vr_linear_warm(vr_linear *l, size_t M)
 
 vr_status vr_linear_run(vr_linear *l, size_t M, const float *A, float *C, vr_timers *t)
 {
+    return vr_linear_run_slice(l, M, A, C, t, NULL, NULL);
+}
+
+vr_status vr_linear_run_slice(vr_linear *l, size_t M, const float *A, float *C, vr_timers *t,
+                              vr_linear_agree_fn agree, void *ctx)
+{
     double t0 = vr_now();
 #ifdef VR_HAVE_ONEDNN
     if (l->be == VR_GEMM_ONEDNN && l->prec == VR_INT8)
-        return dnnl_run_int8(l, M, A, C, t);
+        return dnnl_run_int8(l, M, A, C, t, agree, ctx);
     if (l->be == VR_GEMM_ONEDNN) {
         vr_status st = dnnl_run(l, M, A, C);
         t->gemm += vr_now() - t0;
         return st;
     }
+#else
+    (void)agree;
+    (void)ctx;
 #endif
     float *out = C;
     if (l->flags & VR_LIN_ACCUMULATE) {

@@ -61,6 +61,13 @@ const char *vr_linear_precision_name(vr_precision p);
  * back end; oneDNN copies W and keeps only bias. */
 vr_status vr_linear_create(vr_linear **out, vr_gemm_backend be, vr_precision prec,
                            const float *W, const float *bias, size_t N, size_t K, int flags);
+/* vr_linear_create for a matrix holding a slice of its rows' columns
+ * (tensor parallelism's row-parallel layers): absmax (N) gives the whole
+ * rows' max |W|, so that int8 quantises every slice with the whole rows'
+ * scales (NULL: as vr_linear_create). Ignored unless prec is VR_INT8. */
+vr_status vr_linear_create_slice(vr_linear **out, vr_gemm_backend be, vr_precision prec,
+                                 const float *W, const float *bias, size_t N, size_t K, int flags,
+                                 const float *absmax);
 /* Bytes of weights the back end holds beyond the caller's W. */
 size_t vr_linear_bytes(const vr_linear *l);
 void vr_linear_free(vr_linear *l);
@@ -68,6 +75,17 @@ void vr_linear_free(vr_linear *l);
 /* C (M, N) from A (M, K), both contiguous. Time goes to t->gemm and, for a
  * separate epilogue, t->activation. */
 vr_status vr_linear_run(vr_linear *l, size_t M, const float *A, float *C, vr_timers *t);
+
+/* The function that joins the row ranges of ranks holding slices of A's
+ * columns (a max over them: vr_comm_tp_allreduce_max), and its ctx. */
+typedef vr_status (*vr_linear_agree_fn)(float *buf, size_t n, void *ctx);
+
+/* vr_linear_run where A (M, K) is a slice of the columns of rows that other
+ * ranks hold the rest of: int8 quantises each row with the whole row's
+ * range, agreed with `agree` (each rank must call it, in the same order);
+ * other precisions ignore it. */
+vr_status vr_linear_run_slice(vr_linear *l, size_t M, const float *A, float *C, vr_timers *t,
+                              vr_linear_agree_fn agree, void *ctx);
 
 /* Makes what vr_linear_run needs for M rows ahead of time (oneDNN's
  * primitive for M, compiled on first use otherwise), so that the first

@@ -23,8 +23,7 @@ static int32_t quant_weight_row(int8_t *q, const float *w, size_t K, double s)
     return sum;
 }
 
-void vr_quant_weights(int8_t *q, float *scale, int32_t *wsum, const float *W, size_t N,
-                      size_t K)
+void vr_quant_absmax(float *absmax, const float *W, size_t N, size_t K)
 {
     for (size_t n = 0; n < N; n++) {
         const float *w = W + n * K;
@@ -33,8 +32,21 @@ void vr_quant_weights(int8_t *q, float *scale, int32_t *wsum, const float *W, si
             float a = fabsf(w[k]);
             m = a > m ? a : m;
         }
+        absmax[n] = m;
+    }
+}
+
+void vr_quant_weights(int8_t *q, float *scale, int32_t *wsum, const float *W, size_t N,
+                      size_t K, const float *absmax)
+{
+    for (size_t n = 0; n < N; n++) {
+        float m;
+        if (absmax)
+            m = absmax[n];
+        else
+            vr_quant_absmax(&m, W + n * K, 1, K);
         double s = m > 0.0f && isfinite(m) ? (double)m / 127.0 : 1.0;
-        wsum[n] = quant_weight_row(q + n * K, w, K, s);
+        wsum[n] = quant_weight_row(q + n * K, W + n * K, K, s);
         scale[n] = (float)s;
     }
 }
@@ -91,22 +103,23 @@ static int range(const float *a, size_t K, float *lo, float *hi)
 }
 #endif
 
-/* One row: its scale and zero point, then its bytes. The clamps are written
- * so that they vectorise and keep NaN from the integer conversion; a row
- * holding NaN or infinity gets scale NaN, so that its outputs are NaN as
- * float32's would be, not clamped into range. */
+/* One row's scale and zero point from its range (-lo, hi), then its bytes.
+ * The clamps are written so that they vectorise and keep NaN from the
+ * integer conversion; a row holding NaN or infinity (hi = +inf) gets scale
+ * NaN, so that its outputs are NaN as float32's would be, not clamped into
+ * range. */
 VR_CLONES
-static void quant_row(uint8_t *q, float *scale, int32_t *zp, const float *a, size_t K)
+static void quant_row_in(uint8_t *q, float *scale, int32_t *zp, const float *a, size_t K,
+                         float neg_lo, float hi)
 {
-    float lo, hi;
-    int bad = range(a, K, &lo, &hi);
-    float s = (hi - lo) / 255.0f;
-    if (bad) {
+    float lo = -neg_lo;
+    if (!isfinite(lo) || !isfinite(hi)) {
         memset(q, 0, K);
         *scale = NAN;
         *zp = 0;
         return;
     }
+    float s = (hi - lo) / 255.0f;
     if (!(s > 0.0f) || !isfinite(s))
         s = 1.0f;
     float inv = 1.0f / s;
@@ -122,6 +135,22 @@ static void quant_row(uint8_t *q, float *scale, int32_t *zp, const float *a, siz
     *zp = (int32_t)z;
 }
 
+/* A row's range as vr_quant_ranges writes it. */
+static void row_range(float *r, const float *a, size_t K)
+{
+    float lo, hi;
+    int bad = range(a, K, &lo, &hi);
+    r[0] = -lo;
+    r[1] = bad ? INFINITY : hi;
+}
+
+static void quant_row(uint8_t *q, float *scale, int32_t *zp, const float *a, size_t K)
+{
+    float r[2];
+    row_range(r, a, K);
+    quant_row_in(q, scale, zp, a, K, r[0], r[1]);
+}
+
 /* One row of the dequantisation into y (N), before the activation. */
 VR_CLONES
 static void dequant_row(float *y, const int32_t *acc, size_t N, float sa, int32_t za,
@@ -135,7 +164,8 @@ static void dequant_row(float *y, const int32_t *acc, size_t N, float sa, int32_
 }
 
 typedef struct {
-    int op; /* 0 quantise, 1 dequantise */
+    int op; /* 0 quantise, 1 dequantise, 2 ranges, 3 quantise with ranges */
+    float *range;
     uint8_t *q;
     float *scale, *C;
     int32_t *zp;
@@ -158,6 +188,15 @@ static void quant_range(void *ctx, size_t begin, size_t end, int worker)
             quant_row(j->q + m * j->K, j->scale + m, j->zp + m, j->A + m * j->K, j->K);
             continue;
         }
+        if (j->op == 2) {
+            row_range(j->range + 2 * m, j->A + m * j->K, j->K);
+            continue;
+        }
+        if (j->op == 3) {
+            quant_row_in(j->q + m * j->K, j->scale + m, j->zp + m, j->A + m * j->K, j->K,
+                         j->range[2 * m], j->range[2 * m + 1]);
+            continue;
+        }
         float *c = j->C + m * j->N;
         const int32_t *acc = j->acc + m * j->N;
         for (size_t n0 = 0; n0 < j->N; n0 += ROW_MAX) {
@@ -176,6 +215,20 @@ static void quant_range(void *ctx, size_t begin, size_t end, int worker)
 void vr_quant_rows(uint8_t *q, float *scale, int32_t *zp, const float *A, size_t M, size_t K)
 {
     quant_job j = {.op = 0, .q = q, .scale = scale, .zp = zp, .A = A, .K = K};
+    vr_pool_run(M, K >= 4096 ? 1 : 4096 / K, quant_range, &j);
+}
+
+void vr_quant_ranges(float *range, const float *A, size_t M, size_t K)
+{
+    quant_job j = {.op = 2, .range = range, .A = A, .K = K};
+    vr_pool_run(M, K >= 4096 ? 1 : 4096 / K, quant_range, &j);
+}
+
+void vr_quant_rows_in(uint8_t *q, float *scale, int32_t *zp, const float *A, size_t M, size_t K,
+                      const float *range)
+{
+    quant_job j = {.op = 3, .q = q, .scale = scale, .zp = zp, .A = A, .K = K,
+                   .range = (float *)range};
     vr_pool_run(M, K >= 4096 ? 1 : 4096 / K, quant_range, &j);
 }
 

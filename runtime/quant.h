@@ -31,12 +31,26 @@
 
 #define VR_QUANT_MAX_K 65536 /* 255 * 127 * K < 2^31 */
 
-/* q (N, K), scale (N), wsum (N) from W (N, K). */
+/* absmax (N) = max_k |W[n,k]|. */
+void vr_quant_absmax(float *absmax, const float *W, size_t N, size_t K);
+
+/* q (N, K), scale (N), wsum (N) from W (N, K); absmax: the rows' max |W|
+ * (NULL: W's own; tensor parallelism passes the whole rows' when W holds a
+ * slice of their columns, so that every slice has the same scale). */
 void vr_quant_weights(int8_t *q, float *scale, int32_t *wsum, const float *W, size_t N,
-                      size_t K);
+                      size_t K, const float *absmax);
 
 /* q (M, K), scale (M), zp (M) from A (M, K), rows over the pool. */
 void vr_quant_rows(uint8_t *q, float *scale, int32_t *zp, const float *A, size_t M, size_t K);
+
+/* The two halves of vr_quant_rows, for ranks that each hold a slice of the
+ * rows' columns and must quantise them as the whole rows would be:
+ * vr_quant_ranges writes range (M, 2) = (-lo, hi) of each row (a max over
+ * the slices gives the whole rows'; +inf for a row holding NaN or
+ * infinity), vr_quant_rows_in quantises with them. */
+void vr_quant_ranges(float *range, const float *A, size_t M, size_t K);
+void vr_quant_rows_in(uint8_t *q, float *scale, int32_t *zp, const float *A, size_t M, size_t K,
+                      const float *range);
 
 /* C (M, N) = or += f(y) for y above, from acc (M, N); bias may be NULL.
  * Rows over the pool. */

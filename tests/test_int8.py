@@ -17,10 +17,11 @@ arithmetic). Checked:
     more than FLOOR;
   - every MPI layout in int8 (dp 2, pp 2, tp 2, pp 2 x tp 2) against the
     one-process int8 run: bit for bit where the layout does not change the
-    arithmetic (dp, pp), within TP_BOUND with tensor parallelism (each TP
-    rank quantises the rows of its own slice of the attention output and of
-    the MLP's hidden layer, so the scales differ from one process's); each
-    layout twice, bit for bit run to run;
+    arithmetic (dp, pp); with tensor parallelism the TP ranks agree on the
+    whole rows' ranges and weight scales, so their integers add up to one
+    process's, and only the partial sums' float additions differ (then
+    level flips as above: the same MEDIAN and BOUND); each layout twice,
+    bit for bit run to run;
   - the refusals: --precision int8 with --gemm openblas exits 2 saying why.
 Skipped (exit 77) when `vitrun --version` says int8 is not available here.
 """
@@ -55,7 +56,6 @@ MEDIAN = 1e-6     # median |vitrun - int8 reference|
 BOUND = 2e-2      # worst |vitrun - int8 reference|
 FOLLOW = 1e3      # median |int8 ref - float ref| / median |vitrun - int8 ref|
 FLOOR = 1e-3      # int8 must differ from float32 by at least this much
-TP_BOUND = 5e-2   # tensor-parallel int8 vs one process int8
 
 
 def rel(got, ref):
@@ -143,11 +143,14 @@ def main():
                 ck.check(f"{name}: bit for bit one process's int8",
                          all(np.array_equal(outs[0][k], base[k]) for k in base),
                          f"{rel(outs[0]['logits'], base['logits']):.2e}")
-            else:
-                e = rel(outs[0]["logits"], base["logits"])
-                ck.check(f"{name}: logits vs one process's int8", e <= TP_BOUND,
-                         f"{e:.2e} (bound {TP_BOUND:.0e}); vs int8 reference "
-                         f"{rel(outs[0]['logits'], q['logits']):.2e}")
+            else:  # the same integers; partial sums in float, then level flips
+                for k in base:
+                    sc = float(np.abs(base[k]).max())
+                    e = np.abs(outs[0][k].astype(np.float64) - base[k]) / sc
+                    ck.check(f"{name}: {k} vs one process's int8",
+                             np.median(e) <= MEDIAN and e.max() <= BOUND,
+                             f"median {np.median(e):.1e} (bound {MEDIAN:.0e}), worst "
+                             f"{e.max():.2e} (bound {BOUND:.0e})")
 
         p = run([a.vitrun] + common + ["--gemm", "openblas", "--output",
                                        os.path.join(tmp, "x.h5")], check=False)

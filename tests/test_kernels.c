@@ -308,6 +308,62 @@ static void test_im2col_topk(void)
     check("top-k vs selection (ties: low index)", bad, 0);
 }
 
+/* Tensor parallelism's row-parallel int8: two ranks each hold half of the
+ * columns of A and W; with the whole rows' ranges (agreed) and weight
+ * scales (absmax), their partial results add up to the one-rank product
+ * (the same integers; only the two float conversions differ). */
+static const float *other_ranges;
+static vr_status agree_max(float *buf, size_t n, void *ctx)
+{
+    (void)ctx;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = buf[i] > other_ranges[i] ? buf[i] : other_ranges[i];
+    return VR_OK;
+}
+
+static void test_int8_slices(void)
+{
+    size_t M = 300, N = 64, K = 200, K1 = 120, K2 = K - K1;
+    float *W = malloc(N * K * 4), *A = malloc(M * K * 4), *full = malloc(M * N * 4);
+    float *W1 = malloc(N * K1 * 4), *W2 = malloc(N * K2 * 4), *A1 = malloc(M * K1 * 4);
+    float *A2 = malloc(M * K2 * 4), *C1 = malloc(M * N * 4), *C2 = malloc(M * N * 4);
+    float *am = malloc(N * 4), *r1 = malloc(2 * M * 4), *r2 = malloc(2 * M * 4);
+    for (size_t i = 0; i < N * K; i++) W[i] = frand() * (i % 11 == 0 ? 2.0f : 0.3f);
+    for (size_t i = 0; i < M * K; i++) A[i] = frand() * (float)(1 + (i / K) % 3);
+    for (size_t m = 0; m < M; m++) { /* rows whose extremes sit in one half only */
+        memcpy(A1 + m * K1, A + m * K, K1 * 4);
+        memcpy(A2 + m * K2, A + m * K + K1, K2 * 4);
+    }
+    for (size_t n = 0; n < N; n++) {
+        memcpy(W1 + n * K1, W + n * K, K1 * 4);
+        memcpy(W2 + n * K2, W + n * K + K1, K2 * 4);
+    }
+    vr_quant_absmax(am, W, N, K);
+    vr_quant_ranges(r1, A1, M, K1);
+    vr_quant_ranges(r2, A2, M, K2);
+    vr_linear *l = NULL, *l1 = NULL, *l2 = NULL;
+    vr_timers t = {0};
+    double worst = 1.0, scale = 0;
+    if (!vr_linear_create(&l, VR_GEMM_ONEDNN, VR_INT8, W, NULL, N, K, 0) &&
+        !vr_linear_create_slice(&l1, VR_GEMM_ONEDNN, VR_INT8, W1, NULL, N, K1, 0, am) &&
+        !vr_linear_create_slice(&l2, VR_GEMM_ONEDNN, VR_INT8, W2, NULL, N, K2, 0, am) &&
+        !vr_linear_run(l, M, A, full, &t) &&
+        (other_ranges = r2, !vr_linear_run_slice(l1, M, A1, C1, &t, agree_max, NULL)) &&
+        (other_ranges = r1, !vr_linear_run_slice(l2, M, A2, C2, &t, agree_max, NULL))) {
+        worst = 0;
+        for (size_t i = 0; i < M * N; i++)
+            scale = fmax(scale, fabs(full[i]));
+        for (size_t i = 0; i < M * N; i++)
+            worst = fmax(worst, fabs((double)C1[i] + C2[i] - full[i]) / scale);
+    }
+    vr_linear_free(l);
+    vr_linear_free(l1);
+    vr_linear_free(l2);
+    check("int8 two column slices vs whole", worst, 1e-6);
+    free(W); free(A); free(full); free(W1); free(W2); free(A1); free(A2); free(C1); free(C2);
+    free(am); free(r1); free(r2);
+}
+
 /* int8 linear (oneDNN's u8 x s8 product in slices of rows, vitrun's
  * quantisation and epilogue) against its naive twin (plain loops, exact int32
  * sums): the same floats, bit for bit, every flag; then the weights'
@@ -338,7 +394,7 @@ static void test_int8_linear(void)
             for (size_t k = 0; k < K; k++) A[K + k] = fabsf(A[K + k]) + 0.25f;
             memset(A + 2 * K, 0, K * 4);
         }
-        vr_quant_weights(q, sw, ws, W, N, K);
+        vr_quant_weights(q, sw, ws, W, N, K, NULL);
         for (size_t n = 0; n < N; n++) {
             int32_t sum = 0;
             double m = 0;
@@ -390,6 +446,7 @@ static void test_int8_linear(void)
     }
     check("int8 weights: integers, scales, sums", badq, 0);
     check("int8 linear vs naive twin (bitwise)", bad, 0);
+    test_int8_slices();
 }
 
 int main(void)
