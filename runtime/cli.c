@@ -45,6 +45,13 @@ void vr_cli_usage(FILE *fp)
           "                      oneDNN and a CPU with AVX512_BF16, else runs fp32;\n"
           "                      or int8: weight GEMMs in int8 (weights per channel,\n"
           "                      activations per token, int32 sums); oneDNN and VNNI\n"
+          "  --int8-keep LIST    int8: matrices kept float32: patch, a block (3), a\n"
+          "                      block's qkv/proj/fc1/fc2 (3.fc2), every block's (*.fc2),\n"
+          "                      comma-separated; or @FILE, a --calibrate file\n"
+          "  --calibrate FILE    int8 calibration: every int8 matrix also runs in float32\n"
+          "                      (on float32 inputs; the scores are float32's) and FILE\n"
+          "                      gets each matrix's relative error and fp32 for those\n"
+          "                      over --int8-threshold (default 0.05): --int8-keep @FILE\n"
           "  --gemm G            GEMM back end: auto (oneDNN when built with it), onednn\n"
           "                      or openblas\n"
           "  --logits            also write the logits (N, C)\n"
@@ -152,6 +159,50 @@ static vr_status once(const char *flag, const char *had, const char *now)
     return VR_OK;
 }
 
+/* --int8-keep @FILE: the names a --calibrate file marks fp32 (lines
+ * "NAME ERROR int8|fp32", # comments), comma-joined into *spec (kept for
+ * the run's life). */
+static vr_status read_keep_file(const char *path, const char **spec)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return vr_fail(VR_ERR_USAGE, "--int8-keep @%s: cannot open it: %s", path,
+                       strerror(errno));
+    static char *keep; /* (one per process) */
+    size_t len = 0, cap = 1, lineno = 0;
+    char line[512];
+    free(keep);
+    keep = calloc(1, 1);
+    vr_status st = keep ? VR_OK : vr_fail(VR_ERR_NOMEM, "out of memory reading %s", path);
+    while (!st && fgets(line, sizeof line, f)) {
+        lineno++;
+        char name[64], prec[16];
+        double err;
+        if (line[0] == '#' || strspn(line, " \t\r\n") == strlen(line))
+            continue;
+        if (sscanf(line, "%63s %lf %15s", name, &err, prec) != 3 ||
+            (strcmp(prec, "int8") && strcmp(prec, "fp32"))) {
+            st = vr_fail(VR_ERR_USAGE, "--int8-keep @%s, line %zu: expected 'NAME ERROR "
+                         "int8|fp32' (as --calibrate writes), found '%.80s'", path, lineno, line);
+            break;
+        }
+        if (strcmp(prec, "fp32"))
+            continue;
+        size_t n = strlen(name);
+        char *k = realloc(keep, cap + n + 1);
+        if (!k) {
+            st = vr_fail(VR_ERR_NOMEM, "out of memory reading %s", path);
+            break;
+        }
+        keep = k;
+        cap += n + 1;
+        len += (size_t)snprintf(keep + len, cap - len, "%s%s", len ? "," : "", name);
+    }
+    fclose(f);
+    *spec = keep;
+    return st;
+}
+
 vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
 {
     memset(o, 0, sizeof *o);
@@ -167,6 +218,7 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
     o->progress_every = 10.0;
     o->lease = 300;
     o->retries = 2;
+    o->int8_threshold = 0.05;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -227,6 +279,22 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
             else
                 return vr_fail(VR_ERR_USAGE, "--precision takes fp32, bf16 or int8; got '%s'",
                                v);
+        } else if (!strcmp(a, "--int8-keep")) {
+            VALUE();
+            st = v[0] == '@' ? read_keep_file(v + 1, &o->int8_keep) : VR_OK;
+            if (v[0] != '@')
+                o->int8_keep = v;
+        } else if (!strcmp(a, "--calibrate")) {
+            VALUE();
+            o->calibrate = v;
+        } else if (!strcmp(a, "--int8-threshold")) {
+            VALUE();
+            char *end;
+            errno = 0;
+            o->int8_threshold = strtod(v, &end);
+            if (*end || errno || !(o->int8_threshold > 0 && o->int8_threshold <= 10))
+                return vr_fail(VR_ERR_USAGE, "--int8-threshold is a relative error, above 0 and "
+                               "at most 10; got '%s'", v);
         } else if (!strcmp(a, "--gemm")) {
             VALUE();
             if (!strcmp(v, "auto"))
@@ -403,6 +471,12 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
         return VR_OK;
     if (!o->model)
         return vr_fail(VR_ERR_USAGE, "--model is required (see vitrun --help)");
+    if (o->calibrate && o->precision == VR_FP32)
+        o->precision = VR_INT8; /* what it measures */
+    if ((o->int8_keep || o->calibrate) && o->precision != VR_INT8)
+        return vr_fail(VR_ERR_USAGE, "%s is for --precision int8, not %s",
+                       o->int8_keep ? "--int8-keep" : "--calibrate",
+                       vr_linear_precision_name(o->precision));
     if (o->plan)
         return VR_OK;
     if (o->no_output && (o->output || o->resume))

@@ -28,7 +28,10 @@ typedef struct {
     int topk_given;        /* --topk was on the command line (not the default 5) */
     int threads;           /* --threads: BLAS threads, 0 = library default */
     vr_gemm_backend gemm;  /* --gemm auto|onednn|openblas */
-    vr_precision precision; /* --precision fp32|bf16 (bf16 may fall back to fp32) */
+    vr_precision precision; /* --precision fp32|bf16|int8 (bf16 may fall back to fp32) */
+    const char *int8_keep;  /* --int8-keep: matrices kept float32 (forward.h's names) */
+    const char *calibrate;  /* --calibrate FILE: int8 and float32 side by side, errors to FILE */
+    double int8_threshold;  /* --int8-threshold: --calibrate's limit for int8 */
     int logits;            /* --logits: also write logits */
     int embeddings;        /* --embeddings: also write pooled features */
     int normalize;         /* --normalize 1, --no-normalize 0, else -1: the model's default */

@@ -268,6 +268,8 @@ vr_status engine_allocate(engine *e)
 
 void engine_teardown(engine *e)
 {
+    if (e->o->precision == VR_INT8)
+        e->rep->int8_n = (int)vr_forward_int8_list(&e->w, e->rep->int8, VR_REPORT_MATRICES);
     if (e->have_tr)
         vr_transport_close(&e->tr);
     e->have_tr = 0;
@@ -467,7 +469,9 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
     vr_status st = vr_comm_agree(engine_setup(e));
     if (!st)
         st = vr_comm_agree(vr_forward_prepare(&e->w, o->gemm, o->precision, g->tp,
-                                              &e->tp_reduce));
+                                              &e->tp_reduce,
+                                              &(vr_int8_options){o->int8_keep,
+                                                                 o->calibrate != NULL}));
     /* everyone learns what the input is from the rank that looked */
     if (!st)
         st = vr_comm_bcast(&e->info, sizeof e->info, vr_comm_world_of(g, 0, 0, 0));

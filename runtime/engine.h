@@ -7,11 +7,15 @@
 #include "../partition/plan.h"
 #include "cli.h"
 #include "comm.h"
+#include "forward.h"
 #include "status.h"
 #include "timer.h"
 
 /* The timeline of the report records this many first steps of each rank. */
 #define VR_TIMELINE_STEPS 256
+/* int8: the report lists this many of a rank's matrices (64 blocks' four and the
+ * patch embedding). */
+#define VR_REPORT_MATRICES 257
 
 /* What one rank did, for the report (fixed size: gathered to rank 0). */
 typedef struct {
@@ -35,6 +39,8 @@ typedef struct {
      * (sends posted, rows written). First VR_TIMELINE_STEPS steps only. */
     float timeline[VR_TIMELINE_STEPS][4];
     int timeline_steps;
+    int int8_n;            /* int8 runs: the rank's matrices (may exceed the list) */
+    vr_int8_entry int8[VR_REPORT_MATRICES];
 } vr_rank_report;
 
 /* Runs this rank's part. Collective: every rank calls it with the same

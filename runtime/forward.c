@@ -1,6 +1,7 @@
 /* forward.c - embedding, encoder block and head of a ViT, for one shard. */
 #include "forward.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -378,6 +379,124 @@ static vr_status prepare(vr_linear **out, vr_weights *w, vr_gemm_backend be, vr_
     return st;
 }
 
+static const char *const kinds[] = {"qkv", "proj", "fc1", "fc2"};
+
+/* Item [p, p + n) of a keep list as (layer, kind): layer -1 for every block
+ * ("*"), -2 for the patch embedding; kind -1 for all four. 0 if malformed. */
+static int keep_item(const char *p, size_t n, long *layer, int *kind)
+{
+    char item[64];
+    if (n == 0 || n >= sizeof item)
+        return 0;
+    memcpy(item, p, n);
+    item[n] = '\0';
+    *kind = -1;
+    if (!strcmp(item, "patch")) {
+        *layer = -2;
+        return 1;
+    }
+    char *dot = strchr(item, '.');
+    if (dot) {
+        *dot = '\0';
+        for (*kind = 0; *kind < 4 && strcmp(dot + 1, kinds[*kind]); (*kind)++)
+            ;
+        if (*kind == 4)
+            return 0;
+    }
+    if (!strcmp(item, "*")) {
+        *layer = -1;
+        return 1;
+    }
+    char *end;
+    *layer = strtol(item, &end, 10);
+    return end != item && !*end && *layer >= 0;
+}
+
+/* Whether matrix (layer, kind) (layer -2: patch) is in the keep list. */
+static int kept(const char *spec, long layer, int kind)
+{
+    for (const char *p = spec; p && *p;) {
+        size_t n = strcspn(p, ",");
+        long l;
+        int k;
+        if (keep_item(p, n, &l, &k) &&
+            (layer == -2 ? l == -2 : (l == -1 || l == layer) && (k == -1 || k == kind)))
+            return 1;
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
+vr_status vr_int8_keep_check(const char *spec, size_t layers)
+{
+    for (const char *p = spec; p && *p;) {
+        size_t n = strcspn(p, ",");
+        long l;
+        int k;
+        if (!keep_item(p, n, &l, &k) || l >= (long)layers)
+            return vr_fail(VR_ERR_USAGE, "--int8-keep: '%.*s' names no matrix of this model "
+                           "(patch; a block 0-%zu; BLOCK.qkv, .proj, .fc1 or .fc2; *.fc2; *)",
+                           (int)n, p, layers ? layers - 1 : 0);
+        p += n + (p[n] == ',');
+    }
+    return VR_OK;
+}
+
+void vr_int8_keep_print(const char *spec, size_t layers, FILE *f)
+{
+    int n = 0;
+    fprintf(f, "int8: the patch embedding and the blocks' qkv, proj, fc1 and fc2 in int8 "
+            "(the heads float32)");
+    if (kept(spec, -2, -1))
+        fprintf(f, "%s%s", n++ ? ", " : "; kept float32: ", "patch");
+    for (size_t l = 0; l < layers; l++)
+        for (int k = 0; k < 4; k++)
+            if (kept(spec, (long)l, k))
+                fprintf(f, "%s%zu.%s", n++ ? ", " : "; kept float32: ", l, kinds[k]);
+    fprintf(f, "\n");
+}
+
+/* The precision and flags matrix (layer, kind) gets under q. */
+static vr_precision int8_for(const vr_int8_options *q, vr_precision prec, long layer, int kind,
+                             int *flags)
+{
+    if (prec != VR_INT8 || !q)
+        return prec;
+    if (kept(q->keep, layer, kind))
+        return VR_FP32;
+    if (q->check)
+        *flags |= VR_LIN_CHECK;
+    return prec;
+}
+
+size_t vr_forward_int8_list(const vr_weights *w, vr_int8_entry *out, size_t cap)
+{
+    size_t n = 0;
+    const vr_linear *m[4];
+    if (w->patch) {
+        if (n < cap)
+            out[n] = (vr_int8_entry){"patch", vr_linear_precision(w->patch) == VR_INT8,
+                                     (float)vr_linear_check_error(w->patch)};
+        n++;
+    }
+    for (size_t l = 0; l < vr_shard_layers(&w->shard); l++) {
+        const vr_layer_weights *L = &w->layer[l];
+        m[0] = L->qkv, m[1] = L->proj, m[2] = L->fc1, m[3] = L->fc2;
+        for (int k = 0; k < 4; k++) {
+            if (!m[k])
+                continue;
+            if (n < cap) {
+                vr_int8_entry *e = &out[n];
+                snprintf(e->name, sizeof e->name, "%zu.%s", w->shard.layer_begin + l, kinds[k]);
+                e->int8 = vr_linear_precision(m[k]) == VR_INT8;
+                e->error = (float)vr_linear_check_error(m[k]);
+            }
+            n++;
+        }
+    }
+    return n;
+}
+
 /* LayerScale folded into the matrix of its branch: gamma * (A W^T + b) =
  * A (diag(gamma) W)^T + gamma * b, so the residual add stays in the GEMM. */
 static void fold_scale(float *W, float *b, const float *gamma, size_t N, size_t K)
@@ -445,7 +564,7 @@ static vr_status agreed_absmax(vr_weights *w, vr_precision prec, int tp,
 }
 
 vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision prec, int tp,
-                             const vr_reducer *reduce)
+                             const vr_reducer *reduce, const vr_int8_options *q)
 {
     const vr_config *c = &w->cfg;
     size_t D = c->hidden, Hd = vr_shard_heads(&w->shard) * c->head_dim;
@@ -458,6 +577,8 @@ vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision pre
     vr_status st = VR_OK;
     float *absmax = NULL;
     w->fused_residual = tp == 1;
+    if (prec == VR_INT8 && q && (st = vr_int8_keep_check(q->keep, c->layers)))
+        return st;
     /* LayerScale first: int8's scales are those of the folded rows */
     for (size_t l = 0; l < vr_shard_layers(&w->shard); l++) {
         vr_layer_weights *L = &w->layer[l];
@@ -475,23 +596,31 @@ vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision pre
         free(absmax);
         return st;
     }
-    if (w->shard.has_embed)
-        st = prepare(&w->patch, w, be, prec, w->patch_w, NULL, D, c->patch_len, 0, NULL);
+    int f[4] = {0, acc, act, acc}; /* each matrix's flags: qkv, proj, fc1, fc2 */
+    int fp = 0;
+    if (w->shard.has_embed) {
+        vr_precision p = int8_for(q, prec, -2, -1, &fp);
+        st = prepare(&w->patch, w, be, p, w->patch_w, NULL, D, c->patch_len, fp, NULL);
+    }
     for (size_t l = 0; !st && l < vr_shard_layers(&w->shard); l++) {
         vr_layer_weights *L = &w->layer[l];
         size_t layer = w->shard.layer_begin + l;
         const float *am = absmax ? absmax + 2 * l * D : NULL;
+        int g[4] = {f[0], f[1], f[2], f[3]};
+        vr_precision p[4];
+        for (int k = 0; k < 4; k++)
+            p[k] = int8_for(q, prec, (long)layer, k, &g[k]);
         if (vr_shard_has_attention(&w->shard, layer)) {
-            if ((st = prepare(&L->qkv, w, be, prec, L->qkv_w, L->qkv_b, 3 * Hd, D, 0, NULL)) ||
-                (st = prepare(&L->proj, w, be, prec, L->proj_w, owner ? L->proj_b : NULL, D,
-                              Hd, acc, am)))
+            if ((st = prepare(&L->qkv, w, be, p[0], L->qkv_w, L->qkv_b, 3 * Hd, D, g[0], NULL)) ||
+                (st = prepare(&L->proj, w, be, p[1], L->proj_w, owner ? L->proj_b : NULL, D,
+                              Hd, g[1], am)))
                 break;
         }
         if (vr_shard_has_mlp(&w->shard, layer)) {
-            if ((st = prepare(&L->fc1, w, be, prec, L->fc1_w, L->fc1_b, glu ? 2 * Ml : Ml, D,
-                              act, NULL)) ||
-                (st = prepare(&L->fc2, w, be, prec, L->fc2_w, owner ? L->fc2_b : NULL, D, Ml,
-                              acc, am ? am + D : NULL)))
+            if ((st = prepare(&L->fc1, w, be, p[2], L->fc1_w, L->fc1_b, glu ? 2 * Ml : Ml, D,
+                              g[2], NULL)) ||
+                (st = prepare(&L->fc2, w, be, p[3], L->fc2_w, owner ? L->fc2_b : NULL, D, Ml,
+                              g[3], am ? am + D : NULL)))
                 break;
         }
     }

@@ -12,6 +12,7 @@
 #define VR_FORWARD_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "status.h"
 #include "timer.h"
@@ -23,6 +24,30 @@ typedef struct {
     vr_reduce_fn sum, max; /* in place over the ranks sharing the layer */
     void *ctx;             /* passed to both */
 } vr_reducer;
+
+/* int8's choices per matrix. Matrices are named "patch" and "L.qkv",
+ * "L.proj", "L.fc1", "L.fc2" for block L of the model (from 0). keep: those
+ * that stay float32, a comma list of names, "L" (the block's four), "*.fc2"
+ * (that matrix of every block) or "*" (NULL: none); check: every int8
+ * matrix also runs in float32 and counts its error (--calibrate). */
+typedef struct {
+    const char *keep;
+    int check;
+} vr_int8_options;
+
+/* One matrix's int8 state, for the report. */
+typedef struct {
+    char name[12];
+    int int8;     /* 0: kept float32 */
+    float error;  /* relative error when checked, else -1 */
+} vr_int8_entry;
+
+/* Whether `spec` (vr_int8_options.keep) is well formed for a model of
+ * `layers` blocks; VR_ERR_USAGE naming the first bad item otherwise. */
+vr_status vr_int8_keep_check(const char *spec, size_t layers);
+/* Prints which matrices of a `layers`-block model int8 runs in float32
+ * under `spec` (one line, for --plan). */
+void vr_int8_keep_print(const char *spec, size_t layers, FILE *f);
 
 typedef struct {
     size_t max_batch;
@@ -61,7 +86,11 @@ vr_status vr_state_warm(vr_run_state *s, const vr_weights *w, const size_t *batc
  * every rank of the TP group calls it, and any failure before it is agreed
  * first, so a rank that fails does not leave the others waiting. */
 vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision prec, int tp,
-                             const vr_reducer *reduce);
+                             const vr_reducer *reduce, const vr_int8_options *q);
+
+/* The shard's encoder matrices with int8 (and the patch embedding's), up to
+ * cap of them into out; returns how many there are. */
+size_t vr_forward_int8_list(const vr_weights *w, vr_int8_entry *out, size_t cap);
 
 /* x (B, T, D) = [prefix tokens; patches(pixels) W^T + b] + positions (over
  * every token, or the patches only), then norm_pre if the model has one, for

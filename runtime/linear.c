@@ -1,6 +1,7 @@
 /* linear.c - prepared weight matrices on oneDNN's matmul or OpenBLAS. */
 #include "linear.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@ static struct {
     size_t acc_n;
     float *range;     /* int8 on a column slice: the rows' (-lo, hi) (M, 2) */
     size_t range_n;
+    float *y8, *y32;  /* a checked matrix's two outputs */
+    size_t y8_n, y32_n;
 } scratch;
 
 static void *grow(void *p, size_t *have, size_t want, size_t elem, const char *what)
@@ -52,6 +55,8 @@ void vr_linear_release_scratch(void)
     free(scratch.za);
     free(scratch.acc);
     free(scratch.range);
+    free(scratch.y8);
+    free(scratch.y32);
     memset(&scratch, 0, sizeof scratch);
 }
 
@@ -65,6 +70,9 @@ struct vr_linear {
     size_t N, K;
     size_t packed_bytes;
     const float *absmax; /* int8 on a column slice: the whole rows' max |W| (creation only) */
+    vr_linear *twin; /* VR_LIN_CHECK: the float32 version */
+    int check_acc;   /* VR_LIN_CHECK: the caller asked for C += */
+    double err2, ref2;
     float *wscale;   /* int8: per output channel (N) */
     int32_t *wsum;   /* int8: sum of each channel's int8 weights (N) */
 #ifdef VR_HAVE_ONEDNN
@@ -393,6 +401,31 @@ static vr_status dnnl_run_int8(vr_linear *l, size_t M, const float *A, float *C,
     return VR_OK;
 }
 
+/* A checked matrix: int8 and float32 outputs apart, the error counted,
+ * the float32 output handed on. */
+static vr_status run_checked(vr_linear *l, size_t M, const float *A, float *C, vr_timers *t,
+                             vr_linear_agree_fn agree, void *ctx)
+{
+    size_t n = M * l->N; /* bounded like C, which the caller allocated */
+    vr_status st;
+    if (!(scratch.y8 = grow(scratch.y8, &scratch.y8_n, n, sizeof(float), "int8 check")) ||
+        !(scratch.y32 = grow(scratch.y32, &scratch.y32_n, n, sizeof(float), "int8 check")))
+        return VR_ERR_NOMEM;
+    if ((st = dnnl_run_int8(l, M, A, scratch.y8, t, agree, ctx)) ||
+        (st = vr_linear_run(l->twin, M, A, scratch.y32, t)))
+        return st;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)scratch.y8[i] - scratch.y32[i];
+        l->err2 += d * d;
+        l->ref2 += (double)scratch.y32[i] * scratch.y32[i];
+    }
+    if (l->check_acc)
+        vr_rows_add(C, scratch.y32, M, l->N);
+    else
+        memcpy(C, scratch.y32, n * sizeof *C);
+    return VR_OK;
+}
+
 static vr_status dnnl_run(vr_linear *l, size_t M, const float *A, float *C)
 {
     int i = 0;
@@ -476,6 +509,11 @@ vr_status vr_linear_create_slice(vr_linear **out, vr_gemm_backend be, vr_precisi
                        vr_linear_backend_name(be), vr_linear_precision_name(prec));
     if (prec == VR_INT8 && K > VR_QUANT_MAX_K)
         prec = VR_FP32; /* int32 sums could overflow */
+    int check = (flags & VR_LIN_CHECK) && prec == VR_INT8;
+    int acc = flags & VR_LIN_ACCUMULATE;
+    flags &= ~VR_LIN_CHECK;
+    if (check) /* both outputs apart, the sum (if any) after */
+        flags &= ~VR_LIN_ACCUMULATE;
     vr_linear *l = calloc(1, sizeof *l);
     if (!l)
         return vr_fail(VR_ERR_NOMEM, "cannot allocate a weight matrix record");
@@ -491,17 +529,35 @@ vr_status vr_linear_create_slice(vr_linear **out, vr_gemm_backend be, vr_precisi
     if (be == VR_GEMM_ONEDNN) {
         vr_status st = dnnl_prepare(l);
         l->absmax = NULL;
+        if (!st && check) {
+            l->check_acc = acc;
+            st = vr_linear_create(&l->twin, be, VR_FP32, W, bias, N, K, flags);
+        }
         if (st) {
             vr_linear_free(l);
             return st;
         }
     }
 #endif
+    (void)check;
+    (void)acc;
     *out = l;
     return VR_OK;
 }
 
-size_t vr_linear_bytes(const vr_linear *l) { return l ? l->packed_bytes : 0; }
+size_t vr_linear_bytes(const vr_linear *l)
+{
+    return l ? l->packed_bytes + vr_linear_bytes(l->twin) : 0;
+}
+
+double vr_linear_check_error(const vr_linear *l)
+{
+    if (!l || !l->twin)
+        return -1.0;
+    return l->ref2 > 0 ? sqrt(l->err2 / l->ref2) : (l->err2 > 0 ? INFINITY : 0.0);
+}
+
+vr_precision vr_linear_precision(const vr_linear *l) { return l->prec; }
 
 void vr_linear_free(vr_linear *l)
 {
@@ -511,6 +567,7 @@ void vr_linear_free(vr_linear *l)
     if (l->be == VR_GEMM_ONEDNN)
         dnnl_free(l);
 #endif
+    vr_linear_free(l->twin);
     free(l);
 }
 
@@ -519,6 +576,8 @@ vr_status vr_linear_warm(vr_linear *l, size_t M)
 #ifdef VR_HAVE_ONEDNN
     int slot;
     vr_status st;
+    if (l && l->twin && (st = vr_linear_warm(l->twin, M)))
+        return st;
     if (l && M && l->be == VR_GEMM_ONEDNN && l->prec == VR_INT8) {
         /* the slices' row count and the last slice's */
         size_t R = VR_LINEAR_INT8_ROWS;
@@ -544,6 +603,8 @@ vr_status vr_linear_run_slice(vr_linear *l, size_t M, const float *A, float *C, 
 {
     double t0 = vr_now();
 #ifdef VR_HAVE_ONEDNN
+    if (l->twin)
+        return run_checked(l, M, A, C, t, agree, ctx);
     if (l->be == VR_GEMM_ONEDNN && l->prec == VR_INT8)
         return dnnl_run_int8(l, M, A, C, t, agree, ctx);
     if (l->be == VR_GEMM_ONEDNN) {

@@ -32,7 +32,7 @@ typedef enum { VR_FP32, VR_BF16, VR_INT8 } vr_precision;
 
 /* Epilogue flags: C += A W^T + bias, or C = f(A W^T + bias) with an
  * activation of kernels.h (VR_FN_*) in bits 4 and up. */
-enum { VR_LIN_ACCUMULATE = 2 };
+enum { VR_LIN_ACCUMULATE = 2, VR_LIN_CHECK = 4 };
 #define VR_LIN_ACT(f) ((int)(f) << 4)
 #define VR_LIN_ACT_OF(flags) ((vr_act_fn)((flags) >> 4))
 #define VR_LIN_GELU VR_LIN_ACT(VR_FN_GELU)
@@ -68,6 +68,15 @@ vr_status vr_linear_create(vr_linear **out, vr_gemm_backend be, vr_precision pre
 vr_status vr_linear_create_slice(vr_linear **out, vr_gemm_backend be, vr_precision prec,
                                  const float *W, const float *bias, size_t N, size_t K, int flags,
                                  const float *absmax);
+/* With VR_LIN_CHECK in flags and prec VR_INT8 (calibration): the matrix
+ * also keeps a float32 twin; every run computes both, adds up the int8
+ * output's squared error and the float32 output's squares, and hands on the
+ * float32 output, so that every matrix is judged on float32 inputs. */
+/* The relative error sqrt(sum (y8 - y32)^2 / sum y32^2) over every run so
+ * far; -1 when the matrix is not checked. */
+double vr_linear_check_error(const vr_linear *l);
+/* Its precision (VR_INT8 for a checked matrix). */
+vr_precision vr_linear_precision(const vr_linear *l);
 /* Bytes of weights the back end holds beyond the caller's W. */
 size_t vr_linear_bytes(const vr_linear *l);
 void vr_linear_free(vr_linear *l);

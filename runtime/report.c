@@ -59,14 +59,68 @@ static void write_json(FILE *f, const vr_rank_report *all, const vr_grid *g, con
         for (int i = 0; i < steps; i++)
             fprintf(f, "%s[%.6f, %.6f, %.6f, %.6f]", i ? ", " : "", x->timeline[i][0],
                     x->timeline[i][1], x->timeline[i][2], x->timeline[i][3]);
-        fprintf(f, "]}%s\n", r + 1 < g->world_size ? "," : "");
+        fprintf(f, "]");
+        int m = x->int8_n < VR_REPORT_MATRICES ? x->int8_n : VR_REPORT_MATRICES;
+        if (m) {
+            fprintf(f, ",\n     \"int8\": [");
+            for (int i = 0; i < m; i++)
+                fprintf(f, "%s{\"matrix\": \"%s\", \"precision\": \"%s\", \"error\": %.6e}",
+                        i ? ", " : "", x->int8[i].name, x->int8[i].int8 ? "int8" : "fp32",
+                        x->int8[i].error);
+            fprintf(f, "]");
+        }
+        fprintf(f, "}%s\n", r + 1 < g->world_size ? "," : "");
     }
     fprintf(f, "  ]\n}\n");
 }
 
+/* The int8 matrices of every rank once each (ranks of a replica 0 only,
+ * since the replicas hold the same ones), TP parts joined by their largest
+ * error: into list (n entries), returned count. */
+static int int8_matrices(const vr_rank_report *all, int n, vr_int8_entry *list, int cap)
+{
+    int k = 0;
+    for (int r = 0; r < n; r++) {
+        const vr_rank_report *x = &all[r];
+        int m = x->int8_n < VR_REPORT_MATRICES ? x->int8_n : VR_REPORT_MATRICES;
+        for (int i = 0; x->replica == 0 && i < m; i++) {
+            int j = 0;
+            while (j < k && strcmp(list[j].name, x->int8[i].name))
+                j++;
+            if (j == k && k < cap)
+                list[k++] = x->int8[i];
+            else if (j < k && x->int8[i].error > list[j].error)
+                list[j].error = x->int8[i].error;
+        }
+    }
+    return k;
+}
+
+static vr_status write_calibration(const char *path, const vr_int8_entry *m, int k,
+                                   double threshold, const vr_plan *plan, double images)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return vr_fail(VR_ERR_OUTPUT, "%s: cannot write the calibration: %s", path,
+                       strerror(errno));
+    int kept = 0;
+    for (int i = 0; i < k; i++)
+        kept += !m[i].int8 || m[i].error > threshold;
+    fprintf(f, "# vitrun int8 calibration: %d matrices of %zu blocks on %.0f images; relative "
+            "error sqrt(sum (int8 - fp32)^2 / sum fp32^2) of each matrix's output on float32 "
+            "inputs; fp32: over %g (%d), for --int8-keep @%s\n# matrix error precision\n",
+            k, plan->cfg.layers, images, threshold, kept, path);
+    for (int i = 0; i < k; i++)
+        fprintf(f, "%s %.6e %s\n", m[i].name, m[i].error, /* (-1: kept, not measured) */
+                !m[i].int8 || m[i].error > threshold ? "fp32" : "int8");
+    if (fclose(f) != 0)
+        return vr_fail(VR_ERR_OUTPUT, "%s: writing the calibration failed", path);
+    return VR_OK;
+}
+
 vr_status vr_report_finish(const vr_rank_report *mine, const vr_grid *g, const vr_plan *plan,
                            size_t batch, int all_tokens, const char *path, const char *output,
-                           int quiet)
+                           int quiet, const char *calibrate, double threshold)
 {
     int me = g->world_rank, n = g->world_size;
     vr_rank_report *all = NULL;
@@ -124,6 +178,28 @@ vr_status vr_report_finish(const vr_rank_report *mine, const vr_grid *g, const v
             fprintf(stderr, "; %zu rows resumed from the journal", resumed);
         fprintf(stderr, " -> %s (%zu rows)\n", output, done);
     }
+    vr_status st2 = VR_OK;
+    int any = 0;
+    for (int r = 0; r < n; r++)
+        any |= all[r].int8_n > 0;
+    if (any) { /* int8: what stayed float32, and the calibration */
+        int cap = n * VR_REPORT_MATRICES;
+        vr_int8_entry *m = calloc((size_t)cap, sizeof *m);
+        int k = m ? int8_matrices(all, n, m, cap) : 0, fp = 0;
+        for (int i = 0; i < k; i++)
+            fp += !m[i].int8;
+        if (!quiet && m) {
+            fprintf(stderr, "vitrun: int8: %d of %d matrices in int8", k - fp, k);
+            for (int i = 0, j = 0; i < k; i++)
+                if (!m[i].int8)
+                    fprintf(stderr, "%s%s", j++ ? ", " : "; kept float32: ", m[i].name);
+            fprintf(stderr, "\n");
+        }
+        if (calibrate)
+            st2 = m ? write_calibration(calibrate, m, k, threshold, plan, images)
+                    : vr_fail(VR_ERR_NOMEM, "out of memory writing the calibration");
+        free(m);
+    }
     free(all);
-    return VR_OK;
+    return st2;
 }

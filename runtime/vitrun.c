@@ -199,8 +199,15 @@ int main(int argc, char **argv)
                                           o.layers ? layers : NULL))))
         return finish(rank, st);
     if (o.plan) {
+        if (rank == 0 && o.precision == VR_INT8 &&
+            (st = vr_int8_keep_check(o.int8_keep, cfg.layers))) {
+            vr_plan_free(&plan);
+            return finish(rank, st);
+        }
         if (rank == 0) {
             vr_plan_print(&plan, stdout);
+            if (o.precision == VR_INT8)
+                vr_int8_keep_print(o.int8_keep, cfg.layers, stdout);
             if (size > 1)
                 printf("placement: %d node(s); %d tensor-parallel group(s) span nodes\n",
                        g.nodes, g.tp_groups_split);
@@ -237,7 +244,8 @@ int main(int argc, char **argv)
                  st && o.output ? ".part" : "");
         size_t batch = rep.batch ? rep.batch : o.batch; /* 0: stopped before the input */
         vr_status st2 = vr_comm_agree(vr_report_finish(&rep, &g, &plan, batch, o.dump != NULL,
-                                                       o.report, where, o.quiet));
+                                                       o.report, where, o.quiet, o.calibrate,
+                                                       o.int8_threshold));
         if (st2)
             st = st2;
         else if (st)

@@ -25,6 +25,7 @@ arithmetic). Checked:
   - the refusals: --precision int8 with --gemm openblas exits 2 saying why.
 Skipped (exit 77) when `vitrun --version` says int8 is not available here.
 """
+import json
 import os
 import shlex
 import sys
@@ -61,6 +62,83 @@ FLOOR = 1e-3      # int8 must differ from float32 by at least this much
 def rel(got, ref):
     return float(np.abs(np.asarray(got, np.float64) - ref).max() /
                  max(float(np.abs(ref).max()), 1e-30))
+
+
+def reference_errors(P, pixels):
+    """Each matrix's relative int8 error on the float reference's own inputs,
+    as --calibrate measures it: sqrt(sum (y8 - y32)^2 / sum y32^2) of the
+    matrix's output (fc1's after its GELU, which runs in its epilogue; q, k
+    and v together as the fused qkv; in the last block, whose only reader is
+    the head, proj, fc1 and fc2 on the class tokens alone, as vitrun runs
+    them)."""
+    calls = []
+
+    def lin(x, w, b=None):
+        y = vit_ref.linear(x, w, b)
+        calls.append((y, vit_ref.linear_int8(x, w, b)))
+        return y
+    x, _ = vit_ref.embed(vit_ref._f64(P), pixels, lin)
+    names = ["patch"]
+    PP = vit_ref._f64(P)
+    for i, L in enumerate(PP["layers"]):
+        x = vit_ref.block(x, L, PP["heads"], "gelu", PP["eps"], lin)
+        names += [f"{i}.q", f"{i}.k", f"{i}.v", f"{i}.proj", f"{i}.fc1", f"{i}.fc2"]
+    err = {}
+    last = len(PP["layers"]) - 1
+    for name, (y32, y8) in zip(names, calls):
+        if name.endswith(".fc1"):
+            y32, y8 = vit_ref.gelu(y32), vit_ref.gelu(y8)
+        if name.split(".")[0] == str(last) and name[-2:] not in (".q", ".k", ".v"):
+            y32, y8 = y32[:, :1], y8[:, :1]  # the last block computes the class tokens only
+        key = name[:-2] + ".qkv" if name[-2:] in (".q", ".k", ".v") else name
+        e, r = err.get(key, (0.0, 0.0))
+        err[key] = (e + float(((y8 - y32) ** 2).sum()), r + float((y32 ** 2).sum()))
+    return {k: (e / r) ** 0.5 for k, (e, r) in err.items()}
+
+
+def calibration(ck, a, P, pixels, common, tmp):
+    """--calibrate's errors against the reference's, the file it writes,
+    --int8-keep with it and by hand, and the keep list's refusals."""
+    cal, rep = os.path.join(tmp, "cal.txt"), os.path.join(tmp, "cal.json")
+    base = [x for x in common if x not in ("--precision", "int8")]
+    out = os.path.join(tmp, "cal.h5")
+    run([a.vitrun] + base + ["--calibrate", cal, "--output", out])
+    lines = [ln.split() for ln in open(cal) if not ln.startswith("#")]
+    got = {ln[0]: float(ln[1]) for ln in lines}
+    ref = reference_errors(P, pixels)
+    ck.check("--calibrate lists every matrix once", sorted(got) == sorted(ref),
+             f"{len(got)} of {len(ref)}")
+    worst = max(abs(got[k] - ref[k]) / ref[k] for k in ref if k in got)
+    ck.check("--calibrate's errors are the reference's (within 3%)", worst <= 0.03,
+             f"worst {worst:.1%}; errors {min(got.values()):.2e} to {max(got.values()):.2e}")
+    fp32 = os.path.join(tmp, "fp32.h5")
+    run([a.vitrun] + base + ["--output", fp32])
+    with h5py.File(out) as c, h5py.File(fp32) as f:
+        e = rel(c["logits"][:], f["logits"][:])
+        ck.check("--calibrate scores with float32 outputs", e <= 1e-5, f"{e:.1e} from fp32")
+    # a threshold between the errors: some matrices are marked fp32
+    t = sorted(got.values())[len(got) // 2]
+    run([a.vitrun] + base + ["--calibrate", cal, "--int8-threshold", f"{t:.6e}", "--output",
+                             out])
+    marked = {ln.split()[0] for ln in open(cal) if ln.strip().endswith(" fp32")}
+    p = run([a.vitrun] + common + ["--int8-keep", "@" + cal, "--output", out, "--report", rep])
+    with open(rep) as f:
+        r = json.load(f)
+    kept = {m["matrix"] for m in r["ranks"][0]["int8"] if m["precision"] == "fp32"}
+    ck.check("--int8-keep @FILE keeps exactly the matrices the file marks fp32",
+             kept == marked and 0 < len(kept) < len(got), f"{len(kept)} of {len(got)}")
+    p = run([a.vitrun] + common + ["--int8-keep", "*,patch", "--output", out])
+    with h5py.File(out) as c, h5py.File(fp32) as f:
+        ck.check("--int8-keep '*,patch' computes float32's logits exactly",
+                 np.array_equal(c["logits"][:], f["logits"][:]))
+    for bad, why in (("4.qkv", "no matrix"), ("1.fc3", "no matrix"), ("x", "no matrix")):
+        p = run([a.vitrun] + common + ["--int8-keep", bad, "--output", out], check=False)
+        ck.check(f"--int8-keep {bad} refused (exit 2, naming it)",
+                 p.returncode == 2 and bad in p.stderr and why in p.stderr,
+                 p.stderr.strip()[-120:])
+    p = run([a.vitrun] + base + ["--int8-keep", "1", "--output", out], check=False)
+    ck.check("--int8-keep without --precision int8 refused", p.returncode == 2,
+             p.stderr.strip()[-120:])
 
 
 def main():
@@ -151,6 +229,8 @@ def main():
                              np.median(e) <= MEDIAN and e.max() <= BOUND,
                              f"median {np.median(e):.1e} (bound {MEDIAN:.0e}), worst "
                              f"{e.max():.2e} (bound {BOUND:.0e})")
+
+        calibration(ck, a, P, pixels, common, tmp)
 
         p = run([a.vitrun] + common + ["--gemm", "openblas", "--output",
                                        os.path.join(tmp, "x.h5")], check=False)
