@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void vr_cli_usage(FILE *fp)
 {
@@ -51,7 +52,9 @@ void vr_cli_usage(FILE *fp)
           "  --calibrate FILE    int8 calibration: every int8 matrix also runs in float32\n"
           "                      (on float32 inputs; the scores are float32's) and FILE\n"
           "                      gets each matrix's relative error and fp32 for those\n"
-          "                      over --int8-threshold (default 0.05): --int8-keep @FILE\n"
+          "                      over --int8-threshold (default 0.05): --int8-keep @FILE;\n"
+          "                      MODEL.int8, if it exists, applies to int8 runs without\n"
+          "                      --int8-keep (--int8-keep none: every matrix in int8)\n"
           "  --gemm G            GEMM back end: auto (oneDNN when built with it), onednn\n"
           "                      or openblas\n"
           "  --logits            also write the logits (N, C)\n"
@@ -477,6 +480,19 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
         return vr_fail(VR_ERR_USAGE, "%s is for --precision int8, not %s",
                        o->int8_keep ? "--int8-keep" : "--calibrate",
                        vr_linear_precision_name(o->precision));
+    if (o->int8_keep && !strcmp(o->int8_keep, "none"))
+        o->int8_keep = "";
+    /* a calibration kept next to the model applies by itself */
+    if (o->precision == VR_INT8 && !o->int8_keep && !o->calibrate) {
+        char path[sizeof o->int8_auto];
+        if (snprintf(path, sizeof path, "%s.int8", o->model) < (int)sizeof path &&
+            access(path, F_OK) == 0) {
+            vr_status st = read_keep_file(path, &o->int8_keep);
+            if (st)
+                return st;
+            snprintf(o->int8_auto, sizeof o->int8_auto, "%s", path);
+        }
+    }
     if (o->plan)
         return VR_OK;
     if (o->no_output && (o->output || o->resume))

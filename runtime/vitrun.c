@@ -170,6 +170,9 @@ int main(int argc, char **argv)
         return finish(rank, st);
     if (why[0] && rank == 0 && !o.quiet)
         fprintf(stderr, "vitrun: %s\n", why);
+    if (o.int8_auto[0] && rank == 0 && !o.quiet)
+        fprintf(stderr, "vitrun: int8: applying the calibration %s (its fp32 matrices stay "
+                "float32; --int8-keep none to quantise every one)\n", o.int8_auto);
     vr_gemm_set_threads(o.threads);
     /* vitrun's own loops get as many threads as BLAS */
     vr_pool_start(vr_gemm_threads());

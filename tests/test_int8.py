@@ -28,6 +28,7 @@ Skipped (exit 77) when `vitrun --version` says int8 is not available here.
 import json
 import os
 import shlex
+import shutil
 import sys
 import tempfile
 
@@ -127,6 +128,21 @@ def calibration(ck, a, P, pixels, common, tmp):
     kept = {m["matrix"] for m in r["ranks"][0]["int8"] if m["precision"] == "fp32"}
     ck.check("--int8-keep @FILE keeps exactly the matrices the file marks fp32",
              kept == marked and 0 < len(kept) < len(got), f"{len(kept)} of {len(got)}")
+    model = common[common.index("--model") + 1]
+    shutil.copy(cal, model + ".int8")
+    loud = [x for x in common if x != "--quiet"]
+    p = run([a.vitrun] + loud + ["--output", out, "--report", rep])
+    with open(rep) as f:
+        r = json.load(f)
+    auto = {m["matrix"] for m in r["ranks"][0]["int8"] if m["precision"] == "fp32"}
+    ck.check("MODEL.int8 applies by itself, and says so",
+             auto == marked and "applying the calibration" in p.stderr, f"{len(auto)} kept")
+    run([a.vitrun] + common + ["--int8-keep", "none", "--output", out, "--report", rep])
+    with open(rep) as f:
+        r = json.load(f)
+    ck.check("--int8-keep none: every matrix in int8 despite MODEL.int8",
+             all(m["precision"] == "int8" for m in r["ranks"][0]["int8"]))
+    os.remove(model + ".int8")
     p = run([a.vitrun] + common + ["--int8-keep", "*,patch", "--output", out])
     with h5py.File(out) as c, h5py.File(fp32) as f:
         ck.check("--int8-keep '*,patch' computes float32's logits exactly",
