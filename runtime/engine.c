@@ -97,6 +97,23 @@ int engine_normalize(const engine *e)
 
 /* What a journal must match for --resume to continue it: everything that
  * decides which rows exist and what numbers they hold. */
+/* int8's choice of matrices (the keep list, calibration or not) as a hash:
+ * FNV-1a, 0 for other precisions. */
+static unsigned long long int8_choice(const vr_options *o)
+{
+    if (o->precision != VR_INT8)
+        return 0;
+    unsigned long long h = 1469598103934665603ULL;
+    const char *parts[] = {o->int8_keep ? o->int8_keep : "", o->calibrate ? "check" : ""};
+    for (int i = 0; i < 2; i++)
+        for (const char *c = parts[i]; ; c++) {
+            h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+            if (!*c)
+                break;
+        }
+    return h;
+}
+
 void engine_fingerprint(const engine *e, char *out, size_t cap)
 {
     const vr_options *o = e->o;
@@ -114,7 +131,7 @@ void engine_fingerprint(const engine *e, char *out, size_t cap)
              "preprocess=%d,%zu,%zu,%zu,%zu,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n"
              "dct_scale=%d\nmax_pixels=%zu\nmax_file_bytes=%zu\nprecision=%s\n"
              "image=%zux%zu\nzero_shot=%s\nlogit_scale=%.17g\nlogit_bias=%.17g\n"
-             "score_heads=%s\n",
+             "score_heads=%s\nint8=%016llx\n",
              e->model.model_id, input, (int)e->info.kind,
              (unsigned long long)e->info.n, (unsigned long long)e->info.hash, o->batch, e->k,
              o->logits, o->embeddings, engine_normalize(e), o->emb_f16 ? "f16" : "f32", e->g->pp,
@@ -123,7 +140,7 @@ void engine_fingerprint(const engine *e, char *out, size_t cap)
              p->std[0], p->std[1], p->std[2], o->dct_scale, o->max_pixels, o->max_file_bytes,
              vr_linear_precision_name(o->precision), e->model.cfg.image_h,
              e->model.cfg.image_w, zs, e->have_zs ? e->zs.scale : 0.0,
-             e->have_zs ? e->zs.bias : 0.0, sh);
+             e->have_zs ? e->zs.bias : 0.0, sh, int8_choice(o));
 }
 
 /* An HDF5 input's row names for the --labels check, read NAMES_AT_ONCE at a
