@@ -3,9 +3,11 @@
 
 Prepares one model for every engine in a cache folder (bench/export_onnx.py:
 torchvision's vit_b_16 with seeded random weights as .pth and .onnx, checked
-ORT against torch; scripts/convert_checkpoint.py: the same weights as .h5),
-then runs the engines alternately, R rounds, the order rotating every round,
-each run a fresh process:
+ORT against torch; scripts/convert_checkpoint.py: the same weights as .h5;
+for ort-int8, bench/quantize_onnx.py: the .onnx dynamically quantized as
+ORT's quantizer lays it out, checked against the fp32 graph in ORT), then
+runs the engines alternately, R rounds, the order rotating every round, each
+run a fresh process:
 
   vitrun        build/vitrun on one rank with --threads T; OPENBLAS_CORETYPE is
                 taken out of its environment so it measures what users get
@@ -14,24 +16,42 @@ each run a fresh process:
   vitrun-tp     mpirun -np T vitrun --tp T --threads 1
   vitrun-bf16   vitrun --precision bf16 (bfloat16 weights and GEMM inputs)
   vitrun-openblas  vitrun --gemm openblas (the back end of builds without oneDNN)
+  vitrun-int8   vitrun --precision int8 (u8 x s8 weight GEMMs on oneDNN: weights
+                int8 per output channel, activations uint8 per token, runtime/quant.h);
+                vitrun-int8-pp and vitrun-int8-tp: the same on mpirun as vitrun-pp/-tp
   ort           ONNX Runtime (onnxruntime-node, bench/ort_bench.js), CPU provider,
                 T intra-op threads, sequential, all graph optimisations
+  ort-int8      the same ORT on vit_b_16_int8.onnx: every encoder linear layer as
+                DynamicQuantizeLinear + MatMulInteger (uint8 activations per tensor,
+                int8 weights per tensor, ORT's quantize_dynamic defaults), which ORT
+                fuses into DynamicQuantizeMatMul; the head float
   torch[:P]     PyTorch (bench/torch_bench.py) with settings preset P
                 (--list-presets); plain "torch" is the best preset found so far;
                 vitrun/PyTorch uses the fastest preset of those run
+  torch-int8[:P]  PyTorch's dynamic quantization (torch_bench.py --quantize dynamic:
+                quantize_dynamic({nn.Linear}, qint8) of the same ViT-B/16 written with
+                nn.Linear layers, its float logits checked against torchvision's),
+                preset P as for torch; vitrun-int8/PyTorch int8 uses the fastest
 
 and prints per batch size the median, min and max images/s of each engine,
 the ratios vitrun/ORT and vitrun/PyTorch (ratio of the medians, and the range
 of the per-round ratios), the distributed layouts against one-rank vitrun,
-and writes every run to a CSV. vitrun's images/s is its report's (the whole
-scoring loop, first batch included); ORT and PyTorch time the iterations after
---warmup untimed ones. Usage:
+vitrun int8 against fp32 vitrun, ORT int8 and PyTorch int8, the int8 layouts
+against one-rank int8, and writes every run to a CSV. vitrun's images/s is
+its report's (the whole scoring loop, first batch included); ORT and PyTorch
+time the iterations after --warmup untimed ones. Usage:
 
     /usr/bin/python3 bench/bench.py [--rounds 5] [--threads 2] [--batches 1,8]
         [--images 1:12,8:48] [--engines vitrun,vitrun-pp,vitrun-tp,vitrun-bf16,ort,torch]
         [--cache out/bench] [--csv FILE]
 
+int8, issue 19's targets (not in the default list: with them a default run
+would take about 20 minutes here):
+
+    --engines vitrun,vitrun-int8,vitrun-int8-pp,vitrun-int8-tp,ort-int8,torch-int8
+
 A preset sweep for PyTorch: --engines torch:plain,torch:coretype,torch:ompblas,...
+(torch-int8:plain,... for the int8 model).
 """
 import argparse
 import csv
@@ -49,9 +69,23 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
 MODEL = "vit_b_16"
-VITRUNS = ("vitrun", "vitrun-pp", "vitrun-tp", "vitrun-bf16", "vitrun-openblas")
-# the performance issue's goals for vitrun
-TARGETS = {"ort": 1.10, "torch": 1.30, "vitrun-pp": 0.95, "vitrun-tp": 0.95, "vitrun-bf16": 1.7}
+# vitrun engine: (the mpirun layout flag or None for one rank, vitrun's own options)
+VITRUNS = {
+    "vitrun": (None, []),
+    "vitrun-pp": ("--pp", []),
+    "vitrun-tp": ("--tp", []),
+    "vitrun-bf16": (None, ["--precision", "bf16"]),
+    "vitrun-openblas": (None, ["--gemm", "openblas"]),
+    "vitrun-int8": (None, ["--precision", "int8"]),
+    "vitrun-int8-pp": ("--pp", ["--precision", "int8"]),
+    "vitrun-int8-tp": ("--tp", ["--precision", "int8"]),
+}
+# the performance issues' goals for vitrun: vitrun / ORT, vitrun / PyTorch, a vitrun
+# engine / vitrun 1 rank, and for int8 (issue 19) vitrun-int8 / ort-int8, / torch-int8,
+# vitrun-int8 / vitrun by batch size, the int8 layouts / vitrun-int8
+TARGETS = {"ort": 1.10, "torch": 1.30, "vitrun-pp": 0.95, "vitrun-tp": 0.95, "vitrun-bf16": 1.7,
+           "ort-int8": 1.5, "torch-int8": 1.5, "vitrun-int8": {1: 1.5, 8: 1.8},
+           "vitrun-int8-pp": 0.95, "vitrun-int8-tp": 0.95}
 
 # PyTorch settings. "ompblas" loads Debian's OpenMP build of the same OpenBLAS
 # (libopenblas0-openmp, fetched with apt-get download into the cache and put
@@ -112,17 +146,25 @@ def coretype(flags):
     return None
 
 
+def target(key, batch):
+    t = TARGETS.get(key)
+    return t.get(batch) if isinstance(t, dict) else t
+
+
 def versions(a):
     v = {"vitrun": run([a.vitrun, "--version"]).strip()}
     v["torch"] = run([PYTHON, "-c", "import torch, torchvision; "
-                      "print('torch', torch.__version__, 'torchvision', torchvision.__version__)"]
-                     ).strip()
+                      "print('torch', torch.__version__, 'torchvision', torchvision.__version__, "
+                      "'quantized engine', torch.backends.quantized.engine)"]).strip()
     try:
         with open(os.path.join(HERE, "node_modules", "onnxruntime-node", "package.json")) as f:
             v["ort"] = "onnxruntime-node " + json.load(f)["version"]
         v["node"] = run(["node", "--version"]).strip()
     except (OSError, SystemExit):
         pass
+    if getattr(a, "int8_onnx", None):
+        v["onnx"] = run([PYTHON, "-c", "import onnx; print('onnx', onnx.__version__, "
+                         "'(bench/quantize_onnx.py)')"]).strip()
     q = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}\n",
                         "libopenblas0-pthread", "libopenblas0-openmp", "openmpi-bin"],
                        capture_output=True, text=True)
@@ -140,6 +182,8 @@ def print_machine(a, flags, model):
     log(f"         {platform.platform()}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     for k, v in versions(a).items():
         log(f"  {k}: {v}")
+    if getattr(a, "int8_onnx", None):
+        log(f"  ort-int8 graph: {a.int8_onnx}")
 
 
 # ---- preparation ---------------------------------------------------------------------------
@@ -170,6 +214,25 @@ def prepare_models(a):
         with open(base + ".json", "w") as f:
             json.dump(stamp, f)
     return base
+
+
+def prepare_int8_onnx(a):
+    """MODEL_int8.onnx next to MODEL.onnx, made again when either or quantize_onnx.py changed."""
+    src, dst = a.model + ".onnx", a.model + "_int8.onnx"
+    script = os.path.join(HERE, "quantize_onnx.py")
+    stamp = {"src": [os.path.getsize(src), os.path.getmtime(src)],
+             "script": hashlib.sha256(open(script, "rb").read()).hexdigest()}
+    try:
+        with open(a.model + "_int8.json") as f:
+            fresh = json.load(f) == stamp and os.path.exists(dst)
+    except (OSError, ValueError):
+        fresh = False
+    if not fresh:
+        log(f"quantizing {src} to {dst} as ORT's quantize_dynamic does, checking ORT on both")
+        log(run([PYTHON, script, src, dst, "--check", "--threads", str(a.threads)]).strip())
+        with open(a.model + "_int8.json", "w") as f:
+            json.dump(stamp, f)
+    return dst
 
 
 def prepare_node():
@@ -219,15 +282,11 @@ def run_vitrun(a, engine, batch, images, tmp):
     cmd = [a.vitrun, "--model", a.model + ".h5", "--synthetic", str(images), "--batch",
            str(batch), "--quiet", "--report", rep, "--output", out]
     env = clean_env()
-    if engine in ("vitrun", "vitrun-bf16", "vitrun-openblas"):
-        cmd += ["--threads", str(a.threads)]
-        if engine == "vitrun-bf16":
-            cmd += ["--precision", "bf16"]
-        if engine == "vitrun-openblas":
-            cmd += ["--gemm", "openblas"]
+    flag, options = VITRUNS[engine]
+    if flag is None:
+        cmd += ["--threads", str(a.threads)] + options
     else:
-        flag = "--pp" if engine == "vitrun-pp" else "--tp"
-        cmd = ([a.mpiexec, "-np", str(a.threads)] + a.mpi_flags.split() + cmd +
+        cmd = ([a.mpiexec, "-np", str(a.threads)] + a.mpi_flags.split() + cmd + options +
                ["--threads", "1", flag, str(a.threads)])
         env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     run(cmd, env=env)
@@ -251,13 +310,13 @@ def after_first(rep, batch):
     return rest / (ends[n - 1] - ends[0]) if ends[n - 1] > ends[0] else None
 
 
-def run_ort(a, batch, images):
-    j = json.loads(run(["node", os.path.join(HERE, "ort_bench.js"), "--model", a.model + ".onnx",
+def run_ort(a, model, batch, images):
+    j = json.loads(run(["node", os.path.join(HERE, "ort_bench.js"), "--model", model,
                         "--batch", str(batch), "--threads", str(a.threads), "--iters",
                         str(max(1, images // batch)), "--warmup", str(a.warmup)],
                        env=clean_env()).strip().splitlines()[-1])
     return {"images_per_s": j["images_per_s"], "seconds": j["seconds"], "images": j["images"],
-            "after_first": None, "detail": f"onnxruntime-node {j['version']}"}
+            "after_first": None, "detail": f"onnxruntime-node {j['version']} {j['model']}"}
 
 
 def torch_env(a, preset):
@@ -271,22 +330,29 @@ def torch_env(a, preset):
     return env
 
 
-def run_torch(a, preset, batch, images):
+def run_torch(a, preset, batch, images, int8=False):
     j = json.loads(run([PYTHON, os.path.join(HERE, "torch_bench.py"), "--pth", a.model + ".pth",
                         "--batch", str(batch), "--threads", str(a.threads), "--iters",
                         str(max(1, images // batch)), "--warmup", str(a.warmup), "--mode",
-                        PRESETS[preset]["mode"]], env=torch_env(a, preset)
-                       ).strip().splitlines()[-1])
+                        PRESETS[preset]["mode"], "--quantize", "dynamic" if int8 else "none"],
+                       env=torch_env(a, preset)).strip().splitlines()[-1])
+    detail = f"{preset}: {j['blas']}"
+    if int8:
+        detail += (f"; quantized engine {j['quantized_engine']}, float vs torchvision "
+                   f"{j['check']['float_vs_torchvision']:.1e}, int8 vs float "
+                   f"{j['check']['int8_vs_float']:.1e}")
     return {"images_per_s": j["images_per_s"], "seconds": j["seconds"], "images": j["images"],
-            "after_first": None, "detail": f"{preset}: {j['blas']}"}
+            "after_first": None, "detail": detail}
 
 
 def run_engine(a, engine, batch, images, tmp):
-    if engine.startswith("vitrun"):
+    if engine in VITRUNS:
         return run_vitrun(a, engine, batch, images, tmp)
-    if engine == "ort":
-        return run_ort(a, batch, images)
-    return run_torch(a, engine.split(":", 1)[1], batch, images)
+    if engine in ("ort", "ort-int8"):
+        return run_ort(a, a.int8_onnx if engine == "ort-int8" else a.model + ".onnx", batch,
+                       images)
+    kind, preset = engine.split(":", 1)
+    return run_torch(a, preset, batch, images, int8=kind == "torch-int8")
 
 
 # ---- summary -------------------------------------------------------------------------------
@@ -297,7 +363,12 @@ def label(a, e):
             "vitrun-tp": f"vitrun tp={a.threads} (1 thread each)",
             "vitrun-bf16": f"vitrun bf16, 1 rank x {a.threads} threads",
             "vitrun-openblas": f"vitrun on OpenBLAS, 1 rank x {a.threads} threads",
-            "ort": "ONNX Runtime"}.get(e, "PyTorch " + e.split(":", 1)[-1])
+            "vitrun-int8": f"vitrun int8, 1 rank x {a.threads} threads",
+            "vitrun-int8-pp": f"vitrun int8 pp={a.threads} (1 thread each)",
+            "vitrun-int8-tp": f"vitrun int8 tp={a.threads} (1 thread each)",
+            "ort": "ONNX Runtime", "ort-int8": "ONNX Runtime int8"}.get(
+                e, ("PyTorch int8 " if e.startswith("torch-int8") else "PyTorch ")
+                + e.split(":", 1)[-1])
 
 
 def ratio_line(name, num, den, target=None):
@@ -305,8 +376,14 @@ def ratio_line(name, num, den, target=None):
     per = [x / y for x, y in zip(num, den) if y > 0]
     r = statistics.median(num) / statistics.median(den)
     goal = f"   target >= {target:.2f}: {'met' if r >= target else 'NOT met'}" if target else ""
-    return (f"  {name:34s} {r:6.3f}  (per round {min(per):.3f} - {max(per):.3f}){goal}", r,
+    return (f"  {name:44s} {r:6.3f}  (per round {min(per):.3f} - {max(per):.3f}){goal}", r,
             min(per), max(per))
+
+
+def fastest(res, kind):
+    """The fastest (by median) of the torch presets of kind ('torch' or 'torch-int8') run."""
+    runs = [e for e in res if e.split(":", 1)[0] == kind]
+    return max(runs, key=lambda e: statistics.median(res[e])) if runs else None
 
 
 def summarise(a, rows, batches, engines):
@@ -319,18 +396,17 @@ def summarise(a, rows, batches, engines):
             continue
         n = max(len(v) for v in res.values())
         log(f"\nbatch {b}: {a.threads} threads, {a.images[b]} images per run, {n} round(s)")
-        log(f"  {'engine':34s} {'median':>7s} {'min':>7s} {'max':>7s}   images/s")
+        log(f"  {'engine':44s} {'median':>7s} {'min':>7s} {'max':>7s}   images/s")
         for e, v in res.items():
             extra = [r["after_first"] for r in rows if r["batch"] == b and r["engine"] == e
                      and r["after_first"]]
             note = (f"   (after the 1st batch: median {statistics.median(extra):.2f})"
                     if extra else "")
-            log(f"  {label(a, e):34s} {statistics.median(v):7.2f} {min(v):7.2f} {max(v):7.2f}"
+            log(f"  {label(a, e):44s} {statistics.median(v):7.2f} {min(v):7.2f} {max(v):7.2f}"
                 f"{note}")
             summary.append({"batch": b, "engine": e, "median": statistics.median(v),
                             "min": min(v), "max": max(v), "runs": len(v)})
-        torches = [e for e in res if e.startswith("torch")]
-        best_torch = max(torches, key=lambda e: statistics.median(res[e])) if torches else None
+        best_torch, best_torch_int8 = fastest(res, "torch"), fastest(res, "torch-int8")
         pairs = []
         if "vitrun" in res:
             if "ort" in res:
@@ -338,14 +414,25 @@ def summarise(a, rows, batches, engines):
             if best_torch:
                 pairs.append((f"vitrun / PyTorch ({best_torch.split(':', 1)[-1]})", "vitrun",
                               best_torch, TARGETS["torch"]))
-            for d in ("vitrun-pp", "vitrun-tp", "vitrun-bf16", "vitrun-openblas"):
+            for d in ("vitrun-pp", "vitrun-tp", "vitrun-bf16", "vitrun-openblas", "vitrun-int8"):
                 if d in res:
                     pairs.append((f"{label(a, d).split(' (')[0].split(',')[0]} / vitrun 1 rank",
-                                  d, "vitrun", TARGETS.get(d)))
+                                  d, "vitrun", target(d, b)))
+        if "vitrun-int8" in res:
+            if "ort-int8" in res:
+                pairs.append(("vitrun int8 / ONNX Runtime int8", "vitrun-int8", "ort-int8",
+                              target("ort-int8", b)))
+            if best_torch_int8:
+                pairs.append((f"vitrun int8 / PyTorch int8 ({best_torch_int8.split(':', 1)[-1]})",
+                              "vitrun-int8", best_torch_int8, target("torch-int8", b)))
+            for d in ("vitrun-int8-pp", "vitrun-int8-tp"):
+                if d in res:
+                    pairs.append((f"{label(a, d).split(' (')[0]} / vitrun int8 1 rank", d,
+                                  "vitrun-int8", target(d, b)))
         if pairs:
             log("  ratios (of medians; range of the per-round ratios):")
-        for name, x, y, target in pairs:
-            text, r, lo, hi = ratio_line(name, res[x], res[y], target)
+        for name, x, y, goal in pairs:
+            text, r, lo, hi = ratio_line(name, res[x], res[y], goal)
             log(text)
             summary.append({"batch": b, "engine": f"{x}/{y}", "median": r, "min": lo, "max": hi,
                             "runs": min(len(res[x]), len(res[y]))})
@@ -399,16 +486,19 @@ def main():
     a = ap.parse_args()
     if a.list_presets:
         for k, p in PRESETS.items():
-            log(f"{k:17s} {p['doc']}{'  (engine torch)' if k == TUNED else ''}")
+            log(f"{k:17s} {p['doc']}{'  (engines torch, torch-int8)' if k == TUNED else ''}")
         return 0
     batches = [int(x) for x in a.batches.split(",") if x]
     engines = [e.strip() for e in a.engines.split(",") if e.strip()]
-    engines = [f"torch:{TUNED}" if e in ("torch", "torch:tuned") else e for e in engines]
+    engines = [f"{e.split(':', 1)[0]}:{TUNED}" if e in ("torch", "torch:tuned", "torch-int8",
+                                                        "torch-int8:tuned") else e
+               for e in engines]
     for e in engines:
-        if not (e in VITRUNS + ("ort",) or
-                (e.startswith("torch:") and e.split(":", 1)[1] in PRESETS)):
-            ap.error(f"unknown engine '{e}' ({', '.join(VITRUNS)}, ort, torch, "
-                     f"torch:PRESET with a preset from --list-presets)")
+        if not (e in tuple(VITRUNS) + ("ort", "ort-int8") or
+                (e.split(":", 1)[0] in ("torch", "torch-int8") and ":" in e and
+                 e.split(":", 1)[1] in PRESETS)):
+            ap.error(f"unknown engine '{e}' ({', '.join(VITRUNS)}, ort, ort-int8, torch, "
+                     f"torch-int8, torch[-int8]:PRESET with a preset from --list-presets)")
     if a.threads < 1 or a.rounds < 1 or not batches or min(batches) < 1:
         ap.error("--threads, --rounds and the batches must be at least 1")
     a.images = parse_images(a.images, batches)
@@ -423,16 +513,19 @@ def main():
     model, flags = cpu_info()
     a.ompblas = None
     a.coretype = coretype(flags)
-    if "ort" in engines:
+    if any(e.startswith("ort") for e in engines):
         prepare_node()
     a.model = prepare_models(a)
-    if any(e.startswith("torch:") and PRESETS[e.split(":", 1)[1]]["ompblas"] for e in engines):
+    a.int8_onnx = prepare_int8_onnx(a) if "ort-int8" in engines else None
+    torch_presets = {e: e.split(":", 1) for e in engines if e.startswith("torch")}
+    if any(PRESETS[p]["ompblas"] for _, p in torch_presets.values()):
         a.ompblas = prepare_ompblas(a)
         if not a.ompblas:  # fall back to the best preset without it
-            kept = [e for e in engines if not (e.startswith("torch:") and
-                                               PRESETS[e.split(":", 1)[1]]["ompblas"])]
-            if not any(e.startswith("torch:") for e in kept):
-                kept.append("torch:coretype-nospin")
+            kept = [e for e in engines if not (e in torch_presets and
+                                               PRESETS[torch_presets[e][1]]["ompblas"])]
+            for kind in sorted({k for k, _ in torch_presets.values()}):
+                if not any(e.split(":", 1)[0] == kind for e in kept):
+                    kept.append(f"{kind}:coretype-nospin")
             engines = kept
     print_machine(a, flags, model)
     log(f"engines: {', '.join(engines)}; batches {batches}; {a.rounds} round(s), order rotating")

@@ -3,6 +3,8 @@
 # Runtime and tuned PyTorch on ViT-B/16, alternating rounds; prints medians,
 # min/max and ratios, writes CSVs to out/bench. Arguments go to bench/bench.py
 # (--rounds, --threads, --batches, --engines, ...). See docs/PERFORMANCE.md.
+# int8 against ORT's and PyTorch's dynamic quantization (issue 19):
+#   scripts/bench.sh --engines vitrun,vitrun-int8,vitrun-int8-pp,vitrun-int8-tp,ort-int8,torch-int8
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 vitrun_build >/dev/null
