@@ -793,7 +793,8 @@ static vr_status load_head(vr_model_file *m, vr_weights *w)
     return VR_OK;
 }
 
-vr_status vr_model_load(vr_model_file *m, vr_weights *w, const vr_shard *s)
+vr_status vr_model_load(vr_model_file *m, vr_weights *w, const vr_shard *s,
+                        vr_layer_fn after_layer, void *ctx)
 {
     const vr_config *c = &m->cfg;
     vr_status st;
@@ -806,7 +807,8 @@ vr_status vr_model_load(vr_model_file *m, vr_weights *w, const vr_shard *s)
     if (s->has_embed && (st = load_embed(m, w)))
         goto fail;
     for (size_t l = s->layer_begin; l < s->layer_end; l++)
-        if ((st = load_layer(m, &w->layer[l - s->layer_begin], l, s)))
+        if ((st = load_layer(m, &w->layer[l - s->layer_begin], l, s)) ||
+            (after_layer && (st = after_layer(ctx, l - s->layer_begin))))
             goto fail;
     if (s->has_head && (st = load_head(m, w)))
         goto fail;

@@ -34,7 +34,12 @@ vr_status vr_model_open(vr_model_file *m, const char *path);
 /* 1 when `path` is a vitrun model file (an index or a shard: HDF5 with a
  * root model_id or format_version), which an output must never replace. */
 int vr_model_is_model_file(const char *path);
-vr_status vr_model_load(vr_model_file *m, vr_weights *w, const vr_shard *shard);
+/* after_layer (may be NULL) runs after each of the shard's layers is read
+ * (i from 0), before the next: a caller that prepares each layer there
+ * (vr_forward_prepare_layer) never holds the whole shard in float32. */
+typedef vr_status (*vr_layer_fn)(void *ctx, size_t i);
+vr_status vr_model_load(vr_model_file *m, vr_weights *w, const vr_shard *shard,
+                        vr_layer_fn after_layer, void *ctx);
 /* The model at h x w pixels (--image-size; h = 0: its own size): the config's
  * grid and the preprocessing for it, re-derived from the preset the file
  * records or from `preset` (--preprocess) when not NULL. vr_model_load then

@@ -31,6 +31,15 @@
 
 static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 
+/* vr_model_load's after_layer: layer i onto the back end now. */
+static vr_status layer_read(void *ctx, size_t i)
+{
+    engine *e = ctx;
+    const vr_options *o = e->o;
+    return vr_forward_prepare_layer(&e->w, i, o->gemm, o->precision,
+                                    &(vr_int8_options){o->int8_keep, o->calibrate != NULL});
+}
+
 vr_status engine_setup(engine *e)
 {
     const vr_options *o = e->o;
@@ -49,7 +58,9 @@ vr_status engine_setup(engine *e)
     if (o->preprocess && (st = vr_preprocess_preset(&e->pre, o->preprocess, c->image_h, c->image_w)))
         return st;
     e->shard = vr_plan_shard(e->plan, g->stage, g->tp_rank);
-    if ((st = vr_model_load(&e->model, &e->w, &e->shard)))
+    /* one process per layer (tp 1): each layer is prepared as soon as it is
+     * read, so its float32 pages go back before the next layer's come in */
+    if ((st = vr_model_load(&e->model, &e->w, &e->shard, g->tp == 1 ? layer_read : NULL, e)))
         return st;
     /* (the weights are prepared after the ranks agree that every one of
      * them got this far: int8 with tensor parallelism agrees on scales) */

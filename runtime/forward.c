@@ -519,6 +519,63 @@ static void pool_query(vr_pool_weights *p, size_t D)
     }
 }
 
+/* LayerScale folded into layer l's proj and fc2, once. */
+static void fold_layer(vr_weights *w, size_t l)
+{
+    vr_layer_weights *L = &w->layer[l];
+    size_t layer = w->shard.layer_begin + l, D = w->cfg.hidden;
+    if (L->folded)
+        return;
+    if (vr_shard_has_attention(&w->shard, layer) && L->ls1)
+        fold_scale(L->proj_w, L->proj_b, L->ls1, D, vr_shard_heads(&w->shard) * w->cfg.head_dim);
+    if (vr_shard_has_mlp(&w->shard, layer) && L->ls2)
+        fold_scale(L->fc2_w, L->fc2_b, L->ls2, D, vr_shard_mlp(&w->shard));
+    L->folded = 1;
+}
+
+/* Layer l's four matrices onto the back end (the half the shard holds);
+ * am: proj's and fc2's agreed row maxima (2 * D), or NULL. */
+static vr_status prepare_layer(vr_weights *w, size_t l, vr_gemm_backend be, vr_precision prec,
+                               int tp, const vr_int8_options *q, const float *am)
+{
+    const vr_config *c = &w->cfg;
+    size_t D = c->hidden, Hd = vr_shard_heads(&w->shard) * c->head_dim;
+    size_t Ml = vr_shard_mlp(&w->shard), layer = w->shard.layer_begin + l;
+    int owner = w->shard.bias_owner, glu = c->act == VR_ACT_SWIGLU;
+    int acc = tp == 1 ? VR_LIN_ACCUMULATE : 0;
+    static const vr_act_fn fn[] = {VR_FN_GELU, VR_FN_GELU_TANH, VR_FN_QUICK_GELU, VR_FN_NONE};
+    int act = VR_LIN_ACT(fn[c->act]); /* SwiGLU's gate runs after fc1, apart */
+    vr_layer_weights *L = &w->layer[l];
+    int g[4] = {0, acc, act, acc}; /* each matrix's flags: qkv, proj, fc1, fc2 */
+    vr_precision p[4];
+    vr_status st;
+    fold_layer(w, l);
+    for (int k = 0; k < 4; k++)
+        p[k] = int8_for(q, prec, (long)layer, k, &g[k]);
+    if (vr_shard_has_attention(&w->shard, layer) &&
+        ((st = prepare(&L->qkv, w, be, p[0], L->qkv_w, L->qkv_b, 3 * Hd, D, g[0], NULL)) ||
+         (st = prepare(&L->proj, w, be, p[1], L->proj_w, owner ? L->proj_b : NULL, D, Hd, g[1],
+                       am))))
+        return st;
+    if (vr_shard_has_mlp(&w->shard, layer) &&
+        ((st = prepare(&L->fc1, w, be, p[2], L->fc1_w, L->fc1_b, glu ? 2 * Ml : Ml, D, g[2],
+                       NULL)) ||
+         (st = prepare(&L->fc2, w, be, p[3], L->fc2_w, owner ? L->fc2_b : NULL, D, Ml, g[3],
+                       am ? am + D : NULL))))
+        return st;
+    L->prepared = 1;
+    return VR_OK;
+}
+
+vr_status vr_forward_prepare_layer(vr_weights *w, size_t l, vr_gemm_backend be,
+                                   vr_precision prec, const vr_int8_options *q)
+{
+    vr_status st;
+    if (prec == VR_INT8 && q && (st = vr_int8_keep_check(q->keep, w->cfg.layers)))
+        return st;
+    return prepare_layer(w, l, be, prec, 1, q, NULL);
+}
+
 /* int8 with tensor parallelism: proj's and fc2's rows are split by columns
  * over the TP ranks; their whole rows' max |W| (D per matrix, two per
  * layer) agreed over the group, into *table (NULL when not needed). The
@@ -567,27 +624,17 @@ vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision pre
                              const vr_reducer *reduce, const vr_int8_options *q)
 {
     const vr_config *c = &w->cfg;
-    size_t D = c->hidden, Hd = vr_shard_heads(&w->shard) * c->head_dim;
-    size_t Ml = vr_shard_mlp(&w->shard);
-    int owner = w->shard.bias_owner;
-    int acc = tp == 1 ? VR_LIN_ACCUMULATE : 0;
-    int glu = c->act == VR_ACT_SWIGLU;
+    size_t D = c->hidden;
     static const vr_act_fn fn[] = {VR_FN_GELU, VR_FN_GELU_TANH, VR_FN_QUICK_GELU, VR_FN_NONE};
-    int act = VR_LIN_ACT(fn[c->act]); /* SwiGLU's gate runs after fc1, apart */
+    int act = VR_LIN_ACT(fn[c->act]); /* the MAP head's MLP */
     vr_status st = VR_OK;
     float *absmax = NULL;
     w->fused_residual = tp == 1;
     if (prec == VR_INT8 && q && (st = vr_int8_keep_check(q->keep, c->layers)))
         return st;
     /* LayerScale first: int8's scales are those of the folded rows */
-    for (size_t l = 0; l < vr_shard_layers(&w->shard); l++) {
-        vr_layer_weights *L = &w->layer[l];
-        size_t layer = w->shard.layer_begin + l;
-        if (vr_shard_has_attention(&w->shard, layer) && L->ls1)
-            fold_scale(L->proj_w, L->proj_b, L->ls1, D, Hd);
-        if (vr_shard_has_mlp(&w->shard, layer) && L->ls2)
-            fold_scale(L->fc2_w, L->fc2_b, L->ls2, D, Ml);
-    }
+    for (size_t l = 0; l < vr_shard_layers(&w->shard); l++)
+        fold_layer(w, l);
     if ((st = agreed_absmax(w, prec, tp, reduce, &absmax)))
         return st;
     if (vr_shard_layers(&w->shard) &&
@@ -596,34 +643,14 @@ vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision pre
         free(absmax);
         return st;
     }
-    int f[4] = {0, acc, act, acc}; /* each matrix's flags: qkv, proj, fc1, fc2 */
-    int fp = 0;
     if (w->shard.has_embed) {
+        int fp = 0;
         vr_precision p = int8_for(q, prec, -2, -1, &fp);
         st = prepare(&w->patch, w, be, p, w->patch_w, NULL, D, c->patch_len, fp, NULL);
     }
-    for (size_t l = 0; !st && l < vr_shard_layers(&w->shard); l++) {
-        vr_layer_weights *L = &w->layer[l];
-        size_t layer = w->shard.layer_begin + l;
-        const float *am = absmax ? absmax + 2 * l * D : NULL;
-        int g[4] = {f[0], f[1], f[2], f[3]};
-        vr_precision p[4];
-        for (int k = 0; k < 4; k++)
-            p[k] = int8_for(q, prec, (long)layer, k, &g[k]);
-        if (vr_shard_has_attention(&w->shard, layer)) {
-            if ((st = prepare(&L->qkv, w, be, p[0], L->qkv_w, L->qkv_b, 3 * Hd, D, g[0], NULL)) ||
-                (st = prepare(&L->proj, w, be, p[1], L->proj_w, owner ? L->proj_b : NULL, D,
-                              Hd, g[1], am)))
-                break;
-        }
-        if (vr_shard_has_mlp(&w->shard, layer)) {
-            if ((st = prepare(&L->fc1, w, be, p[2], L->fc1_w, L->fc1_b, glu ? 2 * Ml : Ml, D,
-                              g[2], NULL)) ||
-                (st = prepare(&L->fc2, w, be, p[3], L->fc2_w, owner ? L->fc2_b : NULL, D, Ml,
-                              g[3], am ? am + D : NULL)))
-                break;
-        }
-    }
+    for (size_t l = 0; !st && l < vr_shard_layers(&w->shard); l++)
+        if (!w->layer[l].prepared)
+            st = prepare_layer(w, l, be, prec, tp, q, absmax ? absmax + 2 * l * D : NULL);
     free(absmax);
     if (st || !w->shard.has_head)
         return st;

@@ -88,6 +88,13 @@ vr_status vr_state_warm(vr_run_state *s, const vr_weights *w, const size_t *batc
 vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision prec, int tp,
                              const vr_reducer *reduce, const vr_int8_options *q);
 
+/* Layer l of the shard prepared as vr_forward_prepare would (tp 1 only),
+ * right after it is read (vr_model_load's after_layer), so that its float32
+ * pages go back before the next layer's are read; vr_forward_prepare then
+ * skips it. */
+vr_status vr_forward_prepare_layer(vr_weights *w, size_t l, vr_gemm_backend be,
+                                   vr_precision prec, const vr_int8_options *q);
+
 /* The shard's encoder matrices with int8 (and the patch embedding's), up to
  * cap of them into out; returns how many there are. */
 size_t vr_forward_int8_list(const vr_weights *w, vr_int8_entry *out, size_t cap);

@@ -34,6 +34,8 @@ typedef struct {
     float *ls2;    /* (D) LayerScale of the MLP branch */
     /* set by vr_forward_prepare: the four matrices, ready for the GEMM back end */
     vr_linear *qkv, *proj, *fc1, *fc2;
+    int folded;    /* ls1/ls2 multiplied into proj/fc2 (once) */
+    int prepared;  /* the four are ready */
 } vr_layer_weights;
 
 /* SigLIP's attention-pool head (timm AttentionPoolLatent): one learned

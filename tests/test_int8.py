@@ -157,6 +157,25 @@ def calibration(ck, a, P, pixels, common, tmp):
              p.stderr.strip()[-120:])
 
 
+def report_script(ck, a, model, inp, tmp):
+    """scripts/int8_report.py's figures against the test's own from the same
+    runs' files."""
+    out = os.path.join(tmp, "report")
+    run([PYTHON, os.path.join(a.scripts, "int8_report.py"), "--model", model, "--input", inp,
+         "--out", out, "--vitrun", a.vitrun, "--json", "--", "--threads", "1", "--batch", "3"])
+    with open(os.path.join(out, "report.json")) as f:
+        r = json.load(f)
+    with h5py.File(os.path.join(out, "fp32.h5")) as f, h5py.File(os.path.join(out, "int8.h5")) as g:
+        e32, e8 = f["embedding"][:].astype(np.float64), g["embedding"][:].astype(np.float64)
+        same = float((f["logits"][:].argmax(1) == g["logits"][:].argmax(1)).mean())
+    cos = (e32 * e8).sum(1) / np.linalg.norm(e32, axis=1) / np.linalg.norm(e8, axis=1)
+    ck.check("int8_report.py: cosine and top-1 agreement as computed here",
+             abs(r["embedding_cosine"]["mean"] - cos.mean()) < 1e-12 and
+             abs(r["embedding_cosine"]["min"] - cos.min()) < 1e-12 and
+             abs(r["top1_agreement"] - same) < 1e-12 and len(r["layers"]) == 17,
+             f"cosine mean {cos.mean():.6f}, worst {cos.min():.6f}; top-1 {same:.1%}")
+
+
 def main():
     ap = test_parser()
     a = ap.parse_args()
@@ -247,6 +266,7 @@ def main():
                              f"{e.max():.2e} (bound {BOUND:.0e})")
 
         calibration(ck, a, P, pixels, common, tmp)
+        report_script(ck, a, model, inp, tmp)
 
         p = run([a.vitrun] + common + ["--gemm", "openblas", "--output",
                                        os.path.join(tmp, "x.h5")], check=False)

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (vr_shard_weight_bytes(&m.cfg, &s) <= MAX_WEIGHT_BYTES) {
                 vr_weights w;
                 memset(&w, 0, sizeof w);
-                if (vr_model_load(&m, &w, &s) == VR_OK)
+                if (vr_model_load(&m, &w, &s, NULL, NULL) == VR_OK)
                     vr_weights_free(&w);
             }
             vr_plan_free(&plan);
