@@ -232,6 +232,18 @@ static vr_status mlp_block(vr_run_state *s, const vr_weights *w, const vr_layer_
     if (cls)
         class_tokens(s, w, x, B, 0);
     TIMED(norm, vr_rows_layernorm(s->xn, y, L->ln2_w, L->ln2_b, rows, D, c->ln_eps));
+    if (!reduce && c->act != VR_ACT_SWIGLU && vr_linear_fuses(L->fc1) &&
+        vr_linear_fuses(L->fc2) && Ml <= 16384) {
+        /* int8 throughout: fc1's rows go to fc2 quantised, never as float32
+         * (the same integers as the path below: quant.h) */
+        vr_qrows h;
+        if ((st = vr_linear_run_to_q(L->fc1, rows, s->xn, &h, &s->t)) ||
+            (st = vr_linear_run_from_q(L->fc2, &h, y, &s->t)))
+            return st;
+        if (cls)
+            class_tokens(s, w, x, B, 1);
+        return VR_OK;
+    }
     if (c->act == VR_ACT_SWIGLU) { /* [gate | value] = fc1(xn); silu(gate) * value */
         if ((st = vr_linear_run(L->fc1, rows, s->xn, s->gate, &s->t)))
             return st;

@@ -32,6 +32,10 @@ static struct {
     size_t range_n;
     float *y8, *y32;  /* a checked matrix's two outputs */
     size_t y8_n, y32_n;
+    uint8_t *qo;      /* int8 output rows quantised for the next matrix (run_to_q) */
+    float *so;
+    int32_t *zo;
+    size_t qo_n, so_n, zo_n;
 } scratch;
 
 static void *grow(void *p, size_t *have, size_t want, size_t elem, const char *what)
@@ -57,6 +61,9 @@ void vr_linear_release_scratch(void)
     free(scratch.range);
     free(scratch.y8);
     free(scratch.y32);
+    free(scratch.qo);
+    free(scratch.so);
+    free(scratch.zo);
     memset(&scratch, 0, sizeof scratch);
 }
 
@@ -346,19 +353,20 @@ static vr_status dnnl_entry(vr_linear *l, size_t M, int *slot)
     return VR_OK;
 }
 
+static vr_status int8_product(vr_linear *l, const vr_qrows *in, float *C, vr_qrows *out,
+                              vr_timers *t);
+
 /* One int8 product: A quantised per row, then slices of rows multiplied
  * into int32 and dequantised while they are in cache. Quantising and
  * dequantising count as `activation` time, the integer product as `gemm`. */
 static vr_status dnnl_run_int8(vr_linear *l, size_t M, const float *A, float *C, vr_timers *t,
                                vr_linear_agree_fn agree, void *ctx)
 {
-    size_t K = l->K, N = l->N, R = M < VR_LINEAR_INT8_ROWS ? M : VR_LINEAR_INT8_ROWS;
+    size_t K = l->K;
     double t0 = vr_now();
     if (!(scratch.qa = grow(scratch.qa, &scratch.qa_n, M * K, 1, "int8 activations")) ||
         !(scratch.sa = grow(scratch.sa, &scratch.sa_n, M, sizeof(float), "int8 row scales")) ||
-        !(scratch.za = grow(scratch.za, &scratch.za_n, M, sizeof(int32_t), "int8 zero points")) ||
-        !(scratch.acc = grow(scratch.acc, &scratch.acc_n, R * N, sizeof(int32_t),
-                             "int32 products")))
+        !(scratch.za = grow(scratch.za, &scratch.za_n, M, sizeof(int32_t), "int8 zero points")))
         return VR_ERR_NOMEM;
     if (agree) { /* the whole rows' ranges (quant.h), then this slice */
         vr_status st;
@@ -375,6 +383,19 @@ static vr_status dnnl_run_int8(vr_linear *l, size_t M, const float *A, float *C,
         vr_quant_rows(scratch.qa, scratch.sa, scratch.za, A, M, K);
     }
     t->activation += vr_now() - t0;
+    vr_qrows in = {scratch.qa, scratch.sa, scratch.za, M, K};
+    return int8_product(l, &in, C, NULL, t);
+}
+
+/* The product of rows already quantised, in slices of rows: each slice's
+ * int32 sums dequantised into C, or (out) quantised again into out's rows. */
+static vr_status int8_product(vr_linear *l, const vr_qrows *in, float *C, vr_qrows *out,
+                              vr_timers *t)
+{
+    size_t M = in->M, K = l->K, N = l->N, R = M < VR_LINEAR_INT8_ROWS ? M : VR_LINEAR_INT8_ROWS;
+    if (!(scratch.acc = grow(scratch.acc, &scratch.acc_n, R * N, sizeof(int32_t),
+                             "int32 products")))
+        return VR_ERR_NOMEM;
     for (size_t m0 = 0; m0 < M; m0 += R) {
         size_t rows = M - m0 < R ? M - m0 : R;
         int i = 0;
@@ -382,7 +403,7 @@ static vr_status dnnl_run_int8(vr_linear *l, size_t M, const float *A, float *C,
         double t1 = vr_now();
         if ((st = dnnl_entry(l, rows, &i)))
             return st;
-        dnnl_memory_set_data_handle(l->cache[i].src, scratch.qa + m0 * K);
+        dnnl_memory_set_data_handle(l->cache[i].src, (void *)(in->q + m0 * K));
         dnnl_memory_set_data_handle(l->cache[i].dst, scratch.acc);
         dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, l->cache[i].src},
                                    {DNNL_ARG_WEIGHTS, l->wmem},
@@ -392,9 +413,15 @@ static vr_status dnnl_run_int8(vr_linear *l, size_t M, const float *A, float *C,
             (st = vr_dnnl_check(dnnl_stream_wait(stream), "running an int8 matmul")))
             return st;
         double t2 = vr_now();
-        vr_dequant_rows(C + m0 * N, scratch.acc, rows, N, scratch.sa + m0, scratch.za + m0,
-                        l->wscale, l->wsum, l->bias, VR_LIN_ACT_OF(l->flags),
-                        (l->flags & VR_LIN_ACCUMULATE) != 0);
+        if (out)
+            vr_dequant_quant_rows((uint8_t *)out->q + m0 * N, (float *)out->scale + m0,
+                                  (int32_t *)out->zp + m0, scratch.acc, rows, N, in->scale + m0,
+                                  in->zp + m0, l->wscale, l->wsum, l->bias,
+                                  VR_LIN_ACT_OF(l->flags));
+        else
+            vr_dequant_rows(C + m0 * N, scratch.acc, rows, N, in->scale + m0, in->zp + m0,
+                            l->wscale, l->wsum, l->bias, VR_LIN_ACT_OF(l->flags),
+                            (l->flags & VR_LIN_ACCUMULATE) != 0);
         t->gemm += t2 - t1;
         t->activation += vr_now() - t2;
     }
@@ -633,4 +660,50 @@ vr_status vr_linear_run_slice(vr_linear *l, size_t M, const float *A, float *C, 
     t->gemm += t1 - t0;
     t->activation += vr_now() - t1;
     return VR_OK;
+}
+
+int vr_linear_fuses(const vr_linear *l)
+{
+    return l && l->be == VR_GEMM_ONEDNN && l->prec == VR_INT8 && !l->twin;
+}
+
+vr_status vr_linear_run_to_q(vr_linear *l, size_t M, const float *A, vr_qrows *out,
+                             vr_timers *t)
+{
+#ifdef VR_HAVE_ONEDNN
+    size_t N = l->N;
+    vr_status st;
+    if (!vr_linear_fuses(l) || N > 16384 || (l->flags & VR_LIN_ACCUMULATE))
+        return vr_fail(VR_ERR_INTERNAL, "linear: run_to_q on a matrix that cannot");
+    double t0 = vr_now();
+    if (!(scratch.qa = grow(scratch.qa, &scratch.qa_n, M * l->K, 1, "int8 activations")) ||
+        !(scratch.sa = grow(scratch.sa, &scratch.sa_n, M, sizeof(float), "int8 row scales")) ||
+        !(scratch.za = grow(scratch.za, &scratch.za_n, M, sizeof(int32_t), "int8 zero points")) ||
+        !(scratch.qo = grow(scratch.qo, &scratch.qo_n, M * N, 1, "int8 activations")) ||
+        !(scratch.so = grow(scratch.so, &scratch.so_n, M, sizeof(float), "int8 row scales")) ||
+        !(scratch.zo = grow(scratch.zo, &scratch.zo_n, M, sizeof(int32_t), "int8 zero points")))
+        return VR_ERR_NOMEM;
+    vr_quant_rows(scratch.qa, scratch.sa, scratch.za, A, M, l->K);
+    t->activation += vr_now() - t0;
+    vr_qrows in = {scratch.qa, scratch.sa, scratch.za, M, l->K};
+    *out = (vr_qrows){scratch.qo, scratch.so, scratch.zo, M, N};
+    if ((st = int8_product(l, &in, NULL, out, t)))
+        return st;
+    return VR_OK;
+#else
+    (void)l; (void)M; (void)A; (void)out; (void)t;
+    return vr_fail(VR_ERR_INTERNAL, "linear: int8 needs oneDNN");
+#endif
+}
+
+vr_status vr_linear_run_from_q(vr_linear *l, const vr_qrows *in, float *C, vr_timers *t)
+{
+#ifdef VR_HAVE_ONEDNN
+    if (!vr_linear_fuses(l) || in->K != l->K)
+        return vr_fail(VR_ERR_INTERNAL, "linear: run_from_q on a matrix that cannot");
+    return int8_product(l, in, C, NULL, t);
+#else
+    (void)l; (void)in; (void)C; (void)t;
+    return vr_fail(VR_ERR_INTERNAL, "linear: int8 needs oneDNN");
+#endif
 }

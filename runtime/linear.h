@@ -85,6 +85,26 @@ void vr_linear_free(vr_linear *l);
  * separate epilogue, t->activation. */
 vr_status vr_linear_run(vr_linear *l, size_t M, const float *A, float *C, vr_timers *t);
 
+/* Rows quantised for an int8 matrix (quant.h): q (M, K), scale and zp (M). */
+typedef struct {
+    const uint8_t *q;
+    const float *scale;
+    const int32_t *zp;
+    size_t M, K;
+} vr_qrows;
+
+/* Whether l can hand its output to the next int8 matrix quantised
+ * (vr_linear_run_to_q) or take its input so (vr_linear_run_from_q): int8
+ * on oneDNN, not checked (--calibrate), N <= 16384 for the former. */
+int vr_linear_fuses(const vr_linear *l);
+/* l applied to A, its output rows (bias and activation applied; no
+ * residual add) quantised into *out, valid until the next int8 run. */
+vr_status vr_linear_run_to_q(vr_linear *l, size_t M, const float *A, vr_qrows *out,
+                             vr_timers *t);
+/* l applied to rows already quantised (in->K = l's K), into C as
+ * vr_linear_run does. */
+vr_status vr_linear_run_from_q(vr_linear *l, const vr_qrows *in, float *C, vr_timers *t);
+
 /* The function that joins the row ranges of ranks holding slices of A's
  * columns (a max over them: vr_comm_tp_allreduce_max), and its ctx. */
 typedef vr_status (*vr_linear_agree_fn)(float *buf, size_t n, void *ctx);

@@ -164,7 +164,8 @@ static void dequant_row(float *y, const int32_t *acc, size_t N, float sa, int32_
 }
 
 typedef struct {
-    int op; /* 0 quantise, 1 dequantise, 2 ranges, 3 quantise with ranges */
+    int op; /* 0 quantise, 1 dequantise, 2 ranges, 3 quantise with ranges, 4 dequantise and
+             * quantise */
     float *range;
     uint8_t *q;
     float *scale, *C;
@@ -195,6 +196,14 @@ static void quant_range(void *ctx, size_t begin, size_t end, int worker)
         if (j->op == 3) {
             quant_row_in(j->q + m * j->K, j->scale + m, j->zp + m, j->A + m * j->K, j->K,
                          j->range[2 * m], j->range[2 * m + 1]);
+            continue;
+        }
+        if (j->op == 4) {
+            float tmp[ROW_MAX];
+            dequant_row(tmp, j->acc + m * j->N, j->N, j->sa[m], j->za[m], j->sw, j->wsum,
+                        j->bias);
+            vr_activate(tmp, j->N, j->f);
+            quant_row(j->q + m * j->N, j->scale + m, j->zp + m, tmp, j->N);
             continue;
         }
         float *c = j->C + m * j->N;
@@ -238,6 +247,15 @@ void vr_dequant_rows(float *C, const int32_t *acc, size_t M, size_t N, const flo
 {
     quant_job j = {.op = 1, .C = C, .acc = acc, .N = N, .sa = sa, .za = za, .sw = sw,
                    .wsum = wsum, .bias = bias, .f = f, .accumulate = accumulate};
+    vr_pool_run(M, N >= 4096 ? 1 : 4096 / N, quant_range, &j);
+}
+
+void vr_dequant_quant_rows(uint8_t *q, float *scale, int32_t *zp, const int32_t *acc, size_t M,
+                           size_t N, const float *sa, const int32_t *za, const float *sw,
+                           const int32_t *wsum, const float *bias, vr_act_fn f)
+{
+    quant_job j = {.op = 4, .q = q, .scale = scale, .zp = zp, .acc = acc, .N = N, .sa = sa,
+                   .za = za, .sw = sw, .wsum = wsum, .bias = bias, .f = f};
     vr_pool_run(M, N >= 4096 ? 1 : 4096 / N, quant_range, &j);
 }
 

@@ -58,6 +58,13 @@ void vr_dequant_rows(float *C, const int32_t *acc, size_t M, size_t N, const flo
                      const int32_t *za, const float *sw, const int32_t *wsum, const float *bias,
                      vr_act_fn f, int accumulate);
 
+/* vr_dequant_rows (no residual add) whose rows, instead of being stored,
+ * are quantised as vr_quant_rows would quantise them into q (M, N), scale
+ * (M), zp (M): the next matrix's input, without its float32 copy. */
+void vr_dequant_quant_rows(uint8_t *q, float *scale, int32_t *zp, const int32_t *acc, size_t M,
+                           size_t N, const float *sa, const int32_t *za, const float *sw,
+                           const int32_t *wsum, const float *bias, vr_act_fn f);
+
 /* The naive twin of an int8 linear for the tests: A quantised as above,
  * acc summed in plain loops, then the same dequantisation. */
 void vr_quant_linear_naive(float *C, const float *A, const int8_t *qw, const float *sw,

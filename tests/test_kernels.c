@@ -364,6 +364,37 @@ static void test_int8_slices(void)
     free(am); free(r1); free(r2);
 }
 
+/* fc1 -> fc2 in int8 with fc1's rows handed on quantised (run_to_q,
+ * run_from_q) against the same through float32 rows: bit for bit. */
+static void test_int8_fused(void)
+{
+    size_t M = 600, D = 96, Ml = 200;
+    float *W1 = malloc(Ml * D * 4), *b1 = malloc(Ml * 4), *W2 = malloc(D * Ml * 4);
+    float *b2 = malloc(D * 4), *A = malloc(M * D * 4), *h = malloc(M * Ml * 4);
+    float *C1 = malloc(M * D * 4), *C2 = malloc(M * D * 4);
+    for (size_t i = 0; i < Ml * D; i++) W1[i] = frand() * 0.2f, W2[i] = frand() * 0.1f;
+    for (size_t i = 0; i < Ml; i++) b1[i] = frand();
+    for (size_t i = 0; i < D; i++) b2[i] = frand();
+    for (size_t i = 0; i < M * D; i++) A[i] = frand() * 2.0f, C1[i] = C2[i] = frand();
+    vr_linear *f1 = NULL, *f2 = NULL;
+    vr_timers t = {0};
+    vr_qrows q;
+    double bad = 1;
+    if (!vr_linear_create(&f1, VR_GEMM_ONEDNN, VR_INT8, W1, b1, Ml, D, VR_LIN_GELU) &&
+        !vr_linear_create(&f2, VR_GEMM_ONEDNN, VR_INT8, W2, b2, D, Ml, VR_LIN_ACCUMULATE) &&
+        vr_linear_fuses(f1) && vr_linear_fuses(f2) &&
+        !vr_linear_run(f1, M, A, h, &t) && !vr_linear_run(f2, M, h, C1, &t) &&
+        !vr_linear_run_to_q(f1, M, A, &q, &t) && !vr_linear_run_from_q(f2, &q, C2, &t)) {
+        bad = 0;
+        for (size_t i = 0; i < M * D; i++)
+            bad += memcmp(&C1[i], &C2[i], 4) != 0;
+    }
+    vr_linear_free(f1);
+    vr_linear_free(f2);
+    check("int8 fc1 -> fc2 fused vs float rows", bad, 0);
+    free(W1); free(b1); free(W2); free(b2); free(A); free(h); free(C1); free(C2);
+}
+
 /* int8 linear (oneDNN's u8 x s8 product in slices of rows, vitrun's
  * quantisation and epilogue) against its naive twin (plain loops, exact int32
  * sums): the same floats, bit for bit, every flag; then the weights'
@@ -447,6 +478,7 @@ static void test_int8_linear(void)
     check("int8 weights: integers, scales, sums", badq, 0);
     check("int8 linear vs naive twin (bitwise)", bad, 0);
     test_int8_slices();
+    test_int8_fused();
 }
 
 int main(void)
