@@ -46,6 +46,9 @@ void vr_cli_usage(FILE *fp)
           "                      oneDNN and a CPU with AVX512_BF16, else runs fp32;\n"
           "                      or int8: weight GEMMs in int8 (weights per channel,\n"
           "                      activations per token, int32 sums); oneDNN and VNNI\n"
+          "  --wire W            fp32 (default) or bf16: activations between pipeline\n"
+          "                      stages and tensor-parallel partial sums sent as\n"
+          "                      bfloat16 (half the bytes, ~3 significant digits)\n"
           "  --int8-keep LIST    int8: matrices kept float32: patch, a block (3), a\n"
           "                      block's qkv/proj/fc1/fc2 (3.fc2), every block's (*.fc2),\n"
           "                      comma-separated; or @FILE, a --calibrate file\n"
@@ -282,6 +285,11 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
             else
                 return vr_fail(VR_ERR_USAGE, "--precision takes fp32, bf16 or int8; got '%s'",
                                v);
+        } else if (!strcmp(a, "--wire")) {
+            VALUE();
+            if (strcmp(v, "fp32") && strcmp(v, "bf16"))
+                return vr_fail(VR_ERR_USAGE, "--wire takes fp32 or bf16; got '%s'", v);
+            o->wire_bf16 = !strcmp(v, "bf16");
         } else if (!strcmp(a, "--int8-keep")) {
             VALUE();
             st = v[0] == '@' ? read_keep_file(v + 1, &o->int8_keep) : VR_OK;

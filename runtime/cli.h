@@ -51,6 +51,7 @@ typedef struct {
     int plan;              /* --plan: print the plan and exit, loading no weights */
     const char *report;    /* --report FILE.json: per-rank timing */
     vr_send_mode send;     /* --send slice|group|full */
+    int wire_bf16;         /* --wire bf16: activations between ranks as bfloat16 */
     int resume;            /* --resume: continue an interrupted run from OUT.journal */
     int strict;            /* --strict: an input that cannot be scored is fatal */
     size_t max_pixels;     /* --max-pixels: largest width*height a JPEG may declare */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kernels.h"
 #include "timer.h"
 
 #define POOL 256
@@ -195,6 +196,57 @@ static vr_status tp_allreduce(float *buf, size_t n, vr_comm_stats *st, MPI_Op op
 vr_status vr_comm_tp_allreduce(float *buf, size_t n, void *ctx)
 {
     return tp_allreduce(buf, n, ctx, MPI_SUM, "tensor-parallel MPI_Allreduce");
+}
+
+/* MPI_Op over bfloat16 (MPI_UINT16_T): inout = bf16(float(in) + float(inout)). */
+static void bf16_sum(void *in, void *inout, int *len, MPI_Datatype *type)
+{
+    (void)type;
+    const uint16_t *a = in;
+    uint16_t *b = inout;
+    for (int i = 0; i < *len; i++) {
+        uint32_t ua = (uint32_t)a[i] << 16, ub = (uint32_t)b[i] << 16;
+        float fa, fb;
+        memcpy(&fa, &ua, sizeof fa);
+        memcpy(&fb, &ub, sizeof fb);
+        float s = fa + fb;
+        vr_to_bf16(&b[i], &s, 1);
+    }
+}
+
+vr_status vr_comm_tp_allreduce_bf16(float *buf, size_t n, void *ctx)
+{
+    static uint16_t *half;
+    static size_t cap;
+    static MPI_Op op = MPI_OP_NULL;
+    vr_comm_stats *st = ctx;
+    double t0 = vr_now();
+    if (op == MPI_OP_NULL && MPI_Op_create(bf16_sum, 1, &op) != MPI_SUCCESS)
+        return vr_fail(VR_ERR_COMM, "cannot create the bfloat16 sum for --wire bf16");
+    if (n > cap) {
+        uint16_t *h = vr_alloc(n, sizeof *h, "bfloat16 partial sums");
+        if (!h)
+            return VR_ERR_NOMEM;
+        free(half);
+        half = h;
+        cap = n;
+    }
+    vr_to_bf16(half, buf, n);
+    for (size_t off = 0; off < n; off += CHUNK) {
+        size_t k = n - off < CHUNK ? n - off : CHUNK;
+        int e = MPI_Allreduce(MPI_IN_PLACE, half + off, (int)k, MPI_UINT16_T, op, g_tp);
+        if (e != MPI_SUCCESS)
+            return mpi_fail(e, "tensor-parallel MPI_Allreduce (bfloat16)");
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = (uint32_t)half[i] << 16;
+        memcpy(&buf[i], &u, sizeof u);
+    }
+    if (st) {
+        st->allreduce += vr_now() - t0;
+        st->bytes_allreduced += (double)n * sizeof(uint16_t);
+    }
+    return VR_OK;
 }
 
 vr_status vr_comm_tp_allreduce_max(float *buf, size_t n, void *ctx)

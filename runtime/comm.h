@@ -54,6 +54,12 @@ void vr_comm_abort(int exit_code);
  * ctx = vr_comm_stats*. */
 vr_status vr_comm_tp_allreduce(float *buf, size_t n, void *ctx);
 
+/* vr_comm_tp_allreduce with the partial sums on the wire as bfloat16
+ * (--wire bf16): each rank's buf rounded to bfloat16, summed in float32
+ * and rounded again at each step of the reduction, then back to float32
+ * in buf. Half the bytes; about 3 significant digits. */
+vr_status vr_comm_tp_allreduce_bf16(float *buf, size_t n, void *ctx);
+
 /* Max-allreduce of buf (n) over this rank's TP group (the same ctx): int8
  * ranges and weight scales that the TP ranks agree on. */
 vr_status vr_comm_tp_allreduce_max(float *buf, size_t n, void *ctx);

@@ -64,7 +64,8 @@ vr_status engine_setup(engine *e)
         return st;
     /* (the weights are prepared after the ranks agree that every one of
      * them got this far: int8 with tensor parallelism agrees on scales) */
-    e->tp_reduce = (vr_reducer){vr_comm_tp_allreduce, vr_comm_tp_allreduce_max, &e->rep->comm};
+    e->tp_reduce = (vr_reducer){o->wire_bf16 ? vr_comm_tp_allreduce_bf16 : vr_comm_tp_allreduce,
+                                vr_comm_tp_allreduce_max, &e->rep->comm};
     e->rep->weight_bytes = (double)e->model.bytes_read;
     /* from here on this rank may write (the manifest, the output): a stop
      * signal is honoured at the next step, with everything flushed */
@@ -142,7 +143,7 @@ void engine_fingerprint(const engine *e, char *out, size_t cap)
              "preprocess=%d,%zu,%zu,%zu,%zu,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n"
              "dct_scale=%d\nmax_pixels=%zu\nmax_file_bytes=%zu\nprecision=%s\n"
              "image=%zux%zu\nzero_shot=%s\nlogit_scale=%.17g\nlogit_bias=%.17g\n"
-             "score_heads=%s\nint8=%016llx\n",
+             "score_heads=%s\nint8=%016llx\nwire=%s\n",
              e->model.model_id, input, (int)e->info.kind,
              (unsigned long long)e->info.n, (unsigned long long)e->info.hash, o->batch, e->k,
              o->logits, o->embeddings, engine_normalize(e), o->emb_f16 ? "f16" : "f32", e->g->pp,
@@ -151,7 +152,7 @@ void engine_fingerprint(const engine *e, char *out, size_t cap)
              p->std[0], p->std[1], p->std[2], o->dct_scale, o->max_pixels, o->max_file_bytes,
              vr_linear_precision_name(o->precision), e->model.cfg.image_h,
              e->model.cfg.image_w, zs, e->have_zs ? e->zs.scale : 0.0,
-             e->have_zs ? e->zs.bias : 0.0, sh, int8_choice(o));
+             e->have_zs ? e->zs.bias : 0.0, sh, int8_choice(o), o->wire_bf16 ? "bf16" : "fp32");
 }
 
 /* An HDF5 input's row names for the --labels check, read NAMES_AT_ONCE at a
@@ -267,7 +268,7 @@ vr_status engine_allocate(engine *e)
     e->have_tr = 1;
     if ((st = vr_transport_open(&e->tr, e->g, o->send, &e->rep->comm, e->B,
                                 c->tokens * c->hidden, e->B * (c->classes + c->embed_dim),
-                                e->writer)))
+                                e->writer, o->wire_bf16)))
         return st;
     if (e->first) {
         if (!(e->pixels = vr_alloc(e->B * img, sizeof(float), "input tensor")))

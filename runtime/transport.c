@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels.h"
 #include "status.h"
 #include "timer.h"
 
@@ -13,9 +14,10 @@ static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 
 vr_status vr_transport_open(vr_transport *t, const vr_grid *g, vr_send_mode send,
                             vr_comm_stats *stats, size_t B, size_t row_floats,
-                            size_t res_floats, int writer)
+                            size_t res_floats, int writer, int bf16)
 {
     memset(t, 0, sizeof *t);
+    t->bf16 = bf16;
     t->g = g;
     t->send = send;
     t->stats = stats;
@@ -35,6 +37,10 @@ vr_status vr_transport_open(vr_transport *t, const vr_grid *g, vr_send_mode send
         if (!t->x[i] || !t->meta[i])
             return VR_ERR_NOMEM;
         memset(t->x[i], 0, xlen * sizeof(float)); /* pages touched now, not in the loop */
+        if (bf16 && !(t->wx[i] = vr_alloc(xlen, sizeof(uint16_t), "bfloat16 activations")))
+            return VR_ERR_NOMEM;
+        if (bf16)
+            memset(t->wx[i], 0, xlen * sizeof(uint16_t));
         memset(t->meta[i], 0, vr_batch_meta_bytes(B));
         if (last && g->tp_rank == 0 && !(t->res[i] = vr_alloc(res_floats, sizeof(float), "results")))
             return VR_ERR_NOMEM;
@@ -53,6 +59,7 @@ void vr_transport_close(vr_transport *t)
         vr_comm_wait(&t->sres[i], NULL);
         vr_comm_wait(&t->srm[i], NULL);
         free(t->x[i]);
+        free(t->wx[i]);
         free(t->meta[i]);
         free(t->res[i]);
     }
@@ -72,7 +79,19 @@ vr_status vr_transport_post_recv(vr_transport *t, int slot)
     if ((st = vr_comm_irecv(t->meta[slot], vr_batch_meta_bytes(t->B), t->prev, TAG_META,
                             &t->rm[slot])))
         return st;
+    if (t->bf16)
+        return vr_comm_irecv(t->wx[slot] + off, len * sizeof(uint16_t), t->prev, TAG_X,
+                             &t->rx[slot]);
     return vr_comm_irecv(t->x[slot] + off, len * sizeof(float), t->prev, TAG_X, &t->rx[slot]);
+}
+
+/* bfloat16 (the high half of a float) back to float32, exactly. */
+static void from_bf16(float *out, const uint16_t *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = (uint32_t)in[i] << 16;
+        memcpy(&out[i], &u, sizeof u);
+    }
 }
 
 vr_status vr_transport_receive(vr_transport *t, int slot)
@@ -81,9 +100,17 @@ vr_status vr_transport_receive(vr_transport *t, int slot)
     if ((st = vr_comm_wait(&t->rm[slot], &t->stats->recv_wait)) ||
         (st = vr_comm_wait(&t->rx[slot], &t->stats->recv_wait)))
         return st;
-    if (t->g->tp > 1 && t->send == VR_SEND_SLICE &&
-        (st = vr_comm_tp_allgather(t->x[slot], t->piece, t->stats)))
+    int slice = t->g->tp > 1 && t->send == VR_SEND_SLICE;
+    if (t->bf16 && (t->send != VR_SEND_GROUP || t->g->tp_rank == 0)) {
+        /* the slices in bfloat16 too, then the whole stream to float32 */
+        size_t all = t->piece * (size_t)t->g->tp;
+        if (slice && (st = vr_comm_tp_allgather_bytes(t->wx[slot], t->piece * sizeof(uint16_t),
+                                                      t->stats)))
+            return st;
+        from_bf16(t->x[slot], t->wx[slot], all);
+    } else if (slice && (st = vr_comm_tp_allgather(t->x[slot], t->piece, t->stats))) {
         return st;
+    }
     if (t->g->tp > 1 && t->send == VR_SEND_GROUP) {
         double t0 = vr_now();
         vr_batch_meta *meta = t->meta[slot];
@@ -120,6 +147,11 @@ vr_status vr_transport_send(vr_transport *t, int slot, size_t count)
     if ((st = vr_comm_isend(t->meta[slot], vr_batch_meta_bytes(count), t->next, TAG_META,
                             &t->sm[slot], t->stats)))
         return st;
+    if (t->bf16) {
+        vr_to_bf16(t->wx[slot] + off, t->x[slot] + off, len);
+        return vr_comm_isend(t->wx[slot] + off, len * sizeof(uint16_t), t->next, TAG_X,
+                             &t->sx[slot], t->stats);
+    }
     return vr_comm_isend(t->x[slot] + off, len * sizeof(float), t->next, TAG_X, &t->sx[slot],
                          t->stats);
 }

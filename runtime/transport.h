@@ -30,6 +30,8 @@ typedef struct {
     size_t piece;              /* floats per TP rank in slice mode */
     int prev, next;            /* world ranks of the neighbouring stages (-1: none) */
     float *x[VR_RING];         /* (B*T*D, padded to tp*piece) residual streams */
+    int bf16;                  /* --wire bf16: x travels as bfloat16 */
+    uint16_t *wx[VR_RING];     /* (as x) its bfloat16 copy on the wire, with bf16 */
     vr_batch_meta *meta[VR_RING]; /* (B rows) */
     float *res[VR_RING];       /* (B*(C+E)): logits then embeddings; last stage, TP rank 0 */
     vr_request rx[VR_RING], rm[VR_RING], sx[VR_RING], sm[VR_RING], sres[VR_RING],
@@ -39,10 +41,13 @@ typedef struct {
 } vr_transport;
 
 /* Buffers for micro-batches of up to B rows of T*D floats; results (B*(C+E))
- * on a last stage's TP rank 0, a writer's collection buffers when `writer`. */
+ * on a last stage's TP rank 0, a writer's collection buffers when `writer`.
+ * bf16 (--wire bf16): the residual stream goes between stages (and between
+ * the TP ranks of slice mode) rounded to bfloat16, half the bytes; group
+ * mode's broadcast inside the TP group stays float32. */
 vr_status vr_transport_open(vr_transport *t, const vr_grid *g, vr_send_mode send,
                             vr_comm_stats *stats, size_t B, size_t row_floats,
-                            size_t res_floats, int writer);
+                            size_t res_floats, int writer, int bf16);
 /* Waits for the sends still in flight, then frees. */
 void vr_transport_close(vr_transport *t);
 
