@@ -2,7 +2,11 @@
  * vr_cli_parse (runtime/cli.c), then what vitrun does next with the
  * options that are strings of numbers: --layers through
  * vr_plan_parse_layers and the planner (partition/plan.c) on a ViT-B/16
- * shape, --preprocess through vr_preprocess_preset.
+ * shape, --preprocess through vr_preprocess_preset, --int8-keep through
+ * vr_int8_keep_check and vr_int8_keep_print on a 12-block model. Then the
+ * same bytes as a --calibrate file read by --int8-keep @FILE: a refusal
+ * names the file and the line, a file that is read gives a keep list the
+ * check accepts or refuses with a message.
  *
  * Input: the arguments after argv[0], separated by NUL bytes (an empty
  * argument between two NULs); at most MAX_ARGS. */
@@ -12,14 +16,55 @@
 
 #include "../../partition/plan.h"
 #include "../../runtime/cli.h"
+#include "../../runtime/forward.h"
 #include "fuzz_util.h"
 
 #define MAX_ARGS 256
 
+static char g_keep[4096];
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     vf_setup("cli");
+    vf_path(g_keep, sizeof g_keep, "keep.int8");
     return 0;
+}
+
+static void keep_list(const char *spec)
+{
+    vr_clear_error();
+    if (vr_int8_keep_check(spec, 12) != VR_OK) {
+        if (!vr_last_error()[0])
+            vf_fail("a refused --int8-keep without a message");
+        return;
+    }
+    FILE *f = fopen("/dev/null", "w");
+    if (f) {
+        vr_int8_keep_print(spec, 12, f);
+        fclose(f);
+    }
+}
+
+/* The input as a calibration file, through --int8-keep @FILE. */
+static void keep_file(const uint8_t *data, size_t size)
+{
+    FILE *f = fopen(g_keep, "wb");
+    if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
+        vf_fail("cannot write %s", g_keep);
+    char at[4100];
+    snprintf(at, sizeof at, "@%s", g_keep);
+    char *argv[] = {"vitrun", "--model", "m.h5", "--precision", "int8", "--int8-keep", at,
+                    "--synthetic", "1", "--no-output", NULL};
+    vr_options o;
+    vr_clear_error();
+    if (vr_cli_parse(&o, 10, argv) != VR_OK) {
+        if (!strstr(vr_last_error(), g_keep))
+            vf_fail("a refused calibration file not named: %s", vr_last_error());
+        return;
+    }
+    if (!o.int8_keep)
+        vf_fail("a calibration file read without a keep list");
+    keep_list(o.int8_keep);
 }
 
 static void plan_layers(const vr_options *o)
@@ -85,10 +130,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 vf_fail("accepted --preprocess '%s' has no preset", o.preprocess);
         }
         plan_layers(&o);
+        if (o.int8_keep)
+            keep_list(o.int8_keep);
     } else if (st != VR_OK && !vr_last_error()[0]) {
         vf_fail("a refused command line without a message");
     }
     for (int i = 0; i < argc; i++)
         free(argv[i]);
+    keep_file(data, size);
     return 0;
 }
