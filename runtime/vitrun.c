@@ -146,8 +146,9 @@ int main(int argc, char **argv)
     int rank = vr_comm_rank(), size = vr_comm_size();
     vr_signals_set_talk(rank == 0); /* a stop before anything is written: one line */
     vr_options o;
-    /* same argv everywhere: every rank reaches the same verdict */
-    if ((st = vr_cli_parse(&o, argc, argv)))
+    /* same argv everywhere, but --int8-keep @FILE and a MODEL.int8 are files
+     * each rank reads: the verdict is agreed */
+    if ((st = vr_comm_agree(vr_cli_parse(&o, argc, argv))))
         return finish(rank, st);
     if (o.help || o.version) {
         if (rank == 0 && o.help)
