@@ -33,8 +33,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from testlib import (SKIP, Checker, default_model_files, fashion_jpegs,  # noqa: E402
-                     pillow_pixels, pytorch_logits, run, test_parser)
+from testlib import (Checker, fashion_jpegs, pillow_pixels,  # noqa: E402
+                     precision_test_args, pytorch_logits, run, test_parser)
 
 # Measured here (AVX512_BF16, oneDNN 2.6.3, 10,000 images), one rank and
 # pp=2 tp=2 alike: top-1 agreement 99.89% with vitrun fp32 and with PyTorch;
@@ -102,22 +102,12 @@ def bf16_forward(heads, eps):
 def main():
     t0 = time.time()
     ap = test_parser()
-    ap.add_argument("--model", help="default: models/fashion-vit.h5 next to scripts/")
-    ap.add_argument("--count", type=int, default=10000, help="test images to check")
     ap.add_argument("--fallback-count", type=int, default=2000,
                     help="images for the --gemm openblas fallback check")
-    a = ap.parse_args()
-    try:
-        import h5py
-        import torch  # noqa: F401
-        from PIL import Image  # noqa: F401
-    except ImportError as e:
-        print(f"SKIPPED: needs python3-torch, python3-pil and python3-h5py ({e})")
-        return SKIP
-    files = default_model_files(a.scripts, a.model)
-    if files is None:
-        return 1
-    model_h5, pth = files
+    a, model_h5, pth, code = precision_test_args(ap)
+    if a is None:
+        return code
+    import h5py
 
     gemm = next((ln for ln in run([a.vitrun, "--version"]).stdout.splitlines()
                  if ln.startswith("GEMM:")), None)

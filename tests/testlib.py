@@ -127,6 +127,27 @@ def default_model_files(scripts, model=None):
     return model_h5, pth
 
 
+def precision_test_args(ap):
+    """The precision tests' start (test_bf16.py, test_int8_fidelity.py): adds
+    --model and --count to the MPI test parser, checks python3-torch, -pil
+    and -h5py. Returns (args, model.h5, .pth, None), or (None, None, None,
+    exit code) after saying why."""
+    ap.add_argument("--model", help="default: models/fashion-vit.h5 next to scripts/")
+    ap.add_argument("--count", type=int, default=10000, help="test images to check")
+    a = ap.parse_args()
+    try:
+        import h5py  # noqa: F401
+        import torch  # noqa: F401
+        from PIL import Image  # noqa: F401
+    except ImportError as e:
+        print(f"SKIPPED: needs python3-torch, python3-pil and python3-h5py ({e})")
+        return None, None, None, SKIP
+    files = default_model_files(a.scripts, a.model)
+    if files is None:
+        return None, None, None, 1
+    return a, files[0], files[1], None
+
+
 def fashion_jpegs(scripts, folder, count):
     """Writes the first `count` Fashion-MNIST test images as the demo's JPEG
     files under folder/images (labels in folder/labels.txt). Returns (n, file
