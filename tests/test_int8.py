@@ -152,6 +152,13 @@ def calibration(ck, a, P, pixels, common, tmp):
         ck.check(f"--int8-keep {bad} refused (exit 2, naming it)",
                  p.returncode == 2 and bad in p.stderr and why in p.stderr,
                  p.stderr.strip()[-120:])
+    broken = os.path.join(tmp, "broken.int8")
+    with open(broken, "w") as f:
+        f.write("# vitrun int8 calibration\npatch 1.0e-02 int8\n0.qkv nan-ish fp32\n")
+    p = run([a.vitrun] + common + ["--int8-keep", "@" + broken, "--output", out], check=False)
+    ck.check("a broken calibration file refused, naming it and the line",
+             p.returncode == 2 and broken in p.stderr and "line 3" in p.stderr,
+             p.stderr.strip()[-160:])
     p = run([a.vitrun] + base + ["--int8-keep", "1", "--output", out], check=False)
     ck.check("--int8-keep without --precision int8 refused", p.returncode == 2,
              p.stderr.strip()[-120:])
