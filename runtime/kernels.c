@@ -1,6 +1,8 @@
 /* kernels.c - LayerNorm, GELU, softmax, im2col, top-k. */
 #include "kernels.h"
 
+#include "act16.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,55 +91,22 @@ void vr_to_bf16(uint16_t *out, const float *x, size_t n)
     }
 }
 
-/* glibc's vector math library (libmvec, since 2.35 for erff): the x86-64
- * vector ABI's 16- and 8-lane variants of erff and expf, accurate to a few
- * ulp like the scalar ones; callable only from code built for AVX-512 or
- * AVX2, hence the target attributes and the CPU check at run time. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(VR_NO_MVEC)
-#include <immintrin.h>
-#define VR_HAVE_MVEC 1
-/* The declarations carry the ISA too: clang checks the vector ABI on both
- * sides of a call. */
-__attribute__((target("avx512f"))) __m512 _ZGVeN16v_erff(__m512);
-__attribute__((target("avx512f"))) __m512 _ZGVeN16v_expf(__m512);
-__attribute__((target("avx2"))) __m256 _ZGVdN8v_erff(__m256);
-__attribute__((target("avx2"))) __m256 _ZGVdN8v_expf(__m256);
-__attribute__((target("avx512f"))) __m512 _ZGVeN16v_tanhf(__m512);
+#ifdef VR_HAVE_MVEC
+/* x (n) = f(x), 16 lanes (act16.h) */
+__attribute__((target("avx512f"))) static void act16(float *x, size_t n, vr_act_fn f)
+{
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(x + i, m, vr_act_v16(_mm512_maskz_loadu_ps(m, x + i), f));
+    }
+}
 
-/* x (n) = x * sigmoid(a x) (quick_gelu: a = 1.702), 16 lanes */
+/* x (n) = x sigmoid(a x), 16 lanes */
 __attribute__((target("avx512f"))) static void xsigmoid16(float *x, size_t n, float a)
 {
-    const __m512 one = _mm512_set1_ps(1.0f), na = _mm512_set1_ps(-a);
     for (size_t i = 0; i < n; i += 16) {
         __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
-        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
-        __m512 e = _ZGVeN16v_expf(_mm512_mul_ps(na, v));
-        _mm512_mask_storeu_ps(x + i, m, _mm512_div_ps(v, _mm512_add_ps(one, e)));
-    }
-}
-
-__attribute__((target("avx512f"))) static void gelu_tanh16(float *x, size_t n)
-{
-    const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f),
-                 c0 = _mm512_set1_ps(0.7978845608028654f), c1 = _mm512_set1_ps(0.044715f);
-    for (size_t i = 0; i < n; i += 16) {
-        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
-        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
-        __m512 in = _mm512_mul_ps(c0, _mm512_fmadd_ps(_mm512_mul_ps(c1, v), _mm512_mul_ps(v, v), v));
-        __m512 t = _ZGVeN16v_tanhf(in);
-        _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(_mm512_mul_ps(half, v), _mm512_add_ps(one, t)));
-    }
-}
-
-__attribute__((target("avx512f"))) static void gelu16(float *x, size_t n)
-{
-    const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f),
-                 r2 = _mm512_set1_ps((float)M_SQRT1_2);
-    for (size_t i = 0; i < n; i += 16) {
-        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
-        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
-        __m512 e = _ZGVeN16v_erff(_mm512_mul_ps(v, r2));
-        _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(_mm512_mul_ps(half, v), _mm512_add_ps(one, e)));
+        _mm512_mask_storeu_ps(x + i, m, vr_xsigmoid_v16(_mm512_maskz_loadu_ps(m, x + i), a));
     }
 }
 
@@ -249,7 +218,7 @@ void vr_gelu(float *x, size_t n)
 {
 #ifdef VR_HAVE_MVEC
     switch (vector_width()) {
-    case 2: gelu16(x, n); return;
+    case 2: act16(x, n, VR_FN_GELU); return;
     case 1: gelu8(x, n); return;
     default: break;
     }
@@ -262,7 +231,7 @@ void vr_gelu_tanh(float *x, size_t n)
 {
 #ifdef VR_HAVE_MVEC
     if (vector_width() == 2) {
-        gelu_tanh16(x, n);
+        act16(x, n, VR_FN_GELU_TANH);
         return;
     }
 #endif
@@ -339,6 +308,16 @@ void vr_add(float *x, const float *y, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         x[i] += y[i];
+}
+
+void vr_bf16_add(float *x, const uint16_t *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = (uint32_t)h[i] << 16;
+        float f;
+        memcpy(&f, &u, sizeof f);
+        x[i] += f;
+    }
 }
 
 void vr_to_f16(uint16_t *out, const float *x, size_t n)

@@ -43,6 +43,8 @@ void vr_add(float *x, const float *y, size_t n);
 /* out (n) = x rounded to bfloat16 (the high 16 bits of a float), to nearest,
  * ties to even; NaN stays a quiet NaN. */
 void vr_to_bf16(uint16_t *out, const float *x, size_t n);
+/* x (n) += h (n) read as bfloat16 */
+void vr_bf16_add(float *x, const uint16_t *h, size_t n);
 
 /* out (n) = x as IEEE half precision bits, to nearest, ties to even
  * (overflow to infinity, subnormals kept, NaN stays a quiet NaN). */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "act16.h"
 #include "clones.h"
 #include "pool.h"
 
@@ -163,6 +164,97 @@ static void dequant_row(float *y, const int32_t *acc, size_t N, float sa, int32_
             y[n] += bias[n];
 }
 
+enum { EPI_STORE, EPI_ADD, EPI_RANGE };
+
+#ifdef VR_HAVE_MVEC
+/* 16 columns of the epilogue (epilogue16), lanes outside m read as 0. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+epilogue_v16(float *out, const int32_t *acc, __mmask16 m, __m512 s, __m512i z, const float *sw,
+             const int32_t *wsum, const float *bias, vr_act_fn f, int mode, __m512 *l,
+             __m512 *h, __m512 *bad)
+{
+    __m512i a = _mm512_maskz_loadu_epi32(m, acc);
+    a = _mm512_sub_epi32(a, _mm512_mullo_epi32(z, _mm512_maskz_loadu_epi32(m, wsum)));
+    __m512 y = _mm512_mul_ps(_mm512_cvtepi32_ps(a), _mm512_mul_ps(s, _mm512_maskz_loadu_ps(m, sw)));
+    if (bias)
+        y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m, bias));
+    y = vr_act_v16(y, f); /* lanes outside m stay 0 (f(0) = 0) */
+    if (mode == EPI_ADD)
+        y = _mm512_add_ps(_mm512_maskz_loadu_ps(m, out), y);
+    if (mode == EPI_RANGE) {
+        *l = _mm512_min_ps(*l, y);
+        *h = _mm512_max_ps(*h, y);
+        *bad = _mm512_add_ps(*bad, _mm512_mul_ps(y, _mm512_setzero_ps()));
+    }
+    _mm512_mask_storeu_ps(out, m, y);
+}
+
+/* dequant_row, the activation and then (mode) the store, the residual add
+ * or the store and range16 of the result, in one pass over the row on 16
+ * lanes: the same operations in the same order, so the same floats. For
+ * EPI_RANGE returns whether the row holds NaN or infinity, with its
+ * minimum and maximum (each widened to hold 0) in *lo and *hi. Whole
+ * vectors unmasked, then the tail. */
+__attribute__((target("avx512f"), always_inline)) static inline int
+epilogue_body(float *out, const int32_t *acc, size_t N, float sa, int32_t za, const float *sw,
+              const int32_t *wsum, const float *bias, vr_act_fn f, int mode, float *lo,
+              float *hi)
+{
+    const __m512 s = _mm512_set1_ps(sa);
+    const __m512i z = _mm512_set1_epi32(za);
+    __m512 l = _mm512_setzero_ps(), h = l, bad = l;
+    size_t n = 0;
+    for (; n + 16 <= N; n += 16)
+        epilogue_v16(out + n, acc + n, (__mmask16)0xffff, s, z, sw + n, wsum + n,
+                     bias ? bias + n : NULL, f, mode, &l, &h, &bad);
+    if (n < N)
+        epilogue_v16(out + n, acc + n, (__mmask16)((1u << (N - n)) - 1), s, z, sw + n, wsum + n,
+                     bias ? bias + n : NULL, f, mode, &l, &h, &bad);
+    if (mode != EPI_RANGE)
+        return 0;
+    *lo = _mm512_reduce_min_ps(l);
+    *hi = _mm512_reduce_max_ps(h);
+    return !(_mm512_reduce_add_ps(bad) == 0.0f);
+}
+
+/* epilogue_body with the mode (and no activation) known when compiled. */
+__attribute__((target("avx512f"))) static int epilogue16(float *out, const int32_t *acc,
+                                                         size_t N, float sa, int32_t za,
+                                                         const float *sw, const int32_t *wsum,
+                                                         const float *bias, vr_act_fn f,
+                                                         int mode, float *lo, float *hi)
+{
+#define EPI(md) (f == VR_FN_NONE                                                            \
+                     ? epilogue_body(out, acc, N, sa, za, sw, wsum, bias, VR_FN_NONE, md, lo, \
+                                     hi)                                                      \
+                     : epilogue_body(out, acc, N, sa, za, sw, wsum, bias, f, md, lo, hi))
+    switch (mode) {
+    case EPI_STORE: return EPI(EPI_STORE);
+    case EPI_ADD: return EPI(EPI_ADD);
+    default: return EPI(EPI_RANGE);
+    }
+#undef EPI
+}
+#endif
+
+/* One row of the epilogue (see epilogue16) into out (N); tmp (N) holds
+ * the row apart before a residual add. */
+static int epilogue_row(float *out, float *tmp, const int32_t *acc, size_t N, float sa,
+                        int32_t za, const float *sw, const int32_t *wsum, const float *bias,
+                        vr_act_fn f, int mode, float *lo, float *hi)
+{
+#ifdef VR_HAVE_MVEC
+    if (vr_kernel_level() >= 2)
+        return epilogue16(out, acc, N, sa, za, sw, wsum, bias, f, mode, lo, hi);
+#endif
+    float *y = mode == EPI_ADD ? tmp : out;
+    dequant_row(y, acc, N, sa, za, sw, wsum, bias);
+    vr_activate(y, N, f);
+    if (mode == EPI_ADD)
+        vr_add(out, tmp, N);
+    return mode == EPI_RANGE ? range(out, N, lo, hi) : 0;
+}
+
 typedef struct {
     int op; /* 0 quantise, 1 dequantise, 2 ranges, 3 quantise with ranges, 4 dequantise and
              * quantise */
@@ -199,11 +291,11 @@ static void quant_range(void *ctx, size_t begin, size_t end, int worker)
             continue;
         }
         if (j->op == 4) {
-            float tmp[ROW_MAX];
-            dequant_row(tmp, j->acc + m * j->N, j->N, j->sa[m], j->za[m], j->sw, j->wsum,
-                        j->bias);
-            vr_activate(tmp, j->N, j->f);
-            quant_row(j->q + m * j->N, j->scale + m, j->zp + m, tmp, j->N);
+            float tmp[ROW_MAX], lo, hi;
+            int bad = epilogue_row(tmp, NULL, j->acc + m * j->N, j->N, j->sa[m], j->za[m],
+                                   j->sw, j->wsum, j->bias, j->f, EPI_RANGE, &lo, &hi);
+            quant_row_in(j->q + m * j->N, j->scale + m, j->zp + m, tmp, j->N, -lo,
+                         bad ? INFINITY : hi);
             continue;
         }
         float *c = j->C + m * j->N;
@@ -211,12 +303,9 @@ static void quant_range(void *ctx, size_t begin, size_t end, int worker)
         for (size_t n0 = 0; n0 < j->N; n0 += ROW_MAX) {
             size_t nn = j->N - n0 < ROW_MAX ? j->N - n0 : ROW_MAX;
             float tmp[ROW_MAX];
-            float *y = j->accumulate ? tmp : c + n0;
-            dequant_row(y, acc + n0, nn, j->sa[m], j->za[m], j->sw + n0, j->wsum + n0,
-                        j->bias ? j->bias + n0 : NULL);
-            vr_activate(y, nn, j->f);
-            if (j->accumulate)
-                vr_add(c + n0, tmp, nn);
+            epilogue_row(c + n0, tmp, acc + n0, nn, j->sa[m], j->za[m], j->sw + n0,
+                         j->wsum + n0, j->bias ? j->bias + n0 : NULL, j->f,
+                         j->accumulate ? EPI_ADD : EPI_STORE, NULL, NULL);
         }
     }
 }
