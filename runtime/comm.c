@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "kernels.h"
+#include "rows.h"
 #include "timer.h"
 
 #define POOL 256
@@ -198,6 +199,20 @@ vr_status vr_comm_tp_allreduce(float *buf, size_t n, void *ctx)
     return tp_allreduce(buf, n, ctx, MPI_SUM, "tensor-parallel MPI_Allreduce");
 }
 
+/* *p holds at least n elements of elem bytes (grown, contents dropped). */
+static vr_status grow(void **p, size_t *cap, size_t n, size_t elem, const char *what)
+{
+    if (n <= *cap)
+        return VR_OK;
+    void *q = vr_alloc(n, elem, what);
+    if (!q)
+        return VR_ERR_NOMEM;
+    free(*p);
+    *p = q;
+    *cap = n;
+    return VR_OK;
+}
+
 /* MPI_Op over bfloat16 (MPI_UINT16_T): inout = bf16(float(in) + float(inout)). */
 static void bf16_sum(void *in, void *inout, int *len, MPI_Datatype *type)
 {
@@ -214,38 +229,182 @@ static void bf16_sum(void *in, void *inout, int *len, MPI_Datatype *type)
     }
 }
 
-vr_status vr_comm_tp_allreduce_bf16(float *buf, size_t n, void *ctx)
+/* That sum as an MPI_Op, made on first use. */
+static vr_status bf16_op(MPI_Op *out)
 {
-    static uint16_t *half;
-    static size_t cap;
     static MPI_Op op = MPI_OP_NULL;
-    vr_comm_stats *st = ctx;
-    double t0 = vr_now();
     if (op == MPI_OP_NULL && MPI_Op_create(bf16_sum, 1, &op) != MPI_SUCCESS)
         return vr_fail(VR_ERR_COMM, "cannot create the bfloat16 sum for --wire bf16");
-    if (n > cap) {
-        uint16_t *h = vr_alloc(n, sizeof *h, "bfloat16 partial sums");
-        if (!h)
-            return VR_ERR_NOMEM;
-        free(half);
-        half = h;
-        cap = n;
-    }
+    *out = op;
+    return VR_OK;
+}
+
+vr_status vr_comm_tp_allreduce_bf16(float *buf, size_t n, void *ctx)
+{
+    static void *half;
+    static size_t cap;
+    MPI_Op op = MPI_OP_NULL;
+    vr_comm_stats *st = ctx;
+    double t0 = vr_now();
+    vr_status r;
+    if ((r = bf16_op(&op)) || (r = grow(&half, &cap, n, sizeof(uint16_t), "bfloat16 partial sums")))
+        return r;
     vr_to_bf16(half, buf, n);
     for (size_t off = 0; off < n; off += CHUNK) {
         size_t k = n - off < CHUNK ? n - off : CHUNK;
-        int e = MPI_Allreduce(MPI_IN_PLACE, half + off, (int)k, MPI_UINT16_T, op, g_tp);
+        int e = MPI_Allreduce(MPI_IN_PLACE, (uint16_t *)half + off, (int)k, MPI_UINT16_T, op,
+                              g_tp);
         if (e != MPI_SUCCESS)
             return mpi_fail(e, "tensor-parallel MPI_Allreduce (bfloat16)");
     }
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u = (uint32_t)half[i] << 16;
-        memcpy(&buf[i], &u, sizeof u);
-    }
+    memset(buf, 0, n * sizeof *buf);
+    vr_bf16_add(buf, half, n);
     if (st) {
         st->allreduce += vr_now() - t0;
         st->bytes_allreduced += (double)n * sizeof(uint16_t);
     }
+    return VR_OK;
+}
+
+/* Each TP rank's share of `rows` rows of `unit` elements (vr_row_block),
+ * as MPI counts and displacements; fails when one does not fit an int. */
+static vr_status row_counts(size_t rows, size_t unit, int **counts, int **displs)
+{
+    static int *c, *d, cap;
+    int size = 1, rank = 0;
+    MPI_Comm_size(g_tp, &size);
+    MPI_Comm_rank(g_tp, &rank);
+    if (size > cap) {
+        int *nc = realloc(c, (size_t)size * sizeof *c);
+        if (nc)
+            c = nc;
+        int *nd = nc ? realloc(d, (size_t)size * sizeof *d) : NULL;
+        if (!nc || !nd)
+            return vr_fail(VR_ERR_NOMEM, "cannot allocate the TP group's counts");
+        d = nd;
+        cap = size;
+    }
+    if (unit && rows > (size_t)INT_MAX / unit)
+        return vr_fail(VR_ERR_COMM, "a tensor-parallel exchange of %zu rows of %zu is too large "
+                       "for MPI's int counts; use a smaller --batch", rows, unit);
+    for (int i = 0; i < size; i++) {
+        size_t lo, hi;
+        vr_row_block(rows, size, i, &lo, &hi);
+        c[i] = (int)((hi - lo) * unit);
+        d[i] = (int)(lo * unit);
+    }
+    *counts = c;
+    *displs = d;
+    return VR_OK;
+}
+
+/* Ring reduce-scatter of buf (rows, D) over the TP group, in p - 1 steps:
+ * at step k rank r sends its running sum of block (r - k - 1) mod p to
+ * rank r + 1 and adds the one of block (r - k - 2) mod p from rank r - 1
+ * into its own, so after the last step it holds the whole sum of block r
+ * (two ranks: one exchange of half the rows). Each block's additions come
+ * in a fixed order, so results do not vary from run to run. With `half`,
+ * the running sums travel as bfloat16 (--wire bf16) and are added in
+ * float32. Block r is then moved to buf's start. */
+static vr_status ring_reduce_scatter(float *buf, size_t rows, size_t D, vr_comm_stats *st,
+                                     int half)
+{
+    static void *send, *recv;
+    static size_t cap_s, cap_r;
+    int p = 1, r = 0, *counts, *displs;
+    vr_status e;
+    double t0 = vr_now();
+    MPI_Comm_size(g_tp, &p);
+    MPI_Comm_rank(g_tp, &r);
+    if ((e = row_counts(rows, D, &counts, &displs)))
+        return e;
+    size_t most = ((size_t)rows / (size_t)p + 1) * D, unit = half ? 2 : 4;
+    if ((e = grow(&send, &cap_s, most, sizeof(float), "reduce-scatter buffers")) ||
+        (e = grow(&recv, &cap_r, most, sizeof(float), "reduce-scatter buffers")))
+        return e;
+    for (int k = 0; k < p - 1; k++) {
+        int out = ((r - k - 1) % p + p) % p, in = ((r - k - 2) % p + p) % p;
+        float *src = buf + displs[out], *dst = buf + displs[in];
+        const void *from = src;
+        if (half) {
+            vr_to_bf16(send, src, (size_t)counts[out]);
+            from = send;
+        }
+        int err = MPI_Sendrecv(from, counts[out] * (int)unit, MPI_BYTE, (r + 1) % p, 0, recv,
+                               counts[in] * (int)unit, MPI_BYTE, (r - 1 + p) % p, 0, g_tp,
+                               MPI_STATUS_IGNORE);
+        if (err != MPI_SUCCESS)
+            return mpi_fail(err, "tensor-parallel reduce-scatter (MPI_Sendrecv)");
+        if (half)
+            vr_bf16_add(dst, recv, (size_t)counts[in]);
+        else
+            vr_add(dst, recv, (size_t)counts[in]);
+    }
+    if (displs[r])
+        memmove(buf, buf + displs[r], (size_t)counts[r] * sizeof *buf);
+    if (st) {
+        st->allreduce += vr_now() - t0;
+        st->bytes_allreduced += (double)rows * D * unit;
+    }
+    return VR_OK;
+}
+
+vr_status vr_comm_tp_reduce_scatter(float *buf, size_t rows, size_t D, void *ctx)
+{
+    return ring_reduce_scatter(buf, rows, D, ctx, 0);
+}
+
+vr_status vr_comm_tp_reduce_scatter_bf16(float *buf, size_t rows, size_t D, void *ctx)
+{
+    return ring_reduce_scatter(buf, rows, D, ctx, 1);
+}
+
+vr_status vr_comm_tp_allgather_rows(void *buf, size_t rows, size_t row_bytes, void *ctx)
+{
+    vr_comm_stats *st = ctx;
+    int *counts, *displs;
+    vr_status r;
+    double t0 = vr_now();
+    if ((r = row_counts(rows, row_bytes, &counts, &displs)))
+        return r;
+    int e = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts, displs, MPI_BYTE,
+                           g_tp);
+    if (e != MPI_SUCCESS)
+        return mpi_fail(e, "tensor-parallel MPI_Allgatherv");
+    if (st) {
+        st->allreduce += vr_now() - t0;
+        st->bytes_allreduced += (double)rows * row_bytes;
+    }
+    return VR_OK;
+}
+
+vr_status vr_comm_tp_allgather_f32(float *buf, size_t rows, size_t D, void *ctx)
+{
+    if (D > (size_t)INT_MAX / sizeof *buf)
+        return vr_fail(VR_ERR_COMM, "allgather of rows of %zu floats is too large", D);
+    return vr_comm_tp_allgather_rows(buf, rows, D * sizeof *buf, ctx);
+}
+
+vr_status vr_comm_tp_allgather_bf16(float *buf, size_t rows, size_t D, void *ctx)
+{
+    static void *half;
+    static size_t cap;
+    size_t n, lo, hi;
+    int p = 1, r = 0;
+    vr_status st;
+    if (!vr_mul(rows, D, &n))
+        return vr_fail(VR_ERR_COMM, "allgather of %zu rows of %zu is too large", rows, D);
+    if ((st = grow(&half, &cap, n, sizeof(uint16_t), "bfloat16 rows")))
+        return st;
+    MPI_Comm_size(g_tp, &p);
+    MPI_Comm_rank(g_tp, &r);
+    vr_row_block(rows, p, r, &lo, &hi);
+    vr_to_bf16((uint16_t *)half + lo * D, buf + lo * D, (hi - lo) * D);
+    if ((st = vr_comm_tp_allgather_rows(half, rows, D * sizeof(uint16_t), ctx)))
+        return st;
+    /* every rank's rows from the same bfloat16, its own included */
+    memset(buf, 0, n * sizeof *buf);
+    vr_bf16_add(buf, half, n);
     return VR_OK;
 }
 

@@ -27,7 +27,7 @@ typedef struct {
     double send_wait;      /* seconds blocked waiting for sends to complete */
     double recv_wait;      /* seconds blocked waiting for activations to arrive */
     double bytes_sent;
-    double bytes_allreduced;
+    double bytes_allreduced; /* the sizes of the buffers handed to TP collectives */
 } vr_comm_stats;
 
 vr_status vr_comm_init(int *argc, char ***argv);
@@ -63,6 +63,24 @@ vr_status vr_comm_tp_allreduce_bf16(float *buf, size_t n, void *ctx);
 /* Max-allreduce of buf (n) over this rank's TP group (the same ctx): int8
  * ranges and weight scales that the TP ranks agree on. */
 vr_status vr_comm_tp_allreduce_max(float *buf, size_t n, void *ctx);
+
+/* Reduce-scatter of buf (rows, D) over this rank's TP group: the rows are
+ * summed over the ranks, and this rank's block of them (vr_row_block over
+ * the group) is left at the start of buf; the rest of buf is scratch. The
+ * _bf16 variant puts the partial sums on the wire as bfloat16, as
+ * vr_comm_tp_allreduce_bf16. ctx = vr_comm_stats*. */
+vr_status vr_comm_tp_reduce_scatter(float *buf, size_t rows, size_t D, void *ctx);
+vr_status vr_comm_tp_reduce_scatter_bf16(float *buf, size_t rows, size_t D, void *ctx);
+
+/* Allgather of rows within the TP group, in place: each rank's block
+ * (vr_row_block) of buf (rows, row_bytes) goes to every rank. */
+vr_status vr_comm_tp_allgather_rows(void *buf, size_t rows, size_t row_bytes, void *ctx);
+
+/* The same for float rows (rows, D); the _bf16 variant puts them on the
+ * wire as bfloat16 and leaves every row, this rank's own included, rounded
+ * to bfloat16, so that the ranks hold the same floats. */
+vr_status vr_comm_tp_allgather_f32(float *buf, size_t rows, size_t D, void *ctx);
+vr_status vr_comm_tp_allgather_bf16(float *buf, size_t rows, size_t D, void *ctx);
 
 /* Allgather within the TP group: each rank contributes its `n` floats at
  * buf + tp_rank*n (in place). */

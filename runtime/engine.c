@@ -64,8 +64,15 @@ vr_status engine_setup(engine *e)
         return st;
     /* (the weights are prepared after the ranks agree that every one of
      * them got this far: int8 with tensor parallelism agrees on scales) */
-    e->tp_reduce = (vr_reducer){o->wire_bf16 ? vr_comm_tp_allreduce_bf16 : vr_comm_tp_allreduce,
-                                vr_comm_tp_allreduce_max, &e->rep->comm};
+    e->tp_reduce = (vr_reducer){
+        .sum = o->wire_bf16 ? vr_comm_tp_allreduce_bf16 : vr_comm_tp_allreduce,
+        .max = vr_comm_tp_allreduce_max,
+        .scatter = o->wire_bf16 ? vr_comm_tp_reduce_scatter_bf16 : vr_comm_tp_reduce_scatter,
+        .gather = vr_comm_tp_allgather_rows,
+        .gatherf = o->wire_bf16 ? vr_comm_tp_allgather_bf16 : vr_comm_tp_allgather_f32,
+        .ctx = &e->rep->comm,
+        .rank = g->tp_rank,
+        .size = g->tp};
     e->rep->weight_bytes = (double)e->model.bytes_read;
     /* from here on this rank may write (the manifest, the output): a stop
      * signal is honoured at the next step, with everything flushed */

@@ -52,6 +52,13 @@ vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch)
         }
         memset(*bufs[i].p, 0, n * sizeof(float)); /* pages touched now, not in the first GEMMs */
     }
+    if (!w->fused_residual && (!vr_mul(rows, D, &rows) || /* (rows * D fits: xn did) */
+                               !(s->xq = vr_alloc(rows, 1, "int8 rows")) ||
+                               !(s->xq_scale = vr_alloc(rows / D, sizeof(float), "row scales")) ||
+                               !(s->xq_zp = vr_alloc(rows / D, sizeof(int32_t), "zero points")))) {
+        vr_state_free(s);
+        return vr_fail(VR_ERR_NOMEM, "cannot allocate int8 rows for batch %zu", max_batch);
+    }
     return VR_OK;
 }
 
@@ -102,6 +109,9 @@ void vr_state_free(vr_run_state *s)
                      s->pool_mlp};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         free(bufs[i]);
+    free(s->xq);
+    free(s->xq_scale);
+    free(s->xq_zp);
     vr_linear_release_scratch();
     memset(s, 0, sizeof *s);
 }
@@ -155,7 +165,8 @@ vr_status vr_forward_embed(vr_run_state *s, const vr_weights *w, const float *pi
     } while (0)
 
 /* y (rows, D) += A (rows, K) W^T + b: straight into y, or as partial sums
- * that `reduce` adds up over the ranks sharing the layer first. */
+ * that `reduce` adds up over the ranks sharing the layer first (all of y's
+ * rows: the class tokens of the model's last block). */
 static vr_status add_linear(vr_run_state *s, const vr_weights *w, vr_linear *lin, size_t rows,
                             const float *A, float *y, const vr_reducer *reduce)
 {
@@ -169,6 +180,48 @@ static vr_status add_linear(vr_run_state *s, const vr_weights *w, vr_linear *lin
         return st;
     TIMED(activation, vr_rows_add(y, s->partial, rows, D));
     return VR_OK;
+}
+
+/* add_linear for a block of x's rows: the partial sums of every row
+ * reduce-scattered, this rank's block (lo, hi) added into x. */
+static vr_status scatter_linear(vr_run_state *s, const vr_weights *w, vr_linear *lin,
+                                size_t rows, const float *A, float *x, size_t lo, size_t hi,
+                                const vr_reducer *reduce)
+{
+    size_t D = w->cfg.hidden;
+    vr_status st;
+    if ((st = vr_linear_run_slice(lin, rows, A, s->partial, &s->t, reduce->max, reduce->ctx)) ||
+        (st = reduce->scatter(s->partial, rows, D, reduce->ctx)))
+        return st;
+    TIMED(activation, vr_rows_add(x + lo * D, s->partial, hi - lo, D));
+    return VR_OK;
+}
+
+/* out (rows, N) = lin(LayerNorm(x)) when this rank holds rows (lo, hi) of
+ * x: its block normalised into s->xn, then every block gathered, as uint8
+ * rows when lin takes them (int8), else as float32. */
+static vr_status gathered_linear(vr_run_state *s, const vr_weights *w, vr_linear *lin,
+                                 const float *x, const float *ln_w, const float *ln_b,
+                                 size_t rows, size_t lo, size_t hi, float *out,
+                                 const vr_reducer *reduce)
+{
+    size_t D = w->cfg.hidden;
+    vr_status st;
+    TIMED(norm, vr_rows_layernorm(s->xn + lo * D, x + lo * D, ln_w, ln_b, hi - lo, D,
+                                  w->cfg.ln_eps));
+    if (!vr_linear_fuses(lin)) {
+        if ((st = reduce->gatherf(s->xn, rows, D, reduce->ctx)))
+            return st;
+        return vr_linear_run(lin, rows, s->xn, out, &s->t);
+    }
+    TIMED(activation, vr_quant_rows(s->xq + lo * D, s->xq_scale + lo, s->xq_zp + lo,
+                                    s->xn + lo * D, hi - lo, D));
+    if ((st = reduce->gather(s->xq, rows, D, reduce->ctx)) ||
+        (st = reduce->gather(s->xq_scale, rows, sizeof(float), reduce->ctx)) ||
+        (st = reduce->gather(s->xq_zp, rows, sizeof(int32_t), reduce->ctx)))
+        return st;
+    vr_qrows q = {s->xq, s->xq_scale, s->xq_zp, rows, D};
+    return vr_linear_run_from_q(lin, &q, out, &s->t);
 }
 
 /* The class tokens (row 0 of each image) between x (B, T, D) and s->cls (B, D). */
@@ -193,11 +246,19 @@ static vr_status attention_block(vr_run_state *s, const vr_weights *w,
 {
     const vr_config *c = &w->cfg;
     size_t D = c->hidden, n = B * c->tokens, Hl = vr_shard_heads(&w->shard);
-    size_t hd = c->head_dim, Hd = Hl * hd;
+    size_t hd = c->head_dim, Hd = Hl * hd, lo = 0, hi = n;
+    int split = reduce && !cls; /* this rank keeps rows (lo, hi) of x (forward.h) */
     vr_status st;
-    TIMED(norm, vr_rows_layernorm(s->xn, x, L->ln1_w, L->ln1_b, n, D, c->ln_eps));
-    if ((st = vr_linear_run(L->qkv, n, s->xn, s->qkv, &s->t)))
-        return st;
+    if (split) {
+        vr_row_block(n, reduce->size, reduce->rank, &lo, &hi);
+        if ((st = gathered_linear(s, w, L->qkv, x, L->ln1_w, L->ln1_b, n, lo, hi, s->qkv,
+                                  reduce)))
+            return st;
+    } else {
+        TIMED(norm, vr_rows_layernorm(s->xn, x, L->ln1_w, L->ln1_b, n, D, c->ln_eps));
+        if ((st = vr_linear_run(L->qkv, n, s->xn, s->qkv, &s->t)))
+            return st;
+    }
     if (c->qk_norm) { /* each head's q and k normalised over head_dim */
         TIMED(norm, vr_rows_head_norm(s->qkv, 3 * Hd, n, Hl, hd, L->q_norm_w, L->q_norm_b,
                                       c->ln_eps));
@@ -208,7 +269,10 @@ static vr_status attention_block(vr_run_state *s, const vr_weights *w,
      * `reduce`); LayerScale's ls1 is folded into its rows (vr_forward_prepare) */
     if (!cls) {
         TIMED(attention, st = vr_attention_run(w->attention, s->qkv, s->attn, B, s->scores));
-        return st ? st : add_linear(s, w, L->proj, n, s->attn, x, reduce);
+        if (st)
+            return st;
+        return split ? scatter_linear(s, w, L->proj, n, s->attn, x, lo, hi, reduce)
+                     : add_linear(s, w, L->proj, n, s->attn, x, reduce);
     }
     TIMED(attention, st = vr_attention_first_row(w->attention, s->qkv, s->attn, B, s->scores));
     if (st)
@@ -229,6 +293,16 @@ static vr_status mlp_block(vr_run_state *s, const vr_weights *w, const vr_layer_
     size_t D = c->hidden, rows = cls ? B : B * c->tokens, Ml = vr_shard_mlp(&w->shard);
     float *y = cls ? s->cls : x;
     vr_status st;
+    if (reduce && !cls) { /* this rank keeps rows (lo, hi) of x (forward.h) */
+        size_t lo, hi;
+        vr_row_block(rows, reduce->size, reduce->rank, &lo, &hi);
+        if ((st = gathered_linear(s, w, L->fc1, x, L->ln2_w, L->ln2_b, rows, lo, hi,
+                                  c->act == VR_ACT_SWIGLU ? s->gate : s->mlp, reduce)))
+            return st;
+        if (c->act == VR_ACT_SWIGLU)
+            TIMED(activation, vr_rows_swiglu(s->mlp, s->gate, rows, Ml));
+        return scatter_linear(s, w, L->fc2, rows, s->mlp, x, lo, hi, reduce);
+    }
     if (cls)
         class_tokens(s, w, x, B, 0);
     TIMED(norm, vr_rows_layernorm(s->xn, y, L->ln2_w, L->ln2_b, rows, D, c->ln_eps));
@@ -275,6 +349,10 @@ vr_status vr_forward_layer(vr_run_state *s, const vr_weights *w, size_t l, float
     if (vr_shard_has_mlp(&w->shard, w->shard.layer_begin + l) &&
         (st = mlp_block(s, w, L, x, B, cls, reduce)))
         return st;
+    /* x whole again where the next reader needs every row (forward.h) */
+    if (reduce && !cls &&
+        (l + 1 == vr_shard_layers(&w->shard) || class_only(s, w, l + 1) || s->all_tokens))
+        return reduce->gatherf(x, B * w->cfg.tokens, w->cfg.hidden, reduce->ctx);
     return VR_OK;
 }
 

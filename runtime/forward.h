@@ -12,6 +12,7 @@
 #define VR_FORWARD_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "status.h"
@@ -20,9 +21,25 @@
 
 typedef vr_status (*vr_reduce_fn)(float *buf, size_t n, void *ctx);
 
+/* The TP group's collectives. Between the layers of a stage the residual
+ * stream's rows are shared out (vr_row_block over rank, size: each rank
+ * keeps its own block up to date; sequence parallelism): a row-parallel
+ * GEMM's partial sums are reduce-scattered into the blocks, each rank runs
+ * LayerNorm (and int8's quantisation) on its block, and an allgather hands
+ * the blocks to the next column-parallel GEMM (as uint8 rows with int8).
+ * x is whole again at the end of the stage, before the model's last block
+ * when it runs on the class tokens alone, and after every block when the
+ * run dumps them. */
 typedef struct {
     vr_reduce_fn sum, max; /* in place over the ranks sharing the layer */
-    void *ctx;             /* passed to both */
+    /* rows x D summed, this rank's block left at buf's start */
+    vr_status (*scatter)(float *buf, size_t rows, size_t D, void *ctx);
+    /* each rank's block of buf (rows x row_bytes) to every rank, in place */
+    vr_status (*gather)(void *buf, size_t rows, size_t row_bytes, void *ctx);
+    /* the same for float rows (rows x D), which may travel rounded (--wire bf16) */
+    vr_status (*gatherf)(float *buf, size_t rows, size_t D, void *ctx);
+    void *ctx; /* passed to each */
+    int rank, size;
 } vr_reducer;
 
 /* int8's choices per matrix. Matrices are named "patch" and "L.qkv",
@@ -60,6 +77,9 @@ typedef struct {
     float *gate;    /* (B*T, 2*Ml) SwiGLU's fc1 output: gate, then value columns */
     float *patches; /* (B*patches, P) im2col of the input, first stage only */
     float *cls;     /* (B, D) the class tokens, in the model's last block */
+    uint8_t *xq;    /* (B*T, D) xn quantised for a gathered int8 GEMM (tp > 1 only) */
+    float *xq_scale; /* (B*T) its rows' scales and zero points */
+    int32_t *xq_zp;
     /* the head's, on the last stage */
     float *pooled;  /* (B, pooled) after pooling */
     float *logits2; /* (B, K) DeiT's distillation head */

@@ -10,6 +10,15 @@
 
 #include "kernels.h"
 
+/* Rows [*lo, *hi) of n, the i-th of `parts` contiguous blocks (sizes differ
+ * by at most one): how the ranks of a TP group share the residual stream's
+ * rows (forward.c) and how the collectives lay them out (comm.c). */
+static inline void vr_row_block(size_t n, int parts, int i, size_t *lo, size_t *hi)
+{
+    *lo = n * (size_t)i / (size_t)parts;
+    *hi = n * (size_t)(i + 1) / (size_t)parts;
+}
+
 /* x (n, D) += b (D) (unless b is NULL), then the activation f. */
 void vr_rows_bias(float *x, const float *b, size_t n, size_t D, vr_act_fn f);
 /* out (n, M) = silu(gv[:, :M]) * gv[:, M:] for gv (n, 2M) */
