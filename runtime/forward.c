@@ -52,7 +52,7 @@ vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch)
         }
         memset(*bufs[i].p, 0, n * sizeof(float)); /* pages touched now, not in the first GEMMs */
     }
-    if (!w->fused_residual && (!vr_mul(rows, D, &rows) || /* (rows * D fits: xn did) */
+    if ((!vr_mul(rows, D, &rows) || /* (rows * D fits: xn did) */
                                !(s->xq = vr_alloc(rows, 1, "int8 rows")) ||
                                !(s->xq_scale = vr_alloc(rows / D, sizeof(float), "row scales")) ||
                                !(s->xq_zp = vr_alloc(rows / D, sizeof(int32_t), "zero points")))) {
@@ -197,9 +197,39 @@ static vr_status scatter_linear(vr_run_state *s, const vr_weights *w, vr_linear 
     return VR_OK;
 }
 
-/* out (rows, N) = lin(LayerNorm(x)) when this rank holds rows (lo, hi) of
- * x: its block normalised into s->xn, then every block gathered, as uint8
- * rows when lin takes them (int8), else as float32. */
+/* Whether lin takes its input as uint8 rows straight from a LayerNorm. */
+static int takes_q(const vr_weights *w, const vr_linear *lin)
+{
+    return vr_linear_fuses(lin) && w->cfg.hidden <= VR_QUANT_ROW_MAX;
+}
+
+/* Rows (lo, hi) of LayerNorm(x) quantised into s->xq (quant.h). */
+static void normed_q(vr_run_state *s, const vr_weights *w, const float *x, const float *ln_w,
+                     const float *ln_b, size_t lo, size_t hi)
+{
+    size_t D = w->cfg.hidden;
+    TIMED(norm, vr_quant_layernorm_rows(s->xq + lo * D, s->xq_scale + lo, s->xq_zp + lo,
+                                        x + lo * D, ln_w, ln_b, hi - lo, D, w->cfg.ln_eps));
+}
+
+/* out (rows, N) = lin(LayerNorm(x)): as uint8 rows from the LayerNorm
+ * when lin takes them (int8), else through float32 rows in s->xn. */
+static vr_status normed_linear(vr_run_state *s, const vr_weights *w, vr_linear *lin,
+                               const float *x, const float *ln_w, const float *ln_b, size_t rows,
+                               float *out)
+{
+    if (!takes_q(w, lin)) {
+        TIMED(norm, vr_rows_layernorm(s->xn, x, ln_w, ln_b, rows, w->cfg.hidden, w->cfg.ln_eps));
+        return vr_linear_run(lin, rows, s->xn, out, &s->t);
+    }
+    normed_q(s, w, x, ln_w, ln_b, 0, rows);
+    vr_qrows q = {s->xq, s->xq_scale, s->xq_zp, rows, w->cfg.hidden};
+    return vr_linear_run_from_q(lin, &q, out, &s->t);
+}
+
+/* normed_linear when this rank holds rows (lo, hi) of x: its block
+ * normalised (and quantised), then every block gathered, as uint8 rows
+ * when lin takes them (int8), else as float32. */
 static vr_status gathered_linear(vr_run_state *s, const vr_weights *w, vr_linear *lin,
                                  const float *x, const float *ln_w, const float *ln_b,
                                  size_t rows, size_t lo, size_t hi, float *out,
@@ -207,15 +237,14 @@ static vr_status gathered_linear(vr_run_state *s, const vr_weights *w, vr_linear
 {
     size_t D = w->cfg.hidden;
     vr_status st;
-    TIMED(norm, vr_rows_layernorm(s->xn + lo * D, x + lo * D, ln_w, ln_b, hi - lo, D,
-                                  w->cfg.ln_eps));
-    if (!vr_linear_fuses(lin)) {
+    if (!takes_q(w, lin)) {
+        TIMED(norm, vr_rows_layernorm(s->xn + lo * D, x + lo * D, ln_w, ln_b, hi - lo, D,
+                                      w->cfg.ln_eps));
         if ((st = reduce->gatherf(s->xn, rows, D, reduce->ctx)))
             return st;
         return vr_linear_run(lin, rows, s->xn, out, &s->t);
     }
-    TIMED(activation, vr_quant_rows(s->xq + lo * D, s->xq_scale + lo, s->xq_zp + lo,
-                                    s->xn + lo * D, hi - lo, D));
+    normed_q(s, w, x, ln_w, ln_b, lo, hi);
     if ((st = reduce->gather(s->xq, rows, D, reduce->ctx)) ||
         (st = reduce->gather(s->xq_scale, rows, sizeof(float), reduce->ctx)) ||
         (st = reduce->gather(s->xq_zp, rows, sizeof(int32_t), reduce->ctx)))
@@ -245,7 +274,7 @@ static vr_status attention_block(vr_run_state *s, const vr_weights *w,
                                  const vr_reducer *reduce)
 {
     const vr_config *c = &w->cfg;
-    size_t D = c->hidden, n = B * c->tokens, Hl = vr_shard_heads(&w->shard);
+    size_t n = B * c->tokens, Hl = vr_shard_heads(&w->shard);
     size_t hd = c->head_dim, Hd = Hl * hd, lo = 0, hi = n;
     int split = reduce && !cls; /* this rank keeps rows (lo, hi) of x (forward.h) */
     vr_status st;
@@ -254,10 +283,8 @@ static vr_status attention_block(vr_run_state *s, const vr_weights *w,
         if ((st = gathered_linear(s, w, L->qkv, x, L->ln1_w, L->ln1_b, n, lo, hi, s->qkv,
                                   reduce)))
             return st;
-    } else {
-        TIMED(norm, vr_rows_layernorm(s->xn, x, L->ln1_w, L->ln1_b, n, D, c->ln_eps));
-        if ((st = vr_linear_run(L->qkv, n, s->xn, s->qkv, &s->t)))
-            return st;
+    } else if ((st = normed_linear(s, w, L->qkv, x, L->ln1_w, L->ln1_b, n, s->qkv))) {
+        return st;
     }
     if (c->qk_norm) { /* each head's q and k normalised over head_dim */
         TIMED(norm, vr_rows_head_norm(s->qkv, 3 * Hd, n, Hl, hd, L->q_norm_w, L->q_norm_b,
@@ -305,26 +332,25 @@ static vr_status mlp_block(vr_run_state *s, const vr_weights *w, const vr_layer_
     }
     if (cls)
         class_tokens(s, w, x, B, 0);
-    TIMED(norm, vr_rows_layernorm(s->xn, y, L->ln2_w, L->ln2_b, rows, D, c->ln_eps));
-    if (!reduce && c->act != VR_ACT_SWIGLU && vr_linear_fuses(L->fc1) &&
-        vr_linear_fuses(L->fc2) && Ml <= 16384) {
-        /* int8 throughout: fc1's rows go to fc2 quantised, never as float32
-         * (the same integers as the path below: quant.h) */
-        vr_qrows h;
-        if ((st = vr_linear_run_to_q(L->fc1, rows, s->xn, &h, &s->t)) ||
+    if (!reduce && c->act != VR_ACT_SWIGLU && takes_q(w, L->fc1) && vr_linear_fuses(L->fc2) &&
+        Ml <= VR_QUANT_ROW_MAX) {
+        /* int8 throughout: LayerNorm's rows go to fc1, and fc1's to fc2,
+         * quantised, never as float32 (the same integers as the path
+         * below: quant.h) */
+        vr_qrows in = {s->xq, s->xq_scale, s->xq_zp, rows, D}, h;
+        normed_q(s, w, y, L->ln2_w, L->ln2_b, 0, rows);
+        if ((st = vr_linear_run_to_q(L->fc1, &in, &h, &s->t)) ||
             (st = vr_linear_run_from_q(L->fc2, &h, y, &s->t)))
             return st;
         if (cls)
             class_tokens(s, w, x, B, 1);
         return VR_OK;
     }
-    if (c->act == VR_ACT_SWIGLU) { /* [gate | value] = fc1(xn); silu(gate) * value */
-        if ((st = vr_linear_run(L->fc1, rows, s->xn, s->gate, &s->t)))
-            return st;
+    if ((st = normed_linear(s, w, L->fc1, y, L->ln2_w, L->ln2_b, rows,
+                            c->act == VR_ACT_SWIGLU ? s->gate : s->mlp)))
+        return st; /* GELU runs in fc1's epilogue (vr_forward_prepare) */
+    if (c->act == VR_ACT_SWIGLU) /* [gate | value] = fc1(xn); silu(gate) * value */
         TIMED(activation, vr_rows_swiglu(s->mlp, s->gate, rows, Ml));
-    } else if ((st = vr_linear_run(L->fc1, rows, s->xn, s->mlp, &s->t))) {
-        return st; /* the activation runs in fc1's epilogue (vr_forward_prepare) */
-    }
     /* fc2 adds into y (ls2 folded into its rows), or leaves partial sums */
     if ((st = add_linear(s, w, L->fc2, rows, s->mlp, y, reduce)))
         return st;

@@ -667,31 +667,20 @@ int vr_linear_fuses(const vr_linear *l)
     return l && l->be == VR_GEMM_ONEDNN && l->prec == VR_INT8 && !l->twin;
 }
 
-vr_status vr_linear_run_to_q(vr_linear *l, size_t M, const float *A, vr_qrows *out,
-                             vr_timers *t)
+vr_status vr_linear_run_to_q(vr_linear *l, const vr_qrows *in, vr_qrows *out, vr_timers *t)
 {
 #ifdef VR_HAVE_ONEDNN
-    size_t N = l->N;
-    vr_status st;
-    if (!vr_linear_fuses(l) || N > 16384 || (l->flags & VR_LIN_ACCUMULATE))
+    size_t N = l->N, M = in->M;
+    if (!vr_linear_fuses(l) || N > 16384 || (l->flags & VR_LIN_ACCUMULATE) || in->K != l->K)
         return vr_fail(VR_ERR_INTERNAL, "linear: run_to_q on a matrix that cannot");
-    double t0 = vr_now();
-    if (!(scratch.qa = grow(scratch.qa, &scratch.qa_n, M * l->K, 1, "int8 activations")) ||
-        !(scratch.sa = grow(scratch.sa, &scratch.sa_n, M, sizeof(float), "int8 row scales")) ||
-        !(scratch.za = grow(scratch.za, &scratch.za_n, M, sizeof(int32_t), "int8 zero points")) ||
-        !(scratch.qo = grow(scratch.qo, &scratch.qo_n, M * N, 1, "int8 activations")) ||
+    if (!(scratch.qo = grow(scratch.qo, &scratch.qo_n, M * N, 1, "int8 activations")) ||
         !(scratch.so = grow(scratch.so, &scratch.so_n, M, sizeof(float), "int8 row scales")) ||
         !(scratch.zo = grow(scratch.zo, &scratch.zo_n, M, sizeof(int32_t), "int8 zero points")))
         return VR_ERR_NOMEM;
-    vr_quant_rows(scratch.qa, scratch.sa, scratch.za, A, M, l->K);
-    t->activation += vr_now() - t0;
-    vr_qrows in = {scratch.qa, scratch.sa, scratch.za, M, l->K};
     *out = (vr_qrows){scratch.qo, scratch.so, scratch.zo, M, N};
-    if ((st = int8_product(l, &in, NULL, out, t)))
-        return st;
-    return VR_OK;
+    return int8_product(l, in, NULL, out, t);
 #else
-    (void)l; (void)M; (void)A; (void)out; (void)t;
+    (void)l; (void)in; (void)out; (void)t;
     return vr_fail(VR_ERR_INTERNAL, "linear: int8 needs oneDNN");
 #endif
 }

@@ -97,10 +97,10 @@ typedef struct {
  * (vr_linear_run_to_q) or take its input so (vr_linear_run_from_q): int8
  * on oneDNN, not checked (--calibrate), N <= 16384 for the former. */
 int vr_linear_fuses(const vr_linear *l);
-/* l applied to A, its output rows (bias and activation applied; no
- * residual add) quantised into *out, valid until the next int8 run. */
-vr_status vr_linear_run_to_q(vr_linear *l, size_t M, const float *A, vr_qrows *out,
-                             vr_timers *t);
+/* l applied to rows already quantised (in->K = l's K), its output rows
+ * (bias and activation applied; no residual add) quantised into *out,
+ * valid until the next int8 run. */
+vr_status vr_linear_run_to_q(vr_linear *l, const vr_qrows *in, vr_qrows *out, vr_timers *t);
 /* l applied to rows already quantised (in->K = l's K), into C as
  * vr_linear_run does. */
 vr_status vr_linear_run_from_q(vr_linear *l, const vr_qrows *in, float *C, vr_timers *t);

@@ -257,7 +257,7 @@ static int epilogue_row(float *out, float *tmp, const int32_t *acc, size_t N, fl
 
 typedef struct {
     int op; /* 0 quantise, 1 dequantise, 2 ranges, 3 quantise with ranges, 4 dequantise and
-             * quantise */
+             * quantise, 5 LayerNorm and quantise */
     float *range;
     uint8_t *q;
     float *scale, *C;
@@ -268,9 +268,11 @@ typedef struct {
     size_t N, K;
     vr_act_fn f;
     int accumulate;
+    const float *lw, *lb; /* LayerNorm's weight and bias, eps */
+    double eps;
 } quant_job;
 
-#define ROW_MAX 16384 /* a row dequantised apart before a residual add, on the stack */
+#define ROW_MAX VR_QUANT_ROW_MAX /* a row on the stack */
 
 static void quant_range(void *ctx, size_t begin, size_t end, int worker)
 {
@@ -288,6 +290,12 @@ static void quant_range(void *ctx, size_t begin, size_t end, int worker)
         if (j->op == 3) {
             quant_row_in(j->q + m * j->K, j->scale + m, j->zp + m, j->A + m * j->K, j->K,
                          j->range[2 * m], j->range[2 * m + 1]);
+            continue;
+        }
+        if (j->op == 5) {
+            float tmp[ROW_MAX];
+            vr_layernorm(tmp, j->K, j->A + m * j->K, j->K, j->lw, j->lb, 1, j->K, j->eps);
+            quant_row(j->q + m * j->K, j->scale + m, j->zp + m, tmp, j->K);
             continue;
         }
         if (j->op == 4) {
@@ -314,6 +322,14 @@ void vr_quant_rows(uint8_t *q, float *scale, int32_t *zp, const float *A, size_t
 {
     quant_job j = {.op = 0, .q = q, .scale = scale, .zp = zp, .A = A, .K = K};
     vr_pool_run(M, K >= 4096 ? 1 : 4096 / K, quant_range, &j);
+}
+
+void vr_quant_layernorm_rows(uint8_t *q, float *scale, int32_t *zp, const float *x,
+                             const float *w, const float *b, size_t M, size_t D, double eps)
+{
+    quant_job j = {.op = 5, .q = q, .scale = scale, .zp = zp, .A = x, .K = D, .lw = w, .lb = b,
+                   .eps = eps};
+    vr_pool_run(M, D >= 4096 ? 1 : 4096 / D, quant_range, &j);
 }
 
 void vr_quant_ranges(float *range, const float *A, size_t M, size_t K)

@@ -30,6 +30,7 @@
 #include "kernels.h"
 
 #define VR_QUANT_MAX_K 65536 /* 255 * 127 * K < 2^31 */
+#define VR_QUANT_ROW_MAX 16384 /* the widest row quantised from a float32 row kept in L1 */
 
 /* absmax (N) = max_k |W[n,k]|. */
 void vr_quant_absmax(float *absmax, const float *W, size_t N, size_t K);
@@ -42,6 +43,12 @@ void vr_quant_weights(int8_t *q, float *scale, int32_t *wsum, const float *W, si
 
 /* q (M, K), scale (M), zp (M) from A (M, K), rows over the pool. */
 void vr_quant_rows(uint8_t *q, float *scale, int32_t *zp, const float *A, size_t M, size_t K);
+
+/* vr_quant_rows of LayerNorm(x) (vr_layernorm with w, b, eps; x (M, D),
+ * D <= 16384), each row normalised in L1 and quantised, never stored as
+ * float32: the same bytes as the two apart. D <= VR_QUANT_ROW_MAX. */
+void vr_quant_layernorm_rows(uint8_t *q, float *scale, int32_t *zp, const float *x,
+                             const float *w, const float *b, size_t M, size_t D, double eps);
 
 /* The two halves of vr_quant_rows, for ranks that each hold a slice of the
  * rows' columns and must quantise them as the whole rows would be:

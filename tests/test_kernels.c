@@ -380,11 +380,16 @@ static void test_int8_fused(void)
     vr_timers t = {0};
     vr_qrows q;
     double bad = 1;
+    uint8_t *qa = malloc(M * D);
+    float *sa = malloc(M * 4);
+    int32_t *za = malloc(M * 4);
+    vr_quant_rows(qa, sa, za, A, M, D);
     if (!vr_linear_create(&f1, VR_GEMM_ONEDNN, VR_INT8, W1, b1, Ml, D, VR_LIN_GELU) &&
         !vr_linear_create(&f2, VR_GEMM_ONEDNN, VR_INT8, W2, b2, D, Ml, VR_LIN_ACCUMULATE) &&
         vr_linear_fuses(f1) && vr_linear_fuses(f2) &&
         !vr_linear_run(f1, M, A, h, &t) && !vr_linear_run(f2, M, h, C1, &t) &&
-        !vr_linear_run_to_q(f1, M, A, &q, &t) && !vr_linear_run_from_q(f2, &q, C2, &t)) {
+        !vr_linear_run_to_q(f1, &(vr_qrows){qa, sa, za, M, D}, &q, &t) &&
+        !vr_linear_run_from_q(f2, &q, C2, &t)) {
         bad = 0;
         for (size_t i = 0; i < M * D; i++)
             bad += memcmp(&C1[i], &C2[i], 4) != 0;
@@ -393,6 +398,28 @@ static void test_int8_fused(void)
     vr_linear_free(f2);
     check("int8 fc1 -> fc2 fused vs float rows", bad, 0);
     free(W1); free(b1); free(W2); free(b2); free(A); free(h); free(C1); free(C2);
+    free(qa); free(sa); free(za);
+}
+
+/* LayerNorm straight into uint8 rows against LayerNorm, then the rows
+ * quantised: the same bytes, scales and zero points. */
+static void test_layernorm_quant(void)
+{
+    size_t M = 37, D = 768;
+    float *x = malloc(M * D * 4), *w = malloc(D * 4), *b = malloc(D * 4), *y = malloc(M * D * 4);
+    uint8_t *q1 = malloc(M * D), *q2 = malloc(M * D);
+    float s1[37], s2[37];
+    int32_t z1[37], z2[37];
+    for (size_t i = 0; i < M * D; i++) x[i] = frand() * 3.0f + (i % D == 5 ? 40.0f : 0.0f);
+    for (size_t i = 0; i < D; i++) w[i] = 1.0f + frand() * 0.5f, b[i] = frand() * 0.1f;
+    vr_layernorm(y, D, x, D, w, b, M, D, 1e-6);
+    vr_quant_rows(q1, s1, z1, y, M, D);
+    vr_quant_layernorm_rows(q2, s2, z2, x, w, b, M, D, 1e-6);
+    double bad = memcmp(q1, q2, M * D) != 0;
+    for (size_t m = 0; m < M; m++)
+        bad += memcmp(&s1[m], &s2[m], 4) != 0 || z1[m] != z2[m];
+    check("LayerNorm into uint8 rows vs apart", bad, 0);
+    free(x); free(w); free(b); free(y); free(q1); free(q2);
 }
 
 /* int8 linear (oneDNN's u8 x s8 product in slices of rows, vitrun's
@@ -487,6 +514,7 @@ int main(void)
     test_gemm();
     test_attention();
     test_layernorm();
+    test_layernorm_quant();
     test_softmax_gelu();
     test_im2col_topk();
     test_pool();
