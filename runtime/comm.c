@@ -378,6 +378,45 @@ vr_status vr_comm_tp_allgather_rows(void *buf, size_t rows, size_t row_bytes, vo
     return VR_OK;
 }
 
+vr_status vr_comm_tp_allgather_tables(void *const bufs[], const size_t row_bytes[], int n,
+                                       size_t rows, void *ctx)
+{
+    static void *stage;
+    static size_t cap;
+    size_t unit = 0, lo, hi;
+    int p = 1, r = 0;
+    vr_status st;
+    for (int i = 0; i < n; i++)
+        unit += row_bytes[i];
+    if (n == 1)
+        return vr_comm_tp_allgather_rows(bufs[0], rows, unit, ctx);
+    if ((st = grow(&stage, &cap, rows, unit ? unit : 1, "allgather staging")))
+        return st;
+    MPI_Comm_size(g_tp, &p);
+    MPI_Comm_rank(g_tp, &r);
+    /* block b of the staging area: its rows of table 0, then of table 1, ... */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int b = 0; b < p; b++) {
+            if ((pass == 0) != (b == r))
+                continue;
+            vr_row_block(rows, p, b, &lo, &hi);
+            char *at = (char *)stage + lo * unit;
+            for (int i = 0; i < n; i++) {
+                char *t = (char *)bufs[i] + lo * row_bytes[i];
+                size_t bytes = (hi - lo) * row_bytes[i];
+                if (pass == 0)
+                    memcpy(at, t, bytes);
+                else
+                    memcpy(t, at, bytes);
+                at += bytes;
+            }
+        }
+        if (pass == 0 && (st = vr_comm_tp_allgather_rows(stage, rows, unit, ctx)))
+            return st;
+    }
+    return VR_OK;
+}
+
 vr_status vr_comm_tp_allgather_f32(float *buf, size_t rows, size_t D, void *ctx)
 {
     if (D > (size_t)INT_MAX / sizeof *buf)

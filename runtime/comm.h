@@ -76,6 +76,12 @@ vr_status vr_comm_tp_reduce_scatter_bf16(float *buf, size_t rows, size_t D, void
  * (vr_row_block) of buf (rows, row_bytes) goes to every rank. */
 vr_status vr_comm_tp_allgather_rows(void *buf, size_t rows, size_t row_bytes, void *ctx);
 
+/* The same for n tables of `rows` rows each (row_bytes[i] bytes a row in
+ * bufs[i]) in one exchange: each rank's blocks staged together, the
+ * others' unpacked. */
+vr_status vr_comm_tp_allgather_tables(void *const bufs[], const size_t row_bytes[], int n,
+                                       size_t rows, void *ctx);
+
 /* The same for float rows (rows, D); the _bf16 variant puts them on the
  * wire as bfloat16 and leaves every row, this rank's own included, rounded
  * to bfloat16, so that the ranks hold the same floats. */

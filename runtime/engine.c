@@ -68,7 +68,7 @@ vr_status engine_setup(engine *e)
         .sum = o->wire_bf16 ? vr_comm_tp_allreduce_bf16 : vr_comm_tp_allreduce,
         .max = vr_comm_tp_allreduce_max,
         .scatter = o->wire_bf16 ? vr_comm_tp_reduce_scatter_bf16 : vr_comm_tp_reduce_scatter,
-        .gather = vr_comm_tp_allgather_rows,
+        .gather = vr_comm_tp_allgather_tables,
         .gatherf = o->wire_bf16 ? vr_comm_tp_allgather_bf16 : vr_comm_tp_allgather_f32,
         .ctx = &e->rep->comm,
         .rank = g->tp_rank,

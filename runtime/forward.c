@@ -245,9 +245,9 @@ static vr_status gathered_linear(vr_run_state *s, const vr_weights *w, vr_linear
         return vr_linear_run(lin, rows, s->xn, out, &s->t);
     }
     normed_q(s, w, x, ln_w, ln_b, lo, hi);
-    if ((st = reduce->gather(s->xq, rows, D, reduce->ctx)) ||
-        (st = reduce->gather(s->xq_scale, rows, sizeof(float), reduce->ctx)) ||
-        (st = reduce->gather(s->xq_zp, rows, sizeof(int32_t), reduce->ctx)))
+    void *const tables[3] = {s->xq, s->xq_scale, s->xq_zp};
+    const size_t widths[3] = {D, sizeof(float), sizeof(int32_t)};
+    if ((st = reduce->gather(tables, widths, 3, rows, reduce->ctx)))
         return st;
     vr_qrows q = {s->xq, s->xq_scale, s->xq_zp, rows, D};
     return vr_linear_run_from_q(lin, &q, out, &s->t);

@@ -34,8 +34,10 @@ typedef struct {
     vr_reduce_fn sum, max; /* in place over the ranks sharing the layer */
     /* rows x D summed, this rank's block left at buf's start */
     vr_status (*scatter)(float *buf, size_t rows, size_t D, void *ctx);
-    /* each rank's block of buf (rows x row_bytes) to every rank, in place */
-    vr_status (*gather)(void *buf, size_t rows, size_t row_bytes, void *ctx);
+    /* each rank's block of n tables (rows x row_bytes[i] in bufs[i]) to
+     * every rank, in place, in one exchange */
+    vr_status (*gather)(void *const bufs[], const size_t row_bytes[], int n, size_t rows,
+                        void *ctx);
     /* the same for float rows (rows x D), which may travel rounded (--wire bf16) */
     vr_status (*gatherf)(float *buf, size_t rows, size_t D, void *ctx);
     void *ctx; /* passed to each */
