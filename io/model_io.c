@@ -802,18 +802,26 @@ vr_status vr_model_load(vr_model_file *m, vr_weights *w, const vr_shard *s,
         s->part_begin > s->part_end || s->head_begin > s->head_end ||
         s->mlp_begin > s->mlp_end)
         return vr_fail(VR_ERR_INTERNAL, "shard out of the model's range");
+    size_t l = s->layer_begin; /* the next layer to read */
     if ((st = vr_weights_build(w, c, s)))
-        return st;
+        goto tell;
     if (s->has_embed && (st = load_embed(m, w)))
         goto fail;
-    for (size_t l = s->layer_begin; l < s->layer_end; l++)
-        if ((st = load_layer(m, &w->layer[l - s->layer_begin], l, s)) ||
-            (after_layer && (st = after_layer(ctx, l - s->layer_begin))))
+    for (; l < s->layer_end; l++) {
+        if ((st = load_layer(m, &w->layer[l - s->layer_begin], l, s)))
             goto fail;
+        if (after_layer && (st = after_layer(ctx, l - s->layer_begin, VR_OK))) {
+            l = s->layer_end; /* (it knows) */
+            goto fail;
+        }
+    }
     if (s->has_head && (st = load_head(m, w)))
         goto fail;
     return VR_OK;
 fail:
     vr_weights_free(w);
+tell:
+    if (after_layer && l < s->layer_end)
+        st = after_layer(ctx, l - s->layer_begin, st);
     return st;
 }

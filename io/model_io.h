@@ -35,9 +35,13 @@ vr_status vr_model_open(vr_model_file *m, const char *path);
  * root model_id or format_version), which an output must never replace. */
 int vr_model_is_model_file(const char *path);
 /* after_layer (may be NULL) runs after each of the shard's layers is read
- * (i from 0), before the next: a caller that prepares each layer there
- * (vr_forward_prepare_layer) never holds the whole shard in float32. */
-typedef vr_status (*vr_layer_fn)(void *ctx, size_t i);
+ * (i from 0, st = VR_OK), before the next: a caller that prepares each
+ * layer there (vr_forward_prepare_layer) never holds the whole shard in
+ * float32. When reading fails before the last layer's call, it runs once
+ * more, for the layer that would have come next, with the failure in st,
+ * so that ranks agreeing there learn of it together; its result is the
+ * load's. */
+typedef vr_status (*vr_layer_fn)(void *ctx, size_t i, vr_status st);
 vr_status vr_model_load(vr_model_file *m, vr_weights *w, const vr_shard *shard,
                         vr_layer_fn after_layer, void *ctx);
 /* The model at h x w pixels (--image-size; h = 0: its own size): the config's

@@ -146,10 +146,15 @@ int vr_comm_world_of(const vr_grid *g, int replica, int stage, int tp_rank)
 
 vr_status vr_comm_agree(vr_status local)
 {
-    int me = vr_comm_rank(), first = local ? me : INT_MAX;
+    /* a rank that failed because a peer did (VR_ERR_PEER) ranks after every
+     * rank that failed on its own, whose message is the one to show */
+    int me = vr_comm_rank(), size = vr_comm_size();
+    int first = !local ? INT_MAX : local == VR_ERR_PEER ? size + me : me;
     MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     if (first == INT_MAX)
         return VR_OK;
+    if (first >= size)
+        first -= size;
     struct { int status; char msg[2000]; } m;
     memset(&m, 0, sizeof m);
     if (me == first) {

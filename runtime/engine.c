@@ -32,12 +32,13 @@
 static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 
 /* vr_model_load's after_layer: layer i onto the back end now. */
-static vr_status layer_read(void *ctx, size_t i)
+static vr_status layer_read(void *ctx, size_t i, vr_status loaded)
 {
     engine *e = ctx;
     const vr_options *o = e->o;
-    return vr_forward_prepare_layer(&e->w, i, o->gemm, o->precision,
-                                    &(vr_int8_options){o->int8_keep, o->calibrate != NULL});
+    return vr_forward_prepare_layer(&e->w, i, o->gemm, o->precision, e->g->tp, &e->tp_reduce,
+                                    &(vr_int8_options){o->int8_keep, o->calibrate != NULL},
+                                    loaded);
 }
 
 vr_status engine_setup(engine *e)
@@ -50,20 +51,6 @@ vr_status engine_setup(engine *e)
     e->writer = e->last && g->tp_rank == 0 && g->replica == 0;
     e->writer_rank = vr_comm_world_of(g, 0, g->pp - 1, 0);
 
-    if ((st = vr_model_open(&e->model, o->model)) || (st = vr_model_set_size(&e->model, o->image_h, o->image_w, o->preprocess)))
-        return st;
-    const vr_config *c = &e->model.cfg;
-    e->pre = e->model.pre;
-    vr_run_resolve(&e->run, o, c);
-    if (o->preprocess && (st = vr_preprocess_preset(&e->pre, o->preprocess, c->image_h, c->image_w)))
-        return st;
-    e->shard = vr_plan_shard(e->plan, g->stage, g->tp_rank);
-    /* one process per layer (tp 1): each layer is prepared as soon as it is
-     * read, so its float32 pages go back before the next layer's come in */
-    if ((st = vr_model_load(&e->model, &e->w, &e->shard, g->tp == 1 ? layer_read : NULL, e)))
-        return st;
-    /* (the weights are prepared after the ranks agree that every one of
-     * them got this far: int8 with tensor parallelism agrees on scales) */
     e->tp_reduce = (vr_reducer){
         .sum = o->wire_bf16 ? vr_comm_tp_allreduce_bf16 : vr_comm_tp_allreduce,
         .max = vr_comm_tp_allreduce_max,
@@ -73,6 +60,27 @@ vr_status engine_setup(engine *e)
         .ctx = &e->rep->comm,
         .rank = g->tp_rank,
         .size = g->tp};
+    st = vr_model_open(&e->model, o->model);
+    if (!st)
+        st = vr_model_set_size(&e->model, o->image_h, o->image_w, o->preprocess);
+    const vr_config *c = &e->model.cfg;
+    if (!st) {
+        e->pre = e->model.pre;
+        vr_run_resolve(&e->run, o, c);
+        if (o->preprocess)
+            st = vr_preprocess_preset(&e->pre, o->preprocess, c->image_h, c->image_w);
+    }
+    /* int8 with tp > 1 agrees with the TP group layer by layer while
+     * loading (vr_forward_prepare_layer): so first on everything before */
+    if (g->tp > 1 && o->precision == VR_INT8)
+        st = vr_comm_agree(st);
+    if (st)
+        return st;
+    e->shard = vr_plan_shard(e->plan, g->stage, g->tp_rank);
+    /* each layer is prepared as soon as it is read, so its float32 pages go
+     * back before the next layer's come in */
+    if ((st = vr_model_load(&e->model, &e->w, &e->shard, layer_read, e)))
+        return st;
     e->rep->weight_bytes = (double)e->model.bytes_read;
     /* from here on this rank may write (the manifest, the output): a stop
      * signal is honoured at the next step, with everything flushed */

@@ -683,13 +683,55 @@ static vr_status prepare_layer(vr_weights *w, size_t l, vr_gemm_backend be, vr_p
     return VR_OK;
 }
 
-vr_status vr_forward_prepare_layer(vr_weights *w, size_t l, vr_gemm_backend be,
-                                   vr_precision prec, const vr_int8_options *q)
+/* Layer l's rows of the proj and fc2 max |W| table (agreed_absmax) from
+ * this rank's columns. */
+static void layer_absmax(const vr_weights *w, size_t l, float *a)
 {
-    vr_status st;
-    if (prec == VR_INT8 && q && (st = vr_int8_keep_check(q->keep, w->cfg.layers)))
-        return st;
-    return prepare_layer(w, l, be, prec, 1, q, NULL);
+    const vr_layer_weights *Lw = &w->layer[l];
+    size_t D = w->cfg.hidden, layer = w->shard.layer_begin + l;
+    size_t Hd = vr_shard_heads(&w->shard) * w->cfg.head_dim, Ml = vr_shard_mlp(&w->shard);
+    if (vr_shard_has_attention(&w->shard, layer))
+        vr_quant_absmax(a, Lw->proj_w, D, Hd);
+    else
+        memset(a, 0, D * sizeof *a);
+    if (vr_shard_has_mlp(&w->shard, layer))
+        vr_quant_absmax(a + D, Lw->fc2_w, D, Ml);
+    else
+        memset(a + D, 0, D * sizeof *a);
+}
+
+vr_status vr_forward_prepare_layer(vr_weights *w, size_t l, vr_gemm_backend be,
+                                   vr_precision prec, int tp, const vr_reducer *reduce,
+                                   const vr_int8_options *q, vr_status loaded)
+{
+    vr_status st = loaded;
+    float *am = NULL;
+    if (!st && prec == VR_INT8 && q)
+        st = vr_int8_keep_check(q->keep, w->cfg.layers);
+    if (prec == VR_INT8 && tp > 1) {
+        /* the group's whole rows' max |W| of proj and fc2 (agreed_absmax),
+         * after agreeing that every rank has read the layer */
+        size_t D = w->cfg.hidden;
+        if (!st && !(am = vr_alloc(2 * D, sizeof *am, "int8 weight scales")))
+            st = VR_ERR_NOMEM;
+        float failed = st ? 1.0f : 0.0f;
+        vr_status r = reduce && reduce->max ? reduce->max(&failed, 1, reduce->ctx)
+                                            : vr_fail(VR_ERR_INTERNAL, "int8 tp needs a max");
+        if (r || failed) {
+            free(am);
+            return st ? st : r ? r : vr_fail(VR_ERR_PEER, "another rank failed loading");
+        }
+        fold_layer(w, l); /* (int8's scales are those of the folded rows) */
+        layer_absmax(w, l, am);
+        if ((st = reduce->max(am, 2 * D, reduce->ctx))) {
+            free(am);
+            return st;
+        }
+    }
+    if (!st)
+        st = prepare_layer(w, l, be, prec, tp, q, am);
+    free(am);
+    return st;
 }
 
 /* int8 with tensor parallelism: proj's and fc2's rows are split by columns
@@ -706,6 +748,11 @@ static vr_status agreed_absmax(vr_weights *w, vr_precision prec, int tp,
         return VR_OK;
     if (!reduce || !reduce->max)
         return vr_fail(VR_ERR_INTERNAL, "int8 with tp %d needs a max reduce", tp);
+    int prepared = 1; /* (layer by layer while loading: vr_forward_prepare_layer) */
+    for (size_t l = 0; l < L; l++)
+        prepared &= w->layer[l].prepared;
+    if (prepared)
+        return VR_OK;
     float *t = vr_alloc(2 * L * D, sizeof *t, "int8 weight scales");
     float failed = t ? 0.0f : 1.0f;
     vr_status st = reduce->max(&failed, 1, reduce->ctx);
@@ -714,20 +761,8 @@ static vr_status agreed_absmax(vr_weights *w, vr_precision prec, int tp,
         return st ? st : vr_fail(VR_ERR_NOMEM, "a tensor-parallel rank could not allocate "
                                                "its int8 weight scales");
     }
-    size_t Hd = vr_shard_heads(&w->shard) * w->cfg.head_dim, Ml = vr_shard_mlp(&w->shard);
-    for (size_t l = 0; l < L; l++) {
-        vr_layer_weights *Lw = &w->layer[l];
-        size_t layer = w->shard.layer_begin + l;
-        float *a = t + 2 * l * D;
-        if (vr_shard_has_attention(&w->shard, layer))
-            vr_quant_absmax(a, Lw->proj_w, D, Hd);
-        else
-            memset(a, 0, D * sizeof *a);
-        if (vr_shard_has_mlp(&w->shard, layer))
-            vr_quant_absmax(a + D, Lw->fc2_w, D, Ml);
-        else
-            memset(a + D, 0, D * sizeof *a);
-    }
+    for (size_t l = 0; l < L; l++)
+        layer_absmax(w, l, t + 2 * l * D);
     if ((st = reduce->max(t, 2 * L * D, reduce->ctx))) {
         free(t);
         return st;

@@ -110,12 +110,17 @@ vr_status vr_state_warm(vr_run_state *s, const vr_weights *w, const size_t *batc
 vr_status vr_forward_prepare(vr_weights *w, vr_gemm_backend be, vr_precision prec, int tp,
                              const vr_reducer *reduce, const vr_int8_options *q);
 
-/* Layer l of the shard prepared as vr_forward_prepare would (tp 1 only),
- * right after it is read (vr_model_load's after_layer), so that its float32
- * pages go back before the next layer's are read; vr_forward_prepare then
- * skips it. */
+/* Layer l of the shard prepared as vr_forward_prepare would, right after
+ * it is read (vr_model_load's after_layer: `loaded` is its status), so that
+ * its float32 pages go back before the next layer's are read;
+ * vr_forward_prepare then skips it. With int8 and tp > 1 the TP group
+ * first agrees that every rank read the layer, then on its proj and fc2
+ * scales (reduce->max): every rank of the group calls it for the same
+ * layers, a failing one included (vr_model_load's contract), and a rank
+ * whose peer failed returns VR_ERR_PEER. */
 vr_status vr_forward_prepare_layer(vr_weights *w, size_t l, vr_gemm_backend be,
-                                   vr_precision prec, const vr_int8_options *q);
+                                   vr_precision prec, int tp, const vr_reducer *reduce,
+                                   const vr_int8_options *q, vr_status loaded);
 
 /* The shard's encoder matrices with int8 (and the patch embedding's), up to
  * cap of them into out; returns how many there are. */

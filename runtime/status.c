@@ -20,6 +20,7 @@ const char *vr_status_str(vr_status s)
     case VR_ERR_COMM: return "communication error";
     case VR_ERR_INTERNAL: return "internal error";
     case VR_ERR_IO: return "I/O error";
+    case VR_ERR_PEER: return "error on another rank";
     case VR_STOPPED: return "stopped by a signal";
     }
     return "unknown error";

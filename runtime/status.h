@@ -21,7 +21,9 @@ typedef enum {
     VR_ERR_INTERNAL, /* a bug */
     VR_ERR_IO,       /* a file could not be opened or read (I/O, permissions): worth
                       * another try (a tar shard is retried, --retries) */
-    VR_STOPPED       /* SIGTERM/SIGINT/SIGUSR1: stopped cleanly, resumable */
+    VR_STOPPED,      /* SIGTERM/SIGINT/SIGUSR1: stopped cleanly, resumable */
+    VR_ERR_PEER      /* another rank failed first: vr_comm_agree replaces it by that
+                      * rank's failure, so it is never what a user sees */
 } vr_status;
 
 /* Exit code of a run stopped by a signal after flushing its output: the

@@ -3,7 +3,8 @@
 
 - a layout that does not fit the rank count: exit 2, one message, from rank 0;
 - a shard file only stage 1 needs is missing: every rank agrees, exit 2, the
-  message names the file (and the rank that found it), once;
+  message names the file (and the rank that found it), once; also with int8
+  on pp 2 x tp 2, whose TP groups agree layer by layer while loading;
 - the output cannot be created (only the writer rank knows): exit 1, once;
 - one rank is SIGKILLed part-way through a run: mpirun returns non-zero
   within 30 s.
@@ -19,6 +20,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from testlib import PYTHON, Checker, run, test_parser  # noqa: E402
+
+
+def vnni():
+    with open("/proc/cpuinfo") as f:
+        return "avx512_vnni" in f.read()
 
 
 def main():
@@ -53,6 +59,12 @@ def main():
         os.rename(os.path.join(tmp, "m.shard-01.h5"), os.path.join(tmp, "gone.h5"))
         expect("shard missing for stage 1 only", mpi(2) + base + ["--pp", "2"], 2,
                "m.shard-01.h5")
+        # int8 with tp > 1 agrees with its TP group layer by layer while
+        # loading: stage 1's group fails at its first layer, stage 0's loads
+        if vnni():
+            expect("int8 pp 2 x tp 2, shard missing for stage 1 only",
+                   mpi(4) + base + ["--pp", "2", "--tp", "2", "--precision", "int8"], 2,
+                   "m.shard-01.h5")
         os.rename(os.path.join(tmp, "gone.h5"), os.path.join(tmp, "m.shard-01.h5"))
         bad_out = base[:-1] + [os.path.join(tmp, "no", "such", "dir", "o.h5")]
         expect("output folder missing (writer rank only)", mpi(4) + bad_out + ["--pp", "2",
