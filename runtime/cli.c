@@ -51,9 +51,10 @@ void vr_cli_usage(FILE *fp)
           "                      bfloat16 (half the bytes, ~3 significant digits)\n"
           "  --int8-keep LIST    int8: matrices kept float32: patch, a block (3), a\n"
           "                      block's qkv/proj/fc1/fc2 (3.fc2), every block's (*.fc2),\n"
-          "                      comma-separated; or @FILE, a --calibrate file\n"
-          "  --calibrate FILE    int8 calibration: every int8 matrix also runs in float32\n"
-          "                      (on float32 inputs; the scores are float32's) and FILE\n"
+          "                      comma-separated; or @FILE, a --int8-calibrate file\n"
+          "  --int8-calibrate FILE\n"
+          "                      int8 calibration: every int8 matrix also runs in\n"
+          "                      float32 (on float32 inputs; the scores are float32's) and FILE\n"
           "                      gets each matrix's relative error and fp32 for those\n"
           "                      over --int8-threshold (default 0.05): --int8-keep @FILE;\n"
           "                      MODEL.int8, if it exists, applies to int8 runs without\n"
@@ -165,7 +166,7 @@ static vr_status once(const char *flag, const char *had, const char *now)
     return VR_OK;
 }
 
-/* --int8-keep @FILE: the names a --calibrate file marks fp32 (lines
+/* --int8-keep @FILE: the names a --int8-calibrate file marks fp32 (lines
  * "NAME ERROR int8|fp32", # comments), comma-joined into *spec (kept for
  * the run's life). */
 static vr_status read_keep_file(const char *path, const char **spec)
@@ -189,7 +190,7 @@ static vr_status read_keep_file(const char *path, const char **spec)
         if (sscanf(line, "%63s %lf %15s", name, &err, prec) != 3 ||
             (strcmp(prec, "int8") && strcmp(prec, "fp32"))) {
             st = vr_fail(VR_ERR_USAGE, "--int8-keep @%s, line %zu: expected 'NAME ERROR "
-                         "int8|fp32' (as --calibrate writes), found '%.80s'", path, lineno, line);
+                         "int8|fp32' (as --int8-calibrate writes), found '%.80s'", path, lineno, line);
             break;
         }
         if (strcmp(prec, "fp32"))
@@ -295,9 +296,9 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
             st = v[0] == '@' ? read_keep_file(v + 1, &o->int8_keep) : VR_OK;
             if (v[0] != '@')
                 o->int8_keep = v;
-        } else if (!strcmp(a, "--calibrate")) {
+        } else if (!strcmp(a, "--int8-calibrate")) {
             VALUE();
-            o->calibrate = v;
+            o->int8_calibrate = v;
         } else if (!strcmp(a, "--int8-threshold")) {
             VALUE();
             char *end;
@@ -482,16 +483,16 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
         return VR_OK;
     if (!o->model)
         return vr_fail(VR_ERR_USAGE, "--model is required (see vitrun --help)");
-    if (o->calibrate && o->precision == VR_FP32)
+    if (o->int8_calibrate && o->precision == VR_FP32)
         o->precision = VR_INT8; /* what it measures */
-    if ((o->int8_keep || o->calibrate) && o->precision != VR_INT8)
+    if ((o->int8_keep || o->int8_calibrate) && o->precision != VR_INT8)
         return vr_fail(VR_ERR_USAGE, "%s is for --precision int8, not %s",
-                       o->int8_keep ? "--int8-keep" : "--calibrate",
+                       o->int8_keep ? "--int8-keep" : "--int8-calibrate",
                        vr_linear_precision_name(o->precision));
     if (o->int8_keep && !strcmp(o->int8_keep, "none"))
         o->int8_keep = "";
     /* a calibration kept next to the model applies by itself */
-    if (o->precision == VR_INT8 && !o->int8_keep && !o->calibrate) {
+    if (o->precision == VR_INT8 && !o->int8_keep && !o->int8_calibrate) {
         char path[sizeof o->int8_auto];
         if (snprintf(path, sizeof path, "%s.int8", o->model) < (int)sizeof path &&
             access(path, F_OK) == 0) {

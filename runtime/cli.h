@@ -31,8 +31,8 @@ typedef struct {
     vr_precision precision; /* --precision fp32|bf16|int8 (bf16 may fall back to fp32) */
     const char *int8_keep;  /* --int8-keep: matrices kept float32 (forward.h's names) */
     char int8_auto[4200];   /* the MODEL.int8 calibration applied without --int8-keep, or "" */
-    const char *calibrate;  /* --calibrate FILE: int8 and float32 side by side, errors to FILE */
-    double int8_threshold;  /* --int8-threshold: --calibrate's limit for int8 */
+    const char *int8_calibrate; /* --int8-calibrate FILE: int8 and float32 side by side, errors to FILE */
+    double int8_threshold;  /* --int8-threshold: --int8-calibrate's limit for int8 */
     int logits;            /* --logits: also write logits */
     int embeddings;        /* --embeddings: also write pooled features */
     int normalize;         /* --normalize 1, --no-normalize 0, else -1: the model's default */

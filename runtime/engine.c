@@ -37,7 +37,7 @@ static vr_status layer_read(void *ctx, size_t i, vr_status loaded)
     engine *e = ctx;
     const vr_options *o = e->o;
     return vr_forward_prepare_layer(&e->w, i, o->gemm, o->precision, e->g->tp, &e->tp_reduce,
-                                    &(vr_int8_options){o->int8_keep, o->calibrate != NULL},
+                                    &(vr_int8_options){o->int8_keep, o->int8_calibrate != NULL},
                                     loaded);
 }
 
@@ -131,7 +131,7 @@ static unsigned long long int8_choice(const vr_options *o)
     if (o->precision != VR_INT8)
         return 0;
     unsigned long long h = 1469598103934665603ULL;
-    const char *parts[] = {o->int8_keep ? o->int8_keep : "", o->calibrate ? "check" : ""};
+    const char *parts[] = {o->int8_keep ? o->int8_keep : "", o->int8_calibrate ? "check" : ""};
     for (int i = 0; i < 2; i++)
         for (const char *c = parts[i]; ; c++) {
             h = (h ^ (unsigned char)*c) * 1099511628211ULL;
@@ -515,7 +515,7 @@ vr_status vr_engine_run(const vr_options *o, const vr_grid *g, const vr_plan *pl
         st = vr_comm_agree(vr_forward_prepare(&e->w, o->gemm, o->precision, g->tp,
                                               &e->tp_reduce,
                                               &(vr_int8_options){o->int8_keep,
-                                                                 o->calibrate != NULL}));
+                                                                 o->int8_calibrate != NULL}));
     /* everyone learns what the input is from the rank that looked */
     if (!st)
         st = vr_comm_bcast(&e->info, sizeof e->info, vr_comm_world_of(g, 0, 0, 0));

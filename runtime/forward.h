@@ -48,7 +48,7 @@ typedef struct {
  * "L.proj", "L.fc1", "L.fc2" for block L of the model (from 0). keep: those
  * that stay float32, a comma list of names, "L" (the block's four), "*.fc2"
  * (that matrix of every block) or "*" (NULL: none); check: every int8
- * matrix also runs in float32 and counts its error (--calibrate). */
+ * matrix also runs in float32 and counts its error (--int8-calibrate). */
 typedef struct {
     const char *keep;
     int check;

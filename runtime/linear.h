@@ -95,7 +95,7 @@ typedef struct {
 
 /* Whether l can hand its output to the next int8 matrix quantised
  * (vr_linear_run_to_q) or take its input so (vr_linear_run_from_q): int8
- * on oneDNN, not checked (--calibrate), N <= 16384 for the former. */
+ * on oneDNN, not checked (--int8-calibrate), N <= 16384 for the former. */
 int vr_linear_fuses(const vr_linear *l);
 /* l applied to rows already quantised (in->K = l's K), its output rows
  * (bias and activation applied; no residual add) quantised into *out,

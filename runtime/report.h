@@ -12,7 +12,7 @@
 /* Collective. Rank 0 writes `path` (if not NULL) and, unless quiet, prints
  * the summary to stderr; all_tokens: the run computed every token of the
  * last block (--dump), which decides the FLOPs run. With calibrate (int8
- * --calibrate), rank 0 also writes that file: each matrix's relative error
+ * --int8-calibrate), rank 0 also writes that file: each matrix's relative error
  * (the largest over the ranks holding a part of it) and "fp32" for those
  * over threshold, else "int8". */
 vr_status vr_report_finish(const vr_rank_report *mine, const vr_grid *g, const vr_plan *plan,

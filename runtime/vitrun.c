@@ -248,7 +248,7 @@ int main(int argc, char **argv)
                  st && o.output ? ".part" : "");
         size_t batch = rep.batch ? rep.batch : o.batch; /* 0: stopped before the input */
         vr_status st2 = vr_comm_agree(vr_report_finish(&rep, &g, &plan, batch, o.dump != NULL,
-                                                       o.report, where, o.quiet, o.calibrate,
+                                                       o.report, where, o.quiet, o.int8_calibrate,
                                                        o.int8_threshold));
         if (st2)
             st = st2;

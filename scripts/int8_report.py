@@ -3,7 +3,7 @@
 images, layer by layer and end to end.
 
 Runs vitrun three times on the same input (any input that gives one output
-file: a folder of images, a list file, an HDF5 image file): --calibrate (every int8 matrix beside its float32 twin on float32
+file: a folder of images, a list file, an HDF5 image file): --int8-calibrate (every int8 matrix beside its float32 twin on float32
 inputs: each matrix's relative output error), fp32, and int8 (with the keep
 list the calibration gives at --threshold, unless --no-keep). Then it writes
 a report (Markdown, and JSON with --json) with:
@@ -105,7 +105,7 @@ def main():
     f32, i8, calh5 = (os.path.join(a.out, n) for n in ("fp32.h5", "int8.h5", "calibrate.h5"))
     base = [vitrun, "--model", a.model, "--input", a.input, "--embeddings", "--logits",
             "--quiet"] + a.extra
-    run(base + ["--calibrate", cal, "--int8-threshold", str(a.threshold), "--output", calh5])
+    run(base + ["--int8-calibrate", cal, "--int8-threshold", str(a.threshold), "--output", calh5])
     run(base + ["--output", f32])
     keep = ["--int8-keep", "none" if a.no_keep else "@" + cal]
     run(base + ["--precision", "int8", "--output", i8] + keep)

@@ -67,7 +67,7 @@ def rel(got, ref):
 
 def reference_errors(P, pixels):
     """Each matrix's relative int8 error on the float reference's own inputs,
-    as --calibrate measures it: sqrt(sum (y8 - y32)^2 / sum y32^2) of the
+    as --int8-calibrate measures it: sqrt(sum (y8 - y32)^2 / sum y32^2) of the
     matrix's output (fc1's after its GELU, which runs in its epilogue; q, k
     and v together as the fused qkv; in the last block, whose only reader is
     the head, proj, fc1 and fc2 on the class tokens alone, as vitrun runs
@@ -98,28 +98,28 @@ def reference_errors(P, pixels):
 
 
 def calibration(ck, a, P, pixels, common, tmp):
-    """--calibrate's errors against the reference's, the file it writes,
+    """--int8-calibrate's errors against the reference's, the file it writes,
     --int8-keep with it and by hand, and the keep list's refusals."""
     cal, rep = os.path.join(tmp, "cal.txt"), os.path.join(tmp, "cal.json")
     base = [x for x in common if x not in ("--precision", "int8")]
     out = os.path.join(tmp, "cal.h5")
-    run([a.vitrun] + base + ["--calibrate", cal, "--output", out])
+    run([a.vitrun] + base + ["--int8-calibrate", cal, "--output", out])
     lines = [ln.split() for ln in open(cal) if not ln.startswith("#")]
     got = {ln[0]: float(ln[1]) for ln in lines}
     ref = reference_errors(P, pixels)
-    ck.check("--calibrate lists every matrix once", sorted(got) == sorted(ref),
+    ck.check("--int8-calibrate lists every matrix once", sorted(got) == sorted(ref),
              f"{len(got)} of {len(ref)}")
     worst = max(abs(got[k] - ref[k]) / ref[k] for k in ref if k in got)
-    ck.check("--calibrate's errors are the reference's (within 3%)", worst <= 0.03,
+    ck.check("--int8-calibrate's errors are the reference's (within 3%)", worst <= 0.03,
              f"worst {worst:.1%}; errors {min(got.values()):.2e} to {max(got.values()):.2e}")
     fp32 = os.path.join(tmp, "fp32.h5")
     run([a.vitrun] + base + ["--output", fp32])
     with h5py.File(out) as c, h5py.File(fp32) as f:
         e = rel(c["logits"][:], f["logits"][:])
-        ck.check("--calibrate scores with float32 outputs", e <= 1e-5, f"{e:.1e} from fp32")
+        ck.check("--int8-calibrate scores with float32 outputs", e <= 1e-5, f"{e:.1e} from fp32")
     # a threshold between the errors: some matrices are marked fp32
     t = sorted(got.values())[len(got) // 2]
-    run([a.vitrun] + base + ["--calibrate", cal, "--int8-threshold", f"{t:.6e}", "--output",
+    run([a.vitrun] + base + ["--int8-calibrate", cal, "--int8-threshold", f"{t:.6e}", "--output",
                              out])
     marked = {ln.split()[0] for ln in open(cal) if ln.strip().endswith(" fp32")}
     p = run([a.vitrun] + common + ["--int8-keep", "@" + cal, "--output", out, "--report", rep])
@@ -162,6 +162,16 @@ def calibration(ck, a, P, pixels, common, tmp):
     p = run([a.vitrun] + base + ["--int8-keep", "1", "--output", out], check=False)
     ck.check("--int8-keep without --precision int8 refused", p.returncode == 2,
              p.stderr.strip()[-120:])
+    cal = os.path.join(tmp, "refused.int8")
+    p = run([a.vitrun] + base + ["--precision", "bf16", "--int8-calibrate", cal, "--output",
+                                 out], check=False)
+    ck.check("--int8-calibrate with --precision bf16 refused, nothing written",
+             p.returncode == 2 and "--int8-calibrate" in p.stderr and "bf16" in p.stderr and
+             not os.path.exists(cal), p.stderr.strip()[-120:])
+    for t in ("0", "-1", "11", "nan", "0.05x"):
+        p = run([a.vitrun] + common + ["--int8-threshold", t, "--output", out], check=False)
+        ck.check(f"--int8-threshold {t} refused (exit 2, naming the option)",
+                 p.returncode == 2 and "--int8-threshold" in p.stderr, p.stderr.strip()[-120:])
 
 
 def report_script(ck, a, model, inp, tmp):

@@ -4,7 +4,7 @@
  * vr_plan_parse_layers and the planner (partition/plan.c) on a ViT-B/16
  * shape, --preprocess through vr_preprocess_preset, --int8-keep through
  * vr_int8_keep_check and vr_int8_keep_print on a 12-block model. Then the
- * same bytes as a --calibrate file read by --int8-keep @FILE: a refusal
+ * same bytes as a --int8-calibrate file read by --int8-keep @FILE: a refusal
  * names the file and the line, a file that is read gives a keep list the
  * check accepts or refuses with a message.
  *
