@@ -1,0 +1,204 @@
+/* perfmodel.c - the performance model (perfmodel.h). */
+#include "perfmodel.h"
+
+#include <string.h>
+
+const char *vr_bound_name(vr_bound b)
+{
+    static const char *const names[] = {"compute", "stage", "network", "memory"};
+    return (unsigned)b < 4 ? names[b] : "?";
+}
+
+/* A GEMM of (M, N, K) on `threads` cores. */
+static double gemm_s(const vr_profile *f, int prec, double M, double N, double K, int threads)
+{
+    if (M <= 0 || N <= 0 || K <= 0)
+        return 0;
+    double rate = f->gemm[prec] * threads * M / (M + f->m_half);
+    return 2 * M * N * K / rate;
+}
+
+/* (steps) messages of `bytes` each on a link. */
+static double xfer_s(const vr_link *l, double steps, double bytes)
+{
+    return steps > 0 ? steps * (l->alpha + bytes / l->beta) : 0;
+}
+
+typedef struct {
+    double compute, tp, tp_bytes;
+} rank_cost;
+
+/* One TP rank's compute, and its TP transfers, per micro-batch. */
+static rank_cost rank_time(const vr_plan *p, const vr_shard *sh, const vr_perf_setup *s,
+                           const vr_profile *f, const vr_link *tl)
+{
+    const vr_config *c = &p->cfg;
+    int tp = p->tp, h = s->threads, pr = s->precision, i8 = pr == VR_PERF_INT8;
+    double B = s->batch, T = c->tokens, D = c->hidden, hd = c->head_dim;
+    double Hd = (double)vr_shard_heads(sh) * hd, Ml = (double)vr_shard_mlp(sh);
+    double fc1 = c->act == VR_ACT_SWIGLU ? 2 * Ml : Ml, M = B * T;
+    double w = s->wire_bf16 ? 2 : 4;           /* bytes of a float on the wire */
+    double qrow = i8 ? D + 8 : D * w;          /* a gathered input row */
+    rank_cost r = {0, 0, 0};
+    double elems = 0, act = 0, steps = tp - 1;
+    int split_end = 0; /* the stage's residual stream needs gathering at its end */
+    for (size_t j = sh->part_begin; j < sh->part_end; j++) {
+        size_t l = j / 2;
+        int cls = l + 1 == c->layers && c->head_rows == 1;
+        double Mr = cls ? B : M, own = tp > 1 && !cls ? Mr / tp : Mr;
+        if (j % 2 == 0) { /* LayerNorm 1, qkv, attention, proj */
+            double ln_rows = tp > 1 && !cls ? M / tp : M;
+            r.compute += gemm_s(f, pr, M, 3 * Hd, D, h) + gemm_s(f, pr, Mr, D, Hd, h);
+            double q = cls ? 1 : T; /* query rows per image */
+            r.compute += 4 * B * (Hd / hd) * q * T * hd / (f->attn * h);
+            elems += ln_rows * D + M * 3 * Hd + Mr * D + own * D;
+        } else { /* LayerNorm 2, fc1, GELU, fc2 */
+            r.compute += gemm_s(f, pr, Mr, fc1, D, h) + gemm_s(f, pr, Mr, D, Ml, h);
+            elems += own * D + Mr * fc1 + Mr * D + own * D;
+            act += Mr * Ml;
+        }
+        if (tp > 1) {
+            double b;
+            if (!cls) { /* reduce-scatter, allgather of the next input */
+                b = (M / tp) * D * w + (M / tp) * qrow;
+                r.tp += xfer_s(tl, steps, (M / tp) * D * w) + xfer_s(tl, steps, (M / tp) * qrow);
+                split_end = 1;
+            } else { /* an allreduce of the class tokens' partial sums */
+                b = 2 * (Mr / tp) * D * w;
+                r.tp += xfer_s(tl, 2 * steps, (Mr / tp) * D * w);
+            }
+            if (i8) { /* the int8 rows' ranges: a max-allreduce of (M, 2) floats */
+                b += 2 * (Mr / tp) * 8;
+                r.tp += xfer_s(tl, 2 * steps, (Mr / tp) * 8);
+            }
+            r.tp_bytes += b * steps;
+        }
+    }
+    if (split_end) { /* x gathered whole (float32) */
+        r.tp += xfer_s(tl, steps, (M / tp) * D * w);
+        r.tp_bytes += (M / tp) * D * w * steps;
+    }
+    if (sh->has_embed) {
+        r.compute += gemm_s(f, pr, B * c->patches, D, c->patch_len, h);
+        if (s->decode)
+            r.compute += B / tp * f->decode_s / h;
+        elems += M * D;
+    }
+    if (sh->has_head && c->classes)
+        r.compute += gemm_s(f, VR_PERF_FP32, B, c->classes, c->pooled, h);
+    r.compute += elems * f->elem_s / h + act * f->act_s / h;
+    return r;
+}
+
+/* Bytes one rank holds: its weights as packed for the precision, the run's
+ * buffers for B images, and what every rank needs besides. */
+static double rank_memory(const vr_plan *p, const vr_shard *sh, const vr_perf_setup *s,
+                          const vr_profile *f)
+{
+    const vr_config *c = &p->cfg;
+    double wbytes = (double)vr_shard_weight_bytes(c, sh);
+    double scale = s->precision == VR_PERF_INT8 ? 0.25 : s->precision == VR_PERF_BF16 ? 0.5 : 1;
+    double M = (double)s->batch * c->tokens, D = c->hidden;
+    double Hd = (double)vr_shard_heads(sh) * c->head_dim, Ml = (double)vr_shard_mlp(sh);
+    double fc1 = c->act == VR_ACT_SWIGLU ? 3 * Ml : Ml;
+    /* xn, qkv, attn, partial, mlp (+ gate), three residual-stream buffers; uint8 rows */
+    double act = M * (D + 3 * Hd + Hd + D + fc1 + 3 * D) * 4 + M * (D + 8);
+    return wbytes * scale + act + f->rank_bytes;
+}
+
+vr_status vr_perf_predict(const vr_plan *p, const vr_perf_setup *s, const vr_profile *f,
+                          double mem_per_rank, vr_perf *out)
+{
+    memset(out, 0, sizeof *out);
+    if (p->pp < 1 || p->pp > VR_PERF_MAX_PP || p->tp < 1 || p->dp < 1 || s->batch < 1 ||
+        s->threads < 1 || s->ranks_per_node < 1 || s->precision < 0 || s->precision > 2)
+        return vr_fail(VR_ERR_USAGE, "performance model: no prediction for dp %d pp %d tp %d "
+                       "batch %d threads %d ranks per node %d", p->dp, p->pp, p->tp, s->batch,
+                       s->threads, s->ranks_per_node);
+    if (!(f->gemm[s->precision] > 0 && f->attn > 0 && f->shm.beta > 0 && f->net.beta > 0))
+        return vr_fail(VR_ERR_USAGE, "performance model: the profile lacks a rate it needs");
+    if (mem_per_rank <= 0)
+        mem_per_rank = f->mem_bytes / s->ranks_per_node;
+    const vr_config *c = &p->cfg;
+    double w = s->wire_bf16 ? 2 : 4, M = (double)s->batch * c->tokens;
+    double worst_period = 0, total = 0, mem = 0;
+    for (int r = 0; r < p->dp; r++) {
+        double period = 0, comp[VR_PERF_MAX_PP], tps[VR_PERF_MAX_PP], snd[VR_PERF_MAX_PP];
+        int tp_net = 0, pp_net = 0;
+        double tp_bytes = 0, pp_bytes = 0;
+        for (int st = 0; st < p->pp; st++) {
+            long first = ((long)r * p->pp + st) * p->tp, rpn = s->ranks_per_node;
+            int cross = first / rpn != (first + p->tp - 1) / rpn;
+            const vr_link *tl = cross ? &f->net : &f->shm;
+            tp_net |= cross && p->tp > 1;
+            comp[st] = tps[st] = snd[st] = 0;
+            for (int t = 0; t < p->tp; t++) {
+                vr_shard sh = vr_plan_shard(p, st, t);
+                rank_cost rc = rank_time(p, &sh, s, f, tl);
+                if (rc.compute > comp[st])
+                    comp[st] = rc.compute;
+                if (rc.tp > tps[st])
+                    tps[st] = rc.tp;
+                if (rc.tp_bytes > tp_bytes)
+                    tp_bytes = rc.tp_bytes;
+                double m = rank_memory(p, &sh, s, f);
+                if (m > mem)
+                    mem = m;
+            }
+            if (st + 1 < p->pp) { /* each TP rank sends its slice; the next group gathers */
+                int next_cross = first / rpn != (first + p->tp) / rpn;
+                const vr_link *pl = next_cross ? &f->net : &f->shm;
+                pp_net |= next_cross;
+                double piece = M * c->hidden * w / p->tp;
+                snd[st] = xfer_s(pl, 1, piece) + xfer_s(tl, p->tp - 1, piece);
+                pp_bytes = piece;
+            }
+            double busy = comp[st] + tps[st];
+            double sp = busy > snd[st] ? busy : snd[st];
+            if (sp > period)
+                period = sp;
+        }
+        total += s->batch / period;
+        if (period > worst_period) {
+            worst_period = period;
+            memcpy(out->compute_s, comp, sizeof(double) * p->pp);
+            memcpy(out->tp_s, tps, sizeof(double) * p->pp);
+            memcpy(out->send_s, snd, sizeof(double) * p->pp);
+            out->tp_bytes = tp_bytes;
+            out->pp_bytes = pp_bytes;
+            out->tp_link_net = tp_net;
+            out->pp_link_net = pp_net;
+        }
+    }
+    out->images_per_s = total;
+    out->period_s = worst_period;
+    out->memory_per_rank = mem;
+    double mean = 0, most = -1;
+    int slow = 0; /* the stage that sets the period */
+    for (int st = 0; st < p->pp; st++) {
+        double busy = out->compute_s[st] + out->tp_s[st];
+        double sp = busy > out->send_s[st] ? busy : out->send_s[st];
+        out->busy[st] = busy / worst_period;
+        mean += sp / p->pp;
+        if (sp > most) {
+            most = sp;
+            slow = st;
+        }
+    }
+    if (mem > mem_per_rank)
+        out->bound = VR_BOUND_MEMORY;
+    else if (out->send_s[slow] >= out->compute_s[slow] + out->tp_s[slow] ||
+             out->tp_s[slow] >= out->compute_s[slow])
+        out->bound = VR_BOUND_NETWORK;
+    else if (p->pp > 1 && worst_period > 1.15 * mean)
+        out->bound = VR_BOUND_STAGE;
+    else
+        out->bound = VR_BOUND_COMPUTE;
+    return VR_OK;
+}
+
+double vr_perf_run_seconds(const vr_perf *r, int pp, size_t n, int batch)
+{
+    size_t mb = (n + (size_t)batch - 1) / (size_t)batch;
+    return mb ? ((double)mb + pp - 1) * r->period_s : 0;
+}

@@ -1,0 +1,93 @@
+/* perfmodel.h - what a layout will do before it runs.
+ *
+ * Per micro-batch of B images, each rank's time is the sum of
+ *   its GEMMs:      2 M N K / (rate[precision] * threads * M / (M + m_half))
+ *                   for qkv, proj, fc1, fc2 (its TP slice; M = B*T rows, B
+ *                   in the model's last block when the head reads only the
+ *                   class token), the patch embedding and the head;
+ *   its attention:  4 B heads T^2 head_dim / (attn_rate * threads);
+ *   its row passes: elements * elem_s / threads (LayerNorms on its block of
+ *                   rows, the GEMM epilogues, residual adds) plus
+ *                   elements * act_s / threads for GELU;
+ *   decoding:       B * decode_s / threads on the first stage (JPEG input);
+ *   TP transfers:   per layer two reduce-scatters of the (M, D) partial sums
+ *                   and two allgathers of the next GEMM's input rows (uint8
+ *                   with int8), each (tp - 1) steps of alpha + bytes / beta
+ *                   on the TP group's link (runtime/forward.h).
+ * A stage's period is max(compute + TP transfers, its send of the residual
+ * stream to the next stage: alpha + bytes / beta), sends overlapping the next
+ * micro-batch's compute; the pipeline's period is the slowest stage's, and
+ * dp replicas multiply the images per second. A run of n micro-batches per
+ * replica takes (n + pp - 1) periods (fill and drain). Links are shared
+ * memory inside a node and the network between nodes (ranks are placed in
+ * order: replica, stage, TP rank, filling one node after another).
+ *
+ * Pure arithmetic on the config, the plan and a vr_profile, like plan.h:
+ * tested against hand-computed cases in one process.
+ */
+#ifndef VR_PERFMODEL_H
+#define VR_PERFMODEL_H
+
+#include <stddef.h>
+
+#include "plan.h"
+
+typedef struct {
+    double alpha; /* seconds per message */
+    double beta;  /* bytes per second */
+} vr_link;
+
+/* One node's rates (per core unless said), measured by a calibration. */
+typedef struct {
+    int cores;            /* per node */
+    double mem_bytes;     /* per node */
+    double gemm[3];       /* GEMM multiply-adds x 2 per second at large M: fp32, bf16, int8 */
+    double m_half;        /* rows at which a GEMM runs at half that rate */
+    double attn;          /* attention FLOP/s */
+    double elem_s;        /* seconds per element of a row-wise pass */
+    double act_s;         /* seconds per element of GELU, on top */
+    double decode_s;      /* seconds per image decoded and resized */
+    double rank_bytes;    /* a rank's memory beyond weights and activations */
+    vr_link shm, net;     /* inside a node, between nodes */
+} vr_profile;
+
+enum { VR_PERF_FP32, VR_PERF_BF16, VR_PERF_INT8 };
+
+typedef struct {
+    int batch;          /* images per micro-batch */
+    int threads;        /* per rank */
+    int ranks_per_node;
+    int precision;      /* VR_PERF_* */
+    int decode;         /* the first stage decodes JPEGs */
+    int wire_bf16;      /* activations and TP partial sums as bfloat16 */
+} vr_perf_setup;
+
+typedef enum { VR_BOUND_COMPUTE, VR_BOUND_STAGE, VR_BOUND_NETWORK, VR_BOUND_MEMORY } vr_bound;
+
+#define VR_PERF_MAX_PP 256
+
+typedef struct {
+    double images_per_s;          /* steady state, all replicas */
+    double period_s;              /* the pipeline's period (slowest stage) */
+    double compute_s[VR_PERF_MAX_PP]; /* per stage: the slowest TP rank's compute */
+    double tp_s[VR_PERF_MAX_PP];      /* per stage: TP transfers */
+    double send_s[VR_PERF_MAX_PP];    /* per stage: sending to the next stage */
+    double busy[VR_PERF_MAX_PP];      /* per stage: (compute + TP) / period */
+    double memory_per_rank;       /* bytes, the largest rank's */
+    double tp_bytes, pp_bytes;    /* per micro-batch: one TP rank's, one stage's send */
+    int tp_link_net, pp_link_net; /* whether those cross nodes (any of them) */
+    vr_bound bound;
+} vr_perf;
+
+const char *vr_bound_name(vr_bound b);
+
+/* The prediction for plan p (its dp, pp, tp and split) with setup s on
+ * nodes of profile `prof` with `mem_per_rank` bytes each (0: the node's
+ * memory over its ranks). VR_ERR_USAGE for a setup it cannot describe. */
+vr_status vr_perf_predict(const vr_plan *p, const vr_perf_setup *s, const vr_profile *prof,
+                          double mem_per_rank, vr_perf *out);
+
+/* Seconds for a run of n images per replica (fill and drain included). */
+double vr_perf_run_seconds(const vr_perf *r, int pp, size_t n, int batch);
+
+#endif

@@ -1,0 +1,125 @@
+/* test_perfmodel.c - the performance model against hand-computed cases.
+ *
+ * A 2-block ViT (16 x 16 pixels, patch 4: 17 tokens; D 64, 4 heads of 16,
+ * MLP 128, 10 classes) on a made-up node whose GEMMs and attention run at
+ * 1 GFLOP/s a core (no small-M penalty), a row pass costs 1 ns an element
+ * and GELU 2 more, shared memory alpha 1 us beta 1 GB/s, the network alpha
+ * 10 us beta 100 MB/s. Every number below is worked out by hand from the
+ * model's equations (perfmodel.h) and written down, not computed by the
+ * code under test. Exits 1 on any failure, printing the worst difference. */
+#include <math.h>
+#include <stdio.h>
+
+#include "../partition/perfmodel.h"
+
+static int failures, checks;
+static double worst;
+
+static void near(const char *what, double got, double want)
+{
+    double d = fabs(got - want) / (fabs(want) > 0 ? fabs(want) : 1);
+    checks++;
+    worst = d > worst ? d : worst;
+    if (!(d <= 1e-12)) {
+        failures++;
+        printf("FAIL: %s: %.12g, expected %.12g\n", what, got, want);
+    }
+}
+
+static void is(const char *what, int ok)
+{
+    checks++;
+    if (!ok) {
+        failures++;
+        printf("FAIL: %s\n", what);
+    }
+}
+
+static vr_config tiny(void)
+{
+    vr_config c = {.image_h = 16, .image_w = 16, .patch_size = 4, .channels = 3, .hidden = 64,
+                   .layers = 2, .heads = 4, .mlp_dim = 128, .classes = 10, .ln_eps = 1e-6};
+    vr_config_classic(&c);
+    if (vr_config_check(&c, "test") != VR_OK)
+        printf("bad test config: %s\n", vr_last_error());
+    return c;
+}
+
+static const vr_profile node = {
+    .cores = 2, .mem_bytes = 1e9, .gemm = {1e9, 1e9, 1e9}, .m_half = 0, .attn = 1e9,
+    .elem_s = 1e-9, .act_s = 2e-9, .decode_s = 0, .rank_bytes = 0,
+    .shm = {1e-6, 1e9}, .net = {1e-5, 1e8}};
+
+static vr_perf predict(const vr_config *c, int dp, int pp, int tp, int rpn, double mem)
+{
+    vr_plan p;
+    vr_perf r = {0};
+    vr_perf_setup s = {.batch = 1, .threads = 1, .ranks_per_node = rpn};
+    if (vr_plan_build(&p, c, dp, pp, tp, NULL) || vr_perf_predict(&p, &s, &node, mem, &r)) {
+        failures++;
+        printf("FAIL: no prediction for dp %d pp %d tp %d: %s\n", dp, pp, tp, vr_last_error());
+    }
+    vr_plan_free(&p);
+    return r;
+}
+
+int main(void)
+{
+    vr_config c = tiny();
+    is("the test model has 17 tokens", c.tokens == 17 && c.patches == 16 && c.patch_len == 48);
+
+    /* One rank, batch 1. GEMM FLOPs (2 M N K): block 0 qkv 417792, proj 139264,
+     * fc1 278528, fc2 278528; block 1 (class token only after its keys and
+     * values) qkv 417792, proj 8192, fc1 16384, fc2 16384; patch embedding
+     * 98304; head 1280: 1672448. Attention (4 B heads q T hd): 73984 + 4352.
+     * Row passes: block 0 6528 + 5440, block 1 4480 + 320, embedding 1088:
+     * 17856 elements; GELU 2176 + 128. Seconds: 1.672448e-3 + 7.8336e-5 +
+     * 1.7856e-5 + 2 * 2.304e-6 = 1.773248e-3. */
+    vr_perf one = predict(&c, 1, 1, 1, 1, 0);
+    near("1 rank: seconds per micro-batch", one.period_s, 1.773248e-3);
+    near("1 rank: images/s", one.images_per_s, 1 / 1.773248e-3);
+    is("1 rank: compute bound", one.bound == VR_BOUND_COMPUTE);
+    near("1 rank: no TP transfers", one.tp_s[0], 0);
+    near("1 rank: a 10-image run is 10 periods", vr_perf_run_seconds(&one, 1, 10, 1),
+         10 * 1.773248e-3);
+
+    /* Two replicas on two nodes: twice the images, the same period. */
+    vr_perf two = predict(&c, 2, 1, 1, 1, 0);
+    near("dp 2: images/s", two.images_per_s, 2 / 1.773248e-3);
+
+    /* tp 2 on one node. Transfers: block 0's two reduce-scatters and two
+     * allgathers of float rows, each one step of 8.5 rows x 256 bytes (1 us
+     * + 2.176 us); block 1's two allreduces of the class token (2 steps of
+     * 128 bytes: 2.256 us each); x gathered at the end (3.176 us):
+     * 4 x 3.176 + 2 x 2.256 + 3.176 = 20.392 us. */
+    vr_perf t2 = predict(&c, 1, 1, 2, 2, 0);
+    near("tp 2: TP transfers", t2.tp_s[0], 20.392e-6);
+    near("tp 2: TP bytes per rank", t2.tp_bytes, 4 * 2176 + 2 * 256 + 2176);
+    is("tp 2: on shared memory", !t2.tp_link_net);
+    /* the same group split over two nodes: alpha 10 us, beta 100 MB/s */
+    vr_perf t2n = predict(&c, 1, 1, 2, 1, 0);
+    near("tp 2 across nodes: TP transfers", t2n.tp_s[0],
+         5 * (1e-5 + 2176 / 1e8) + 2 * 2 * (1e-5 + 128 / 1e8));
+    is("tp 2 across nodes: on the network", t2n.tp_link_net);
+
+    /* pp 2, one rank a node: stage 0 sends 17 x 64 floats (4352 bytes) over
+     * the network, 10 us + 43.52 us; the stages' compute adds up to one
+     * rank's (the same work, cut in two). */
+    vr_perf p2 = predict(&c, 1, 2, 1, 1, 0);
+    near("pp 2: send", p2.send_s[0], 1e-5 + 4352 / 1e8);
+    near("pp 2: the last stage sends nothing", p2.send_s[1], 0);
+    near("pp 2: stages add up to one rank", p2.compute_s[0] + p2.compute_s[1], 1.773248e-3);
+    is("pp 2: across nodes", p2.pp_link_net);
+    near("pp 2: bytes per send", p2.pp_bytes, 4352);
+    double slow = p2.compute_s[0] > p2.compute_s[1] ? p2.compute_s[0] : p2.compute_s[1];
+    near("pp 2: period is the slower stage", p2.period_s, slow);
+    near("pp 2: a 10-image run fills and drains (11 periods)",
+         vr_perf_run_seconds(&p2, 2, 10, 1), 11 * slow);
+
+    /* memory: the test model's weights (0.4 MB) do not fit 1 kB a rank */
+    vr_perf m = predict(&c, 1, 1, 1, 1, 1e3);
+    is("a 1 kB rank is memory bound", m.bound == VR_BOUND_MEMORY);
+
+    printf("%d checks, %d failed, worst relative difference %.3e\n", checks, failures, worst);
+    return failures ? 1 : 0;
+}
