@@ -1,6 +1,7 @@
 /* perfmodel.c - the performance model (perfmodel.h). */
 #include "perfmodel.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const char *vr_bound_name(vr_bound b)
@@ -51,10 +52,10 @@ static rank_cost rank_time(const vr_plan *p, const vr_shard *sh, const vr_perf_s
             r.compute += gemm_s(f, pr, M, 3 * Hd, D, h) + gemm_s(f, pr, Mr, D, Hd, h);
             double q = cls ? 1 : T; /* query rows per image */
             r.compute += 4 * B * (Hd / hd) * q * T * hd / (f->attn * h);
-            elems += ln_rows * D + M * 3 * Hd + Mr * D + own * D;
+            elems += ln_rows * D + (tp > 1 ? own * D : 0);
         } else { /* LayerNorm 2, fc1, GELU, fc2 */
             r.compute += gemm_s(f, pr, Mr, fc1, D, h) + gemm_s(f, pr, Mr, D, Ml, h);
-            elems += own * D + Mr * fc1 + Mr * D + own * D;
+            elems += own * D + (tp > 1 ? own * D : 0);
             act += Mr * Ml;
         }
         if (tp > 1) {
@@ -201,4 +202,92 @@ double vr_perf_run_seconds(const vr_perf *r, int pp, size_t n, int batch)
 {
     size_t mb = (n + (size_t)batch - 1) / (size_t)batch;
     return mb ? ((double)mb + pp - 1) * r->period_s : 0;
+}
+
+static int by_choice(const void *a, const void *b)
+{
+    const vr_perf_choice *x = a, *y = b;
+    if (x->fits != y->fits)
+        return y->fits - x->fits;
+    if (x->images_per_s != y->images_per_s)
+        return x->images_per_s < y->images_per_s ? 1 : -1;
+    return x->memory_per_rank < y->memory_per_rank ? -1 : x->memory_per_rank > y->memory_per_rank;
+}
+
+vr_status vr_perf_search(const vr_config *c, int nodes, int ranks_per_node,
+                         const vr_perf_setup *s, const vr_profile *prof, double mem_per_rank,
+                         vr_perf_choice **out, size_t *n)
+{
+    long ranks = (long)nodes * ranks_per_node;
+    size_t cap = 64, k = 0;
+    vr_perf_choice *ch = malloc(cap * sizeof *ch);
+    *out = NULL;
+    *n = 0;
+    if (!ch)
+        return vr_fail(VR_ERR_NOMEM, "cannot allocate the layout search");
+    if (mem_per_rank <= 0)
+        mem_per_rank = prof->mem_bytes / ranks_per_node;
+    int threads = prof->cores / ranks_per_node > 0 ? prof->cores / ranks_per_node : 1;
+    for (long tp = 1; tp <= ranks && tp <= (long)c->heads; tp++) {
+        if (ranks % tp)
+            continue;
+        for (long pp = 1; pp * tp <= ranks && pp <= (long)c->layers &&
+                          pp <= VR_PERF_MAX_PP; pp++) {
+            if (ranks % (tp * pp))
+                continue;
+            long dp = ranks / (tp * pp);
+            vr_plan plan;
+            if (vr_plan_build(&plan, c, (int)dp, (int)pp, (int)tp, NULL))
+                continue; /* (a split it cannot make) */
+            for (int b = 1; b <= 64; b *= 2) {
+                vr_perf_setup su = *s;
+                vr_perf r;
+                su.batch = b;
+                su.threads = threads;
+                su.ranks_per_node = ranks_per_node;
+                if (vr_perf_predict(&plan, &su, prof, mem_per_rank, &r))
+                    continue;
+                if (k == cap) {
+                    vr_perf_choice *m = realloc(ch, 2 * cap * sizeof *ch);
+                    if (!m) {
+                        vr_plan_free(&plan);
+                        free(ch);
+                        return vr_fail(VR_ERR_NOMEM, "cannot allocate the layout search");
+                    }
+                    ch = m;
+                    cap *= 2;
+                }
+                ch[k++] = (vr_perf_choice){(int)dp, (int)pp, (int)tp, b, threads,
+                                           r.images_per_s, r.memory_per_rank, r.bound,
+                                           r.memory_per_rank <= mem_per_rank};
+            }
+            vr_plan_free(&plan);
+        }
+    }
+    qsort(ch, k, sizeof *ch, by_choice);
+    *out = ch;
+    *n = k;
+    return VR_OK;
+}
+
+void vr_perf_print(const vr_perf_choice *ch, size_t n, size_t top, int json, FILE *f)
+{
+    if (json) {
+        fprintf(f, "[");
+        for (size_t i = 0; i < n; i++)
+            fprintf(f, "%s\n {\"dp\": %d, \"pp\": %d, \"tp\": %d, \"batch\": %d, "
+                       "\"threads\": %d, \"images_per_s\": %.6g, \"memory_per_rank\": %.6g, "
+                       "\"bound\": \"%s\", \"fits\": %s}", i ? "," : "", ch[i].dp, ch[i].pp,
+                    ch[i].tp, ch[i].batch, ch[i].threads, ch[i].images_per_s,
+                    ch[i].memory_per_rank, vr_bound_name(ch[i].bound),
+                    ch[i].fits ? "true" : "false");
+        fprintf(f, "\n]\n");
+        return;
+    }
+    fprintf(f, "%4s %4s %4s %6s %8s %12s %14s  %s\n", "dp", "pp", "tp", "batch", "threads",
+            "images/s", "MB per rank", "bound");
+    for (size_t i = 0; i < n && i < top; i++)
+        fprintf(f, "%4d %4d %4d %6d %8d %12.2f %14.0f  %s%s\n", ch[i].dp, ch[i].pp, ch[i].tp,
+                ch[i].batch, ch[i].threads, ch[i].images_per_s, ch[i].memory_per_rank / 1e6,
+                vr_bound_name(ch[i].bound), ch[i].fits ? "" : " (does not fit)");
 }

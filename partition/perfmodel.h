@@ -7,8 +7,9 @@
  *                   class token), the patch embedding and the head;
  *   its attention:  4 B heads T^2 head_dim / (attn_rate * threads);
  *   its row passes: elements * elem_s / threads (LayerNorms on its block of
- *                   rows, the GEMM epilogues, residual adds) plus
- *                   elements * act_s / threads for GELU;
+ *                   rows, residual adds apart from a GEMM) plus
+ *                   elements * act_s / threads for GELU (the GEMM rates are
+ *                   measured through vr_linear, its epilogue included);
  *   decoding:       B * decode_s / threads on the first stage (JPEG input);
  *   TP transfers:   per layer two reduce-scatters of the (M, D) partial sums
  *                   and two allgathers of the next GEMM's input rows (uint8
@@ -29,6 +30,7 @@
 #define VR_PERFMODEL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "plan.h"
 
@@ -89,5 +91,25 @@ vr_status vr_perf_predict(const vr_plan *p, const vr_perf_setup *s, const vr_pro
 
 /* Seconds for a run of n images per replica (fill and drain included). */
 double vr_perf_run_seconds(const vr_perf *r, int pp, size_t n, int batch);
+
+/* One candidate layout and what the model says of it. */
+typedef struct {
+    int dp, pp, tp, batch, threads;
+    double images_per_s, memory_per_rank;
+    vr_bound bound;
+    int fits; /* memory_per_rank within the limit */
+} vr_perf_choice;
+
+/* Every layout of nodes x ranks_per_node ranks (dp pp tp = ranks, tp up to
+ * the heads, pp up to the layers; threads = cores / ranks per node)
+ * at batches 1 to 64 (powers of two), predicted with s's precision, decode
+ * and wire; *out (malloc'd, *n entries) sorted: those that fit first, by
+ * images/s. */
+vr_status vr_perf_search(const vr_config *c, int nodes, int ranks_per_node,
+                         const vr_perf_setup *s, const vr_profile *prof, double mem_per_rank,
+                         vr_perf_choice **out, size_t *n);
+
+/* The best `top` of them as a table, or all as a JSON list. */
+void vr_perf_print(const vr_perf_choice *ch, size_t n, size_t top, int json, FILE *f);
 
 #endif

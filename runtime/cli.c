@@ -122,6 +122,13 @@ void vr_cli_usage(FILE *fp)
           "                      x.5 cuts between a layer's attention and its MLP (6.5,5.5)\n"
           "  --plan              print each rank's layers, heads, weight bytes and FLOPs, and\n"
           "                      the predicted per-stage load, without loading weights\n"
+          "  --plan --nodes N --ranks-per-node R [--profile P.json] [--memory-per-rank M]\n"
+          "                      [--json]: the best layouts (dp x pp x tp, batch) for N\n"
+          "                      nodes of R ranks, predicted images/s, memory per rank and\n"
+          "                      what bounds each (docs/SCALING.md), from P's rates or\n"
+          "                      the built-in profile; M in bytes (K, M, G suffixes)\n"
+          "  --calibrate P.json  measure this node's rates (GEMMs, attention, row passes;\n"
+          "                      under mpirun also the links between ranks) into P, exit\n"
           "  --report FILE.json  per-rank time in GEMM, attention, norms, activations,\n"
           "                      send/receive/allreduce waits, idle, images, bytes sent\n"
           "  --send MODE         stage-to-stage transfer when tp > 1: slice (default; 1/T\n"
@@ -327,6 +334,33 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
             o->layers = v;
         } else if (!strcmp(a, "--plan")) {
             o->plan = 1;
+        } else if (!strcmp(a, "--nodes") || !strcmp(a, "--ranks-per-node")) {
+            VALUE();
+            st = parse_size(a, v, 1, 1 << 20, &n);
+            *(a[2] == 'n' ? &o->nodes : &o->ranks_per_node) = (int)n;
+        } else if (!strcmp(a, "--profile")) {
+            VALUE();
+            if ((st = once(a, o->profile, v)))
+                return st;
+            o->profile = v;
+        } else if (!strcmp(a, "--calibrate")) {
+            VALUE();
+            if ((st = once(a, o->calibrate, v)))
+                return st;
+            o->calibrate = v;
+        } else if (!strcmp(a, "--json")) {
+            o->json = 1;
+        } else if (!strcmp(a, "--memory-per-rank")) {
+            VALUE();
+            char *end;
+            errno = 0;
+            double m = strtod(v, &end);
+            double unit = !*end ? 1 : !strcmp(end, "K") ? 1024.0 : !strcmp(end, "M") ? 1048576.0
+                          : !strcmp(end, "G") ? 1073741824.0 : 0;
+            if (errno || end == v || unit == 0 || !(m * unit >= 1e6 && m * unit <= 1e15))
+                return vr_fail(VR_ERR_USAGE, "--memory-per-rank takes bytes from 1e6 to 1e15, "
+                               "optionally with K, M or G (4G); got '%s'", v);
+            o->memory_per_rank = m * unit;
         } else if (!strcmp(a, "--report")) {
             VALUE();
             o->report = v;
@@ -481,6 +515,14 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
     }
     if (o->help || o->version)
         return VR_OK;
+    if (o->calibrate)
+        return o->model || o->plan ? vr_fail(VR_ERR_USAGE, "--calibrate measures the node, not "
+                                             "a model: give it alone (with --threads)")
+                                   : VR_OK;
+    if ((o->nodes || o->ranks_per_node || o->profile || o->memory_per_rank || o->json) &&
+        !(o->plan && o->nodes && o->ranks_per_node))
+        return vr_fail(VR_ERR_USAGE, "--nodes, --ranks-per-node, --profile, --memory-per-rank "
+                       "and --json go with --plan --nodes N --ranks-per-node R");
     if (!o->model)
         return vr_fail(VR_ERR_USAGE, "--model is required (see vitrun --help)");
     if (o->int8_calibrate && o->precision == VR_FP32)

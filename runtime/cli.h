@@ -49,6 +49,11 @@ typedef struct {
     int pp, tp, dp;        /* --pp, --tp, --dp: pipeline stages, TP ranks, replicas (0: derive) */
     const char *layers;    /* --layers 4,4,3,1: layers per stage, overriding the planner */
     int plan;              /* --plan: print the plan and exit, loading no weights */
+    int nodes, ranks_per_node; /* --plan --nodes N --ranks-per-node R: the best layouts */
+    const char *profile;   /* --profile FILE.json: the node's rates (else built in) */
+    double memory_per_rank; /* --memory-per-rank BYTES (0: the node's over its ranks) */
+    int json;              /* --json: --plan --nodes as a JSON list */
+    const char *calibrate; /* --calibrate PROFILE.json: measure this node, write, exit */
     const char *report;    /* --report FILE.json: per-rank timing */
     vr_send_mode send;     /* --send slice|group|full */
     int wire_bf16;         /* --wire bf16: activations between ranks as bfloat16 */

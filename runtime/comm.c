@@ -588,6 +588,77 @@ vr_status vr_comm_tp_allgather_bytes(void *buf, size_t bytes, vr_comm_stats *st)
     return VR_OK;
 }
 
+void vr_comm_quiet_barrier(void)
+{
+    MPI_Request r;
+    int done = 0;
+    if (MPI_Ibarrier(MPI_COMM_WORLD, &r) != MPI_SUCCESS)
+        return;
+    while (MPI_Test(&r, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done)
+        usleep(2000);
+}
+
+/* Seconds for one round trip of `bytes` between rank 0 and peer, the
+ * best of `reps` (both call it). */
+static double round_trip(int me, int peer, char *buf, int bytes, int reps)
+{
+    double best = 1e30;
+    for (int i = 0; i < reps; i++) {
+        double t0 = MPI_Wtime();
+        if (me == 0) {
+            MPI_Send(buf, bytes, MPI_BYTE, peer, 7, MPI_COMM_WORLD);
+            MPI_Recv(buf, bytes, MPI_BYTE, peer, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        } else {
+            MPI_Recv(buf, bytes, MPI_BYTE, 0, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            MPI_Send(buf, bytes, MPI_BYTE, 0, 7, MPI_COMM_WORLD);
+        }
+        double t = MPI_Wtime() - t0;
+        best = t < best ? t : best;
+    }
+    return best;
+}
+
+vr_status vr_comm_link_probe(double shm[2], double net[2])
+{
+    int me = vr_comm_rank(), n = vr_comm_size(), leader = me, big = 4 << 20;
+    double res[4] = {0, 0, 0, 0};
+    MPI_Comm node;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, me, MPI_INFO_NULL, &node);
+    MPI_Allreduce(MPI_IN_PLACE, &leader, 1, MPI_INT, MPI_MIN, node);
+    MPI_Comm_free(&node);
+    int *leaders = malloc((size_t)n * sizeof *leaders);
+    char *buf = malloc((size_t)big);
+    int ok = leaders && buf, all = 0;
+    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (!all) {
+        free(leaders);
+        free(buf);
+        return vr_fail(VR_ERR_NOMEM, "cannot allocate the link probe's buffers");
+    }
+    memset(buf, 1, (size_t)big);
+    MPI_Allgather(&leader, 1, MPI_INT, leaders, 1, MPI_INT, MPI_COMM_WORLD);
+    int peers[2] = {-1, -1}; /* same node as rank 0, another node */
+    for (int r = 1; r < n; r++) {
+        int k = leaders[r] == leaders[0] ? 0 : 1;
+        if (peers[k] < 0)
+            peers[k] = r;
+    }
+    for (int k = 0; k < 2; k++) {
+        int peer = peers[k];
+        if (peer < 0 || (me != 0 && me != peer))
+            continue;
+        double small = round_trip(me, peer, buf, 8, 200) / 2;
+        double large = round_trip(me, peer, buf, big, 20) / 2;
+        res[2 * k] = small;
+        res[2 * k + 1] = large > small ? big / (large - small) : big / large;
+    }
+    MPI_Bcast(res, 4, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    free(leaders);
+    free(buf);
+    shm[0] = res[0], shm[1] = res[1], net[0] = res[2], net[1] = res[3];
+    return VR_OK;
+}
+
 vr_status vr_comm_cancel(vr_request *req)
 {
     if (*req < 0)

@@ -98,6 +98,16 @@ vr_status vr_comm_tp_allgather_bytes(void *buf, size_t bytes, vr_comm_stats *sta
 /* Broadcast within the TP group from tp_rank 0. */
 vr_status vr_comm_tp_bcast(void *buf, size_t bytes);
 
+/* A barrier over all ranks that waits asleep (polling every 2 ms), so that
+ * waiting ranks leave the cores to a rank that is measuring. */
+void vr_comm_quiet_barrier(void);
+
+/* Collective over all ranks: rank 0 times ping-pongs (8 bytes and 4 MiB)
+ * with the lowest rank on its own node and the lowest on another node,
+ * giving each link's alpha (seconds per message) and beta (bytes per
+ * second) to every rank; a link with no such rank gets 0, 0. */
+vr_status vr_comm_link_probe(double shm[2], double net[2]);
+
 /* Non-blocking point-to-point on the world communicator. Requests are small
  * integers into a pool owned by comm.c. */
 typedef int vr_request;

@@ -4,6 +4,7 @@
  * is agreed on by all ranks (vr_comm_agree) so that they leave together with
  * one message from rank 0; inside the loop a failing rank ends the job.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include "../io/model_io.h"
 #include "../io/outlock.h"
 #include "../partition/plan.h"
+#include "../partition/profile.h"
+#include "calibrate.h"
 #include "cli.h"
 #include "comm.h"
 #include "engine.h"
@@ -132,6 +135,66 @@ static void print_version(void)
                                                       : "on the GEMM back end");
 }
 
+/* --calibrate P.json: this node's rates (every rank takes part: the links),
+ * written by rank 0 through a temporary file. */
+static vr_status calibrate(const vr_options *o, int rank)
+{
+    vr_profile p;
+    char host[256], tmp[4200];
+    int links = 0;
+    vr_status st = vr_calibrate(&p, host, sizeof host, o->gemm, &links);
+    if (st || rank != 0)
+        return st;
+    snprintf(tmp, sizeof tmp, "%s.tmp", o->calibrate);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return vr_fail(VR_ERR_OUTPUT, "--calibrate %s: cannot write %s (%s)", o->calibrate, tmp,
+                       strerror(errno));
+    vr_profile_write(&p, host, f);
+    if (fclose(f) || rename(tmp, o->calibrate)) {
+        remove(tmp);
+        return vr_fail(VR_ERR_OUTPUT, "--calibrate %s: cannot write it (%s)", o->calibrate,
+                       strerror(errno));
+    }
+    if (!o->quiet)
+        fprintf(stderr, "vitrun: wrote %s (%s, %d cores): GEMM fp32 %.0f, bf16 %.0f, int8 %.0f "
+                "GFLOP/s per core; attention %.0f GFLOP/s; shared memory %s; network %s\n",
+                o->calibrate, host, p.cores, p.gemm[0] / 1e9, p.gemm[1] / 1e9, p.gemm[2] / 1e9,
+                p.attn / 1e9, links & 1 ? "measured" : "not measured (one rank here: a default)",
+                links & 2 ? "measured" : "not measured (one node: a default; run it on two)");
+    return VR_OK;
+}
+
+/* --plan --nodes N --ranks-per-node R: the best layouts by the model. */
+static vr_status plan_nodes(const vr_options *o, const vr_config *c)
+{
+    vr_profile p = vr_profile_builtin();
+    char host[256] = "the built-in profile";
+    vr_status st;
+    if (o->profile && (st = vr_profile_read(&p, host, sizeof host, o->profile)))
+        return st;
+    int prec = o->precision == VR_INT8 ? VR_PERF_INT8 : o->precision == VR_BF16 ? VR_PERF_BF16
+                                                                                 : VR_PERF_FP32;
+    if (!(p.gemm[prec] > 0))
+        return vr_fail(VR_ERR_USAGE, "--plan: %s has no %s GEMM rate (its node could not run "
+                       "them); plan another --precision", o->profile ? o->profile : host,
+                       vr_linear_precision_name(o->precision));
+    vr_perf_setup s = {.precision = prec, .decode = o->input != NULL, .wire_bf16 = o->wire_bf16};
+    vr_perf_choice *ch;
+    size_t n;
+    if ((st = vr_perf_search(c, o->nodes, o->ranks_per_node, &s, &p, o->memory_per_rank, &ch,
+                             &n)))
+        return st;
+    if (!o->json)
+        printf("%d node(s) x %d rank(s), %s, %s, %s; predicted by the performance model "
+               "(docs/SCALING.md):\n", o->nodes, o->ranks_per_node,
+               vr_linear_precision_name(o->precision), o->profile ? o->profile : host,
+               o->input ? "decoding JPEGs" : "no decoding");
+    vr_perf_print(ch, n, 10, o->json, stdout);
+    free(ch);
+    return VR_OK;
+}
+
 int main(int argc, char **argv)
 {
     pick_thread_settings(argv);
@@ -177,6 +240,8 @@ int main(int argc, char **argv)
     vr_gemm_set_threads(o.threads);
     /* vitrun's own loops get as many threads as BLAS */
     vr_pool_start(vr_gemm_threads());
+    if (o.calibrate)
+        return finish(rank, calibrate(&o, rank));
     size_t layers[o.pp];
     if (o.layers && (st = vr_plan_parse_layers(o.layers, layers, o.pp)))
         return finish(rank, st);
@@ -196,6 +261,8 @@ int main(int argc, char **argv)
     vr_config cfg;
     if ((st = vr_comm_agree(read_config(&o, &cfg))))
         return finish(rank, st);
+    if (o.plan && o.nodes)
+        return finish(rank, vr_comm_agree(rank == 0 ? plan_nodes(&o, &cfg) : VR_OK));
     if (o.dump && size > 1)
         return finish(rank, vr_fail(VR_ERR_USAGE, "--dump-activations needs a single rank"));
     vr_plan plan;

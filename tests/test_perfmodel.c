@@ -10,7 +10,11 @@
 #include <math.h>
 #include <stdio.h>
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "../partition/perfmodel.h"
+#include "../partition/profile.h"
 
 static int failures, checks;
 static double worst;
@@ -72,20 +76,21 @@ int main(void)
      * fc1 278528, fc2 278528; block 1 (class token only after its keys and
      * values) qkv 417792, proj 8192, fc1 16384, fc2 16384; patch embedding
      * 98304; head 1280: 1672448. Attention (4 B heads q T hd): 73984 + 4352.
-     * Row passes: block 0 6528 + 5440, block 1 4480 + 320, embedding 1088:
-     * 17856 elements; GELU 2176 + 128. Seconds: 1.672448e-3 + 7.8336e-5 +
-     * 1.7856e-5 + 2 * 2.304e-6 = 1.773248e-3. */
+     * Row passes (LayerNorms; one rank's residual adds are in its GEMMs):
+     * block 0 1088 + 1088, block 1 1088 (every row's keys and values) + 64,
+     * embedding 1088: 4416 elements; GELU 2176 + 128. Seconds: 1.672448e-3 +
+     * 7.8336e-5 + 4.416e-6 + 2 * 2.304e-6 = 1.759808e-3. */
     vr_perf one = predict(&c, 1, 1, 1, 1, 0);
-    near("1 rank: seconds per micro-batch", one.period_s, 1.773248e-3);
-    near("1 rank: images/s", one.images_per_s, 1 / 1.773248e-3);
+    near("1 rank: seconds per micro-batch", one.period_s, 1.759808e-3);
+    near("1 rank: images/s", one.images_per_s, 1 / 1.759808e-3);
     is("1 rank: compute bound", one.bound == VR_BOUND_COMPUTE);
     near("1 rank: no TP transfers", one.tp_s[0], 0);
     near("1 rank: a 10-image run is 10 periods", vr_perf_run_seconds(&one, 1, 10, 1),
-         10 * 1.773248e-3);
+         10 * 1.759808e-3);
 
     /* Two replicas on two nodes: twice the images, the same period. */
     vr_perf two = predict(&c, 2, 1, 1, 1, 0);
-    near("dp 2: images/s", two.images_per_s, 2 / 1.773248e-3);
+    near("dp 2: images/s", two.images_per_s, 2 / 1.759808e-3);
 
     /* tp 2 on one node. Transfers: block 0's two reduce-scatters and two
      * allgathers of float rows, each one step of 8.5 rows x 256 bytes (1 us
@@ -108,7 +113,7 @@ int main(void)
     vr_perf p2 = predict(&c, 1, 2, 1, 1, 0);
     near("pp 2: send", p2.send_s[0], 1e-5 + 4352 / 1e8);
     near("pp 2: the last stage sends nothing", p2.send_s[1], 0);
-    near("pp 2: stages add up to one rank", p2.compute_s[0] + p2.compute_s[1], 1.773248e-3);
+    near("pp 2: stages add up to one rank", p2.compute_s[0] + p2.compute_s[1], 1.759808e-3);
     is("pp 2: across nodes", p2.pp_link_net);
     near("pp 2: bytes per send", p2.pp_bytes, 4352);
     double slow = p2.compute_s[0] > p2.compute_s[1] ? p2.compute_s[0] : p2.compute_s[1];
@@ -119,6 +124,61 @@ int main(void)
     /* memory: the test model's weights (0.4 MB) do not fit 1 kB a rank */
     vr_perf m = predict(&c, 1, 1, 1, 1, 1e3);
     is("a 1 kB rank is memory bound", m.bound == VR_BOUND_MEMORY);
+
+    /* the search over 2 nodes x 2 ranks: dp pp tp = 4 with tp <= 4 heads and
+     * pp <= 2 layers: (4,1,1) (2,2,1) (2,1,2) (1,2,2) (1,1,4), at
+     * 7 batches each; sorted, those that fit first, fastest first */
+    vr_perf_setup su = {0};
+    vr_perf_choice *ch = NULL;
+    size_t n = 0;
+    if (vr_perf_search(&c, 2, 2, &su, &node, 0, &ch, &n))
+        is("search runs", 0);
+    is("search: 5 layouts x 7 batches", n == 35);
+    if (n != 35)
+        printf("  %zu layouts found\n", n);
+    int sorted = 1, four = 1;
+    for (size_t i = 0; i < n; i++) {
+        four &= (long)ch[i].dp * ch[i].pp * ch[i].tp == 4 && ch[i].threads == 1;
+        if (i && (ch[i].fits > ch[i - 1].fits ||
+                  (ch[i].fits == ch[i - 1].fits && ch[i].images_per_s > ch[i - 1].images_per_s)))
+            sorted = 0;
+    }
+    is("search: every layout uses the 4 ranks, 1 thread each", four);
+    is("search: sorted (fitting first, fastest first)", sorted);
+    free(ch);
+
+    /* profiles: what --calibrate writes reads back; damaged ones are refused */
+    char text[4096], host[64];
+    FILE *f = fmemopen(text, sizeof text, "w");
+    vr_profile_write(&node, "n\"1", f);
+    fclose(f);
+    vr_profile back;
+    is("profile: written, read back",
+       !vr_profile_parse(&back, host, sizeof host, text, strlen(text), "p.json") &&
+           !strcmp(host, "n\"1") && back.cores == 2 && back.gemm[0] == 1e9 &&
+           back.net.beta == 1e8 && back.shm.alpha == 1e-6 && back.act_s == 2e-9);
+    static const char *const bad[][2] = {
+        {"", "expected '{'"},
+        {"{\"format\": \"vitrun-profile 2\"}", "this vitrun reads"},
+        {"{\"format\": \"vitrun-profile 1\"}", "is missing"},
+        {"{\"format\": \"vitrun-profile 1\", \"cores\": 0}", "'cores' is 0"},
+        {"{\"format\": \"vitrun-profile 1\", \"cores\": 2.5}", "'cores' is 2.5"},
+        {"{\"format\": \"vitrun-profile 1\", \"cores\": 2, \"cores\": 2}", "twice"},
+        {"{\"format\": \"vitrun-profile 1\", \"attn\": -1}", "'attn' is -1"},
+        {"{\"format\": \"vitrun-profile 1\", \"attn\": 1e999}", "a finite number"},
+        {"{\"format\": \"vitrun-profile 1\" \"attn\": 1}", "',' or '}'"},
+        {"{\"format\": \"vitrun-profile 1\"} x", "nothing after"},
+        {"{\"fo\\u0072mat\": 1}", "no other escapes"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        vr_status st = vr_profile_parse(&back, host, sizeof host, bad[i][0], strlen(bad[i][0]),
+                                        "p.json");
+        int ok = st == VR_ERR_INPUT && strstr(vr_last_error(), bad[i][1]) &&
+                 strstr(vr_last_error(), "p.json");
+        if (!ok)
+            printf("  profile %zu: %s\n", i, vr_last_error());
+        is("profile: a damaged one is refused, naming the file and what is wrong", ok);
+    }
 
     printf("%d checks, %d failed, worst relative difference %.3e\n", checks, failures, worst);
     return failures ? 1 : 0;

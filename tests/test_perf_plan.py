@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""vitrun --calibrate and --plan --nodes on real processes and files.
+
+- one process: --calibrate writes a profile with every key, positive rates,
+  and says the links were not measured; under mpirun with 2 ranks on this
+  node it measures shared memory (and says the network was not);
+- --plan --nodes 2 --ranks-per-node 2 --json with that profile: a JSON list
+  of every layout of the 4 ranks (dp pp tp = 4) at batches 1 to 64, with
+  dp, pp, tp, batch, images_per_s, memory_per_rank, bound; fitting layouts
+  first, fastest first; the table form lists the best 10;
+- --memory-per-rank below what any layout needs: every layout "memory";
+- refusals (exit 2, one message naming what is wrong): a damaged profile,
+  --nodes without --plan, --calibrate with a model, a tiny --memory-per-rank.
+"""
+import json
+import os
+import shlex
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from testlib import PYTHON, Checker, run, test_parser  # noqa: E402
+
+KEYS = ["cores", "mem_bytes", "gemm_fp32", "gemm_bf16", "gemm_int8", "m_half", "attn", "elem_s",
+        "act_s", "decode_s", "rank_bytes", "shm_alpha", "shm_beta", "net_alpha", "net_beta"]
+
+
+def main():
+    a = test_parser().parse_args()
+    mpi = lambda n: [a.mpiexec, a.np_flag, str(n)] + shlex.split(a.mpi_flags)
+    ck = Checker("--calibrate and --plan --nodes")
+    with tempfile.TemporaryDirectory() as tmp:
+        model = os.path.join(tmp, "m.h5")
+        run([PYTHON, os.path.join(a.scripts, "make_model.py"), "--image-size", "32",
+             "--patch-size", "8", "--hidden", "64", "--layers", "4", "--heads", "4",
+             "--mlp-dim", "128", "--classes", "10", model])
+        prof = os.path.join(tmp, "node.json")
+        p = run([a.vitrun, "--calibrate", prof, "--threads", "2"])
+        with open(prof) as f:
+            j = json.load(f)
+        ck.check("one process: a profile with every key",
+                 j.get("format") == "vitrun-profile 1" and all(k in j for k in KEYS),
+                 str(sorted(set(KEYS) - set(j))))
+        ck.check("one process: positive fp32 GEMM, attention, row-pass rates",
+                 j["gemm_fp32"] > 1e9 and j["attn"] > 1e9 and j["elem_s"] > 0 and
+                 j["m_half"] >= 0 and j["cores"] >= 1, str({k: j[k] for k in KEYS[:8]}))
+        ck.check("one process: says the links were not measured",
+                 "shared memory not measured" in p.stderr and "network not measured" in p.stderr,
+                 p.stderr.strip()[-200:])
+        prof2 = os.path.join(tmp, "node2.json")
+        p = run(mpi(2) + [a.vitrun, "--calibrate", prof2, "--threads", "1"])
+        with open(prof2) as f:
+            j2 = json.load(f)
+        ck.check("2 ranks: shared memory measured, the network not",
+                 "shared memory measured" in p.stderr and "network not measured" in p.stderr and
+                 j2["shm_beta"] > 1e8 and j2["shm_alpha"] < 1e-3, p.stderr.strip()[-200:])
+
+        base = [a.vitrun, "--model", model, "--plan", "--nodes", "2", "--ranks-per-node", "2",
+                "--profile", prof]
+        p = run(base + ["--json"])
+        lay = json.loads(p.stdout)
+        need = ("dp", "pp", "tp", "batch", "images_per_s", "memory_per_rank", "bound")
+        ck.check("--json: one object per layout with the fields",
+                 isinstance(lay, list) and lay and all(all(k in o for k in need) for o in lay))
+        ck.check("--json: every layout uses the 4 ranks",
+                 all(o["dp"] * o["pp"] * o["tp"] == 4 for o in lay))
+        got = {(o["dp"], o["pp"], o["tp"]) for o in lay}
+        want = {(4, 1, 1), (2, 2, 1), (1, 4, 1), (2, 1, 2), (1, 2, 2), (1, 1, 4)}
+        ck.check("--json: all 6 layouts at 7 batches", got == want and len(lay) == 42,
+                 f"{sorted(got)}, {len(lay)} entries")
+        order = [(not o["fits"], -o["images_per_s"]) for o in lay]
+        ck.check("--json: fitting first, fastest first", order == sorted(order))
+        ck.check("--json: bounds are named", all(o["bound"] in ("compute", "stage", "network",
+                                                                "memory") for o in lay))
+        p = run(base)
+        rows = [ln for ln in p.stdout.splitlines()
+                if len(ln.split()) >= 8 and all(x.isdigit() for x in ln.split()[:5])]
+        ck.check("table: the best 10, the best first", len(rows) == 10 and
+                 [int(x) for x in rows[0].split()[:3]] == [lay[0]["dp"], lay[0]["pp"],
+                                                            lay[0]["tp"]], p.stdout[-300:])
+        p = run(base + ["--json", "--memory-per-rank", "2M"])
+        small = json.loads(p.stdout)
+        ck.check("--memory-per-rank 2M: nothing fits, every bound memory",
+                 all(not o["fits"] and o["bound"] == "memory" for o in small))
+
+        def refused(what, cmd, needle):
+            p = run(cmd, check=False)
+            ck.check(what, p.returncode == 2 and needle in p.stderr, p.stderr.strip()[-200:])
+
+        bad = os.path.join(tmp, "bad.json")
+        with open(bad, "w") as f:
+            f.write(open(prof).read()[:-20])
+        refused("a damaged profile refused, naming it", base[:-1] + [bad], "bad.json")
+        refused("--nodes without --plan refused", [a.vitrun, "--model", model, "--nodes", "2",
+                                                   "--ranks-per-node", "2"], "--plan")
+        refused("--calibrate with a model refused", [a.vitrun, "--calibrate", prof, "--model",
+                                                     model], "--calibrate")
+        refused("--memory-per-rank 1K refused", base + ["--memory-per-rank", "1K"],
+                "--memory-per-rank")
+    return ck.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
