@@ -232,9 +232,11 @@ void vr_profile_write(const vr_profile *p, const char *host, FILE *f)
 
 vr_profile vr_profile_builtin(void)
 {
+    /* vitrun --calibrate here, 2 December 2026: compute on one rank of 2
+     * threads, shared memory from 2 ranks; the network is the default */
     vr_profile p = {
-        .cores = 2, .mem_bytes = 2.4e10, .gemm = {1.7e11, 3.0e11, 7.0e11}, .m_half = 20,
-        .attn = 1.6e11, .elem_s = 4e-10, .act_s = 6e-10, .decode_s = 1.5e-3,
-        .rank_bytes = 1.0e8, .shm = {2e-6, 1.2e10}, .net = {3e-5, 1.25e9}};
+        .cores = 2, .mem_bytes = 2.53e10, .gemm = {1.9e11, 3.7e11, 6.8e11}, .m_half = 7,
+        .attn = 1.35e11, .elem_s = 4.0e-10, .act_s = 5.5e-10, .decode_s = 1.5e-3,
+        .rank_bytes = 5.2e7, .shm = {3.8e-7, 1.16e10}, .net = {3e-5, 1.25e9}};
     return p;
 }

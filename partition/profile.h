@@ -32,8 +32,8 @@ vr_status vr_profile_read(vr_profile *p, char *host, size_t host_cap, const char
 void vr_profile_write(const vr_profile *p, const char *host, FILE *f);
 
 /* The machine this project is developed on (2 cores of an AMD EPYC guest,
- * AVX-512 with VNNI; measured 2026-12-02 with --calibrate): what --plan
- * uses without --profile, and says so. */
+ * AVX-512 with VNNI; measured 2026-12-02 with --calibrate; the network
+ * not measured): what --plan --nodes uses without --profile, and says so. */
 vr_profile vr_profile_builtin(void);
 
 #endif

@@ -37,25 +37,41 @@ static void fill(float *x, size_t n, float scale)
     }
 }
 
-/* FLOP/s per core of prec's GEMM at M rows of (N, K) (epilogue included,
- * as the forward pass runs it), or 0 when this build or CPU has none. */
-static double gemm_rate(vr_gemm_backend be, vr_precision prec, size_t M, size_t N, size_t K,
-                        const float *A, const float *W, float *C, int threads)
+/* A ViT-B/16 block's four matrices (N, K): qkv, proj, fc1, fc2, twice over,
+ * so that weights stream from memory between them as in a model. */
+#define MATS 8
+static const size_t shapes[MATS][2] = {{2304, 768}, {768, 768}, {3072, 768}, {768, 3072},
+                                       {2304, 768}, {768, 768}, {3072, 768}, {768, 3072}};
+#define W_FLOATS ((size_t)2 * (2304 * 768 + 768 * 768 + 3072 * 768 + 768 * 3072))
+
+/* FLOP/s per core of prec's GEMMs at M rows (epilogue included, as the
+ * forward pass runs them) over a block's matrices in turn, or 0 when this
+ * build or CPU has none. W holds W_FLOATS; A and C M x 3072. */
+static double gemm_rate(vr_gemm_backend be, vr_precision prec, size_t M, const float *A,
+                        const float *W, float *C, int threads)
 {
     vr_precision p = prec;
     char why[128];
     if (vr_linear_choose(&be, &p, why, sizeof why) || p != prec)
         return 0;
-    vr_linear *l = NULL;
+    vr_linear *l[MATS] = {0};
     vr_timers t = {0};
-    if (vr_linear_create(&l, be, prec, W, NULL, N, K, 0) || vr_linear_warm(l, M) ||
-        vr_linear_run(l, M, A, C, &t)) {
-        vr_linear_free(l);
-        return 0;
+    double flops = 0;
+    size_t off = 0;
+    int ok = 1;
+    for (int i = 0; i < MATS && ok; i++) {
+        size_t N = shapes[i][0], K = shapes[i][1];
+        ok = !vr_linear_create(&l[i], be, prec, W + off, NULL, N, K, 0) &&
+             !vr_linear_warm(l[i], M) && !vr_linear_run(l[i], M, A, C, &t);
+        off += N * K;
+        flops += 2.0 * M * N * K;
     }
-    double s = BEST(5, vr_linear_run(l, M, A, C, &t));
-    vr_linear_free(l);
-    return 2.0 * M * N * K / s / threads;
+    double s = 0;
+    if (ok)
+        s = BEST(3, for (int i = 0; i < MATS; i++) vr_linear_run(l[i], M, A, C, &t));
+    for (int i = 0; i < MATS; i++)
+        vr_linear_free(l[i]);
+    return ok && s > 0 ? flops / s / threads : 0;
 }
 
 /* Resident bytes of this process now. */
@@ -88,7 +104,7 @@ vr_status vr_calibrate(vr_profile *p, char *host, size_t host_cap, vr_gemm_backe
          * small-M slope */
         size_t Mb = 1576, Ms = 64, N = 3072, K = 768, T = 197, H = 12, hd = 64;
         float *A = vr_alloc(Mb * N, sizeof *A, "calibration inputs");
-        float *W = vr_alloc(N * K, sizeof *W, "calibration weights");
+        float *W = vr_alloc(W_FLOATS, sizeof *W, "calibration weights");
         float *C = vr_alloc(Mb * N, sizeof *C, "calibration outputs");
         float *g = vr_alloc(Mb * K, sizeof *g, "calibration rows");
         if (!A || !W || !C || !g) {
@@ -96,13 +112,13 @@ vr_status vr_calibrate(vr_profile *p, char *host, size_t host_cap, vr_gemm_backe
             goto done;
         }
         fill(A, Mb * N, 2.0f);
-        fill(W, N * K, 0.1f);
+        fill(W, W_FLOATS, 0.1f);
         fill(g, Mb * K, 1.0f);
         static const vr_precision precs[3] = {VR_FP32, VR_BF16, VR_INT8};
         for (int i = 0; i < 3; i++)
-            p->gemm[i] = gemm_rate(be, precs[i], Mb, N, K, A, W, C, threads);
+            p->gemm[i] = gemm_rate(be, precs[i], Mb, A, W, C, threads);
         /* rate(M) = R M / (M + m_half), from the large and small M */
-        double rs = gemm_rate(be, VR_FP32, Ms, N, K, A, W, C, threads), q = p->gemm[0] / rs;
+        double rs = gemm_rate(be, VR_FP32, Ms, A, W, C, threads), q = p->gemm[0] / rs;
         if (rs > 0 && q > 1 && q * Ms < Mb) {
             p->m_half = (double)Mb * Ms * (1 - q) / (q * Ms - (double)Mb);
             p->gemm[0] *= (Mb + p->m_half) / Mb; /* R, the large-M limit */
