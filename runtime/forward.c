@@ -52,10 +52,10 @@ vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch)
         }
         memset(*bufs[i].p, 0, n * sizeof(float)); /* pages touched now, not in the first GEMMs */
     }
-    if ((!vr_mul(rows, D, &rows) || /* (rows * D fits: xn did) */
-                               !(s->xq = vr_alloc(rows, 1, "int8 rows")) ||
-                               !(s->xq_scale = vr_alloc(rows / D, sizeof(float), "row scales")) ||
-                               !(s->xq_zp = vr_alloc(rows / D, sizeof(int32_t), "zero points")))) {
+    /* LayerNorm's rows quantised for an int8 qkv or fc1 (rows * D fits: xn did) */
+    if (!(s->xq = vr_alloc(rows * D, 1, "int8 rows")) ||
+        !(s->xq_scale = vr_alloc(rows, sizeof(float), "row scales")) ||
+        !(s->xq_zp = vr_alloc(rows, sizeof(int32_t), "zero points"))) {
         vr_state_free(s);
         return vr_fail(VR_ERR_NOMEM, "cannot allocate int8 rows for batch %zu", max_batch);
     }
