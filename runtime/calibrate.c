@@ -99,7 +99,7 @@ vr_status vr_calibrate(vr_profile *p, char *host, size_t host_cap, vr_gemm_backe
         snprintf(host, host_cap, "unknown");
     host[host_cap - 1] = '\0';
     vr_status st = VR_OK;
-    if (me == 0) { /* (one rank measures the node; the others wait in the probe below) */
+    if (me == 0) { /* (one rank measures the node; the others sleep in the barrier below) */
         /* ViT-B/16 shapes: 8 images of 197 tokens, D 768, MLP 3072; 64 rows for the
          * small-M slope */
         size_t Mb = 1576, Ms = 64, N = 3072, K = 768, T = 197, H = 12, hd = 64;
@@ -117,6 +117,11 @@ vr_status vr_calibrate(vr_profile *p, char *host, size_t host_cap, vr_gemm_backe
         static const vr_precision precs[3] = {VR_FP32, VR_BF16, VR_INT8};
         for (int i = 0; i < 3; i++)
             p->gemm[i] = gemm_rate(be, precs[i], Mb, A, W, C, threads);
+        if (!(p->gemm[0] > 0)) {
+            st = vr_fail(VR_ERR_INTERNAL, "--calibrate: the float32 GEMMs did not run (%s)",
+                         vr_last_error());
+            goto done;
+        }
         /* rate(M) = R M / (M + m_half), from the large and small M */
         double rs = gemm_rate(be, VR_FP32, Ms, A, W, C, threads), q = p->gemm[0] / rs;
         if (rs > 0 && q > 1 && q * Ms < Mb) {
@@ -132,9 +137,10 @@ vr_status vr_calibrate(vr_profile *p, char *host, size_t host_cap, vr_gemm_backe
         if (!(st = vr_attention_create(&att, be, H, T, hd)) &&
             (scr = vr_alloc(vr_attention_scratch(att, vr_pool_threads()), sizeof *scr,
                             "attention scratch"))) {
-            vr_attention_run(att, A, C, B, scr);
-            double s = BEST(5, vr_attention_run(att, A, C, B, scr));
-            p->attn = 4.0 * B * H * T * T * hd / s / threads;
+            if (!(st = vr_attention_run(att, A, C, B, scr))) {
+                double s = BEST(5, vr_attention_run(att, A, C, B, scr));
+                p->attn = 4.0 * B * H * T * T * hd / s / threads;
+            }
         } else if (!st) {
             st = VR_ERR_NOMEM;
         }
