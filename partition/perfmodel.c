@@ -227,7 +227,9 @@ vr_status vr_perf_search(const vr_config *c, int nodes, int ranks_per_node,
         return vr_fail(VR_ERR_NOMEM, "cannot allocate the layout search");
     if (mem_per_rank <= 0)
         mem_per_rank = prof->mem_bytes / ranks_per_node;
-    int threads = prof->cores / ranks_per_node > 0 ? prof->cores / ranks_per_node : 1;
+    int threads = s->threads > 0                       ? s->threads
+                  : prof->cores / ranks_per_node > 0 ? prof->cores / ranks_per_node
+                                                     : 1;
     for (long tp = 1; tp <= ranks && tp <= (long)c->heads; tp++) {
         if (ranks % tp)
             continue;

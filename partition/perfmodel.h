@@ -101,7 +101,8 @@ typedef struct {
 } vr_perf_choice;
 
 /* Every layout of nodes x ranks_per_node ranks (dp pp tp = ranks, tp up to
- * the heads, pp up to the layers; threads = cores / ranks per node)
+ * the heads, pp up to the layers; threads: s->threads, or when 0 the
+ * profile's cores / ranks per node)
  * at batches 1 to 64 (powers of two), predicted with s's precision, decode
  * and wire; *out (malloc'd, *n entries) sorted: those that fit first, by
  * images/s. */

@@ -127,6 +127,9 @@ void vr_cli_usage(FILE *fp)
           "                      nodes of R ranks, predicted images/s, memory per rank and\n"
           "                      what bounds each (docs/SCALING.md), from P's rates or\n"
           "                      the built-in profile; M in bytes (K, M, G suffixes)\n"
+          "  --layout auto       dp, pp, tp and the batch the performance model predicts\n"
+          "                      fastest for the ranks and nodes the job has (--profile,\n"
+          "                      --memory-per-rank as for --plan --nodes)\n"
           "  --calibrate P.json  measure this node's rates (GEMMs, attention, row passes;\n"
           "                      under mpirun also the links between ranks) into P, exit\n"
           "  --report FILE.json  per-rank time in GEMM, attention, norms, activations,\n"
@@ -274,6 +277,7 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
         } else if (!strcmp(a, "--batch")) {
             VALUE();
             st = parse_size(a, v, 1, 65536, &o->batch);
+            o->layout_given = 1;
         } else if (!strcmp(a, "--topk")) {
             VALUE();
             st = parse_size(a, v, 1, 1 << 20, &o->topk);
@@ -329,6 +333,13 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
             VALUE();
             st = parse_size(a, v, 1, 4096, &n);
             *(a[2] == 'p' ? &o->pp : a[2] == 't' ? &o->tp : &o->dp) = (int)n;
+            o->layout_given = 1;
+        } else if (!strcmp(a, "--layout")) {
+            VALUE();
+            if (strcmp(v, "auto"))
+                return vr_fail(VR_ERR_USAGE, "--layout takes auto (the layout the performance "
+                               "model predicts fastest); got '%s'", v);
+            o->layout_auto = 1;
         } else if (!strcmp(a, "--layers")) {
             VALUE();
             o->layers = v;
@@ -519,10 +530,16 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
         return o->model || o->plan ? vr_fail(VR_ERR_USAGE, "--calibrate measures the node, not "
                                              "a model: give it alone (with --threads)")
                                    : VR_OK;
-    if ((o->nodes || o->ranks_per_node || o->profile || o->memory_per_rank || o->json) &&
-        !(o->plan && o->nodes && o->ranks_per_node))
-        return vr_fail(VR_ERR_USAGE, "--nodes, --ranks-per-node, --profile, --memory-per-rank "
-                       "and --json go with --plan --nodes N --ranks-per-node R");
+    if ((o->nodes || o->ranks_per_node || o->json) && !(o->plan && o->nodes && o->ranks_per_node))
+        return vr_fail(VR_ERR_USAGE, "--nodes, --ranks-per-node and --json go with --plan "
+                       "--nodes N --ranks-per-node R");
+    if ((o->profile || o->memory_per_rank) && !(o->plan && o->nodes) && !o->layout_auto)
+        return vr_fail(VR_ERR_USAGE, "--profile and --memory-per-rank go with --plan --nodes "
+                       "or --layout auto");
+    if (o->layout_auto && (o->layout_given || o->plan || o->layers))
+        return vr_fail(VR_ERR_USAGE, "--layout auto chooses --dp, --pp, --tp and --batch "
+                       "itself: give none of them (and not --plan; --plan --nodes N "
+                       "--ranks-per-node R lists the candidates)");
     if (!o->model)
         return vr_fail(VR_ERR_USAGE, "--model is required (see vitrun --help)");
     if (o->int8_calibrate && o->precision == VR_FP32)

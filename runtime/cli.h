@@ -54,6 +54,8 @@ typedef struct {
     double memory_per_rank; /* --memory-per-rank BYTES (0: the node's over its ranks) */
     int json;              /* --json: --plan --nodes as a JSON list */
     const char *calibrate; /* --calibrate PROFILE.json: measure this node, write, exit */
+    int layout_auto;       /* --layout auto: dp, pp, tp and batch from the performance model */
+    int layout_given;      /* --dp, --pp, --tp or --batch was given */
     const char *report;    /* --report FILE.json: per-rank timing */
     vr_send_mode send;     /* --send slice|group|full */
     int wire_bf16;         /* --wire bf16: activations between ranks as bfloat16 */

@@ -588,6 +588,21 @@ vr_status vr_comm_tp_allgather_bytes(void *buf, size_t bytes, vr_comm_stats *st)
     return VR_OK;
 }
 
+void vr_comm_node_shape(int *nodes, int *ranks_per_node)
+{
+    MPI_Comm node;
+    int me = vr_comm_rank(), here = 1, lead;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, me, MPI_INFO_NULL, &node);
+    MPI_Comm_size(node, &here);
+    MPI_Comm_rank(node, &lead);
+    MPI_Comm_free(&node);
+    int v[2] = {lead == 0, here}, out[2] = {1, 1};
+    MPI_Allreduce(&v[0], &out[0], 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    MPI_Allreduce(&v[1], &out[1], 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    *nodes = out[0];
+    *ranks_per_node = out[1];
+}
+
 void vr_comm_quiet_barrier(void)
 {
     MPI_Request r;

@@ -98,6 +98,10 @@ vr_status vr_comm_tp_allgather_bytes(void *buf, size_t bytes, vr_comm_stats *sta
 /* Broadcast within the TP group from tp_rank 0. */
 vr_status vr_comm_tp_bcast(void *buf, size_t bytes);
 
+/* Collective: how many nodes (shared-memory domains) the job spans, and
+ * the most ranks any of them has. */
+void vr_comm_node_shape(int *nodes, int *ranks_per_node);
+
 /* A barrier over all ranks that waits asleep (polling every 2 ms), so that
  * waiting ranks leave the cores to a rank that is measuring. */
 void vr_comm_quiet_barrier(void);

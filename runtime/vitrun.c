@@ -165,16 +165,83 @@ static vr_status calibrate(const vr_options *o, int rank)
     return VR_OK;
 }
 
+/* The profile --plan --nodes and --layout auto predict with: --profile's,
+ * or the built-in one (named in `name`). */
+static vr_status profile_for(const vr_options *o, vr_profile *p, char *name, size_t cap)
+{
+    *p = vr_profile_builtin();
+    snprintf(name, cap, "the built-in profile");
+    return o->profile ? vr_profile_read(p, name, cap, o->profile) : VR_OK;
+}
+
+static int perf_precision(const vr_options *o)
+{
+    return o->precision == VR_INT8 ? VR_PERF_INT8 : o->precision == VR_BF16 ? VR_PERF_BF16
+                                                                            : VR_PERF_FP32;
+}
+
+/* --layout auto: dp, pp, tp and the batch the performance model predicts
+ * fastest for the nodes and ranks this job has, chosen on rank 0 (which
+ * says so) and agreed. */
+static vr_status layout_auto(vr_options *o, int rank, int size)
+{
+    int nodes, rpn, pick[4] = {1, 1, 1, 1};
+    vr_comm_node_shape(&nodes, &rpn);
+    vr_status st = VR_OK;
+    char line[600] = "";
+    if (rank == 0) {
+        vr_config c;
+        vr_profile p;
+        char name[256];
+        vr_perf_choice *ch = NULL;
+        size_t n = 0;
+        vr_perf_setup s = {.precision = perf_precision(o), .decode = o->input != NULL,
+                           .wire_bf16 = o->wire_bf16, .threads = vr_gemm_threads()};
+        if ((long)nodes * rpn != size)
+            st = vr_fail(VR_ERR_USAGE, "--layout auto: the job's %d ranks are not the same "
+                         "number on each of its %d nodes; start as many on every node, or give "
+                         "--dp, --pp and --tp", size, nodes);
+        if (!st && !(st = read_config(o, &c)) && !(st = profile_for(o, &p, name, sizeof name)) &&
+            !(st = vr_perf_search(&c, nodes, rpn, &s, &p, o->memory_per_rank, &ch, &n))) {
+            if (!n || !ch[0].fits) {
+                double least = n ? ch[0].memory_per_rank : 0;
+                for (size_t i = 1; i < n; i++)
+                    least = ch[i].memory_per_rank < least ? ch[i].memory_per_rank : least;
+                st = vr_fail(VR_ERR_USAGE, "--layout auto: no layout of %d node(s) x %d rank(s) "
+                             "fits in %.0f MB per rank (%s); the smallest needs %.0f MB: add "
+                             "ranks or nodes, or allow more", nodes, rpn,
+                             (o->memory_per_rank ? o->memory_per_rank : p.mem_bytes / rpn) / 1e6,
+                             o->memory_per_rank ? "--memory-per-rank" : "the node's memory over "
+                                                                        "its ranks", least / 1e6);
+            } else {
+                pick[0] = ch[0].dp, pick[1] = ch[0].pp, pick[2] = ch[0].tp,
+                pick[3] = ch[0].batch;
+                snprintf(line, sizeof line, "vitrun: --layout auto: dp %d x pp %d x tp %d, batch "
+                         "%d for %d node(s) x %d rank(s): predicted %.2f images/s, %.0f MB per "
+                         "rank, bound by %s (%s)", ch[0].dp, ch[0].pp, ch[0].tp, ch[0].batch,
+                         nodes, rpn, ch[0].images_per_s, ch[0].memory_per_rank / 1e6,
+                         vr_bound_name(ch[0].bound), name);
+            }
+        }
+        free(ch);
+    }
+    if ((st = vr_comm_agree(st)) || (st = vr_comm_bcast(pick, sizeof pick, 0)))
+        return st;
+    o->dp = pick[0], o->pp = pick[1], o->tp = pick[2], o->batch = (size_t)pick[3];
+    if (rank == 0 && !o->quiet)
+        fprintf(stderr, "%s\n", line);
+    return VR_OK;
+}
+
 /* --plan --nodes N --ranks-per-node R: the best layouts by the model. */
 static vr_status plan_nodes(const vr_options *o, const vr_config *c)
 {
-    vr_profile p = vr_profile_builtin();
-    char host[256] = "the built-in profile";
+    vr_profile p;
+    char host[256];
     vr_status st;
-    if (o->profile && (st = vr_profile_read(&p, host, sizeof host, o->profile)))
+    if ((st = profile_for(o, &p, host, sizeof host)))
         return st;
-    int prec = o->precision == VR_INT8 ? VR_PERF_INT8 : o->precision == VR_BF16 ? VR_PERF_BF16
-                                                                                 : VR_PERF_FP32;
+    int prec = perf_precision(o);
     if (!(p.gemm[prec] > 0))
         return vr_fail(VR_ERR_USAGE, "--plan: %s has no %s GEMM rate (its node could not run "
                        "them); plan another --precision", o->profile ? o->profile : host,
@@ -242,6 +309,8 @@ int main(int argc, char **argv)
     vr_pool_start(vr_gemm_threads());
     if (o.calibrate)
         return finish(rank, calibrate(&o, rank));
+    if (o.layout_auto && (st = layout_auto(&o, rank, size)))
+        return finish(rank, st);
     size_t layers[o.pp];
     if (o.layers && (st = vr_plan_parse_layers(o.layers, layers, o.pp)))
         return finish(rank, st);

@@ -9,8 +9,11 @@
   dp, pp, tp, batch, images_per_s, memory_per_rank, bound; fitting layouts
   first, fastest first; the table form lists the best 10;
 - --memory-per-rank below what any layout needs: every layout "memory";
+- --layout auto on 2 ranks runs the best fitting layout that search lists,
+  and refuses (exit 2, one message, nothing written) when none fits;
 - refusals (exit 2, one message naming what is wrong): a damaged profile,
-  --nodes without --plan, --calibrate with a model, a tiny --memory-per-rank.
+  --nodes without --plan, --calibrate with a model, a tiny --memory-per-rank,
+  --layout auto with --pp.
 """
 import json
 import os
@@ -84,6 +87,28 @@ def main():
         ck.check("--memory-per-rank 2M: nothing fits, every bound memory",
                  all(not o["fits"] and o["bound"] == "memory" for o in small))
 
+        # --layout auto on 2 ranks takes the best fitting layout of the same search
+        rep = os.path.join(tmp, "auto.json")
+        p = run(mpi(2) + [a.vitrun, "--model", model, "--synthetic", "128", "--layout", "auto",
+                          "--profile", prof, "--threads", "1", "--output",
+                          os.path.join(tmp, "auto.h5"), "--report", rep])
+        best = [o for o in json.loads(run([a.vitrun, "--model", model, "--plan", "--nodes", "1",
+                                           "--ranks-per-node", "2", "--profile", prof,
+                                           "--json"]).stdout) if o["fits"]][0]
+        with open(rep) as f:
+            lay_run = json.load(f)["layout"]
+        ck.check("--layout auto runs the best fitting layout the search lists",
+                 [lay_run[k] for k in ("dp", "pp", "tp")] == [best[k] for k in ("dp", "pp", "tp")]
+                 and lay_run["batch"] == min(best["batch"], 128) and "--layout auto: dp" in p.stderr,
+                 f"ran {lay_run}, best {best}; {p.stderr.strip()[:160]}")
+        p = run(mpi(2) + [a.vitrun, "--model", model, "--synthetic", "8", "--layout", "auto",
+                          "--memory-per-rank", "2M", "--output", os.path.join(tmp, "no.h5")],
+                check=False)
+        msgs = [ln for ln in p.stderr.splitlines() if ln.startswith("vitrun:")]
+        ck.check("--layout auto refuses when nothing fits (exit 2, one message)",
+                 p.returncode == 2 and len(msgs) == 1 and "fits in 2 MB per rank" in msgs[0] and
+                 not os.path.exists(os.path.join(tmp, "no.h5")), p.stderr.strip()[-200:])
+
         def refused(what, cmd, needle):
             p = run(cmd, check=False)
             ck.check(what, p.returncode == 2 and needle in p.stderr, p.stderr.strip()[-200:])
@@ -98,6 +123,10 @@ def main():
                                                      model], "--calibrate")
         refused("--memory-per-rank 1K refused", base + ["--memory-per-rank", "1K"],
                 "--memory-per-rank")
+        refused("--layout auto with --pp refused", [a.vitrun, "--model", model, "--synthetic",
+                                                    "4", "--layout", "auto", "--pp", "2",
+                                                    "--output", os.path.join(tmp, "x.h5")],
+                "--layout auto")
     return ck.finish()
 
 
