@@ -395,8 +395,11 @@ vr_status vr_comm_tp_allgather_tables(void *const bufs[], const size_t row_bytes
         unit += row_bytes[i];
     if (n == 1)
         return vr_comm_tp_allgather_rows(bufs[0], rows, unit, ctx);
-    if ((st = grow(&stage, &cap, rows, unit ? unit : 1, "allgather staging")))
-        return st;
+    size_t bytes;
+    if (!vr_mul(rows, unit, &bytes))
+        return vr_fail(VR_ERR_COMM, "allgather of %zu rows of %zu bytes is too large", rows, unit);
+    if ((st = grow(&stage, &cap, bytes ? bytes : 1, 1, "allgather staging")))
+        return st; /* (cap in bytes: the tables' widths may differ from call to call) */
     MPI_Comm_size(g_tp, &p);
     MPI_Comm_rank(g_tp, &r);
     /* block b of the staging area: its rows of table 0, then of table 1, ... */
@@ -408,12 +411,12 @@ vr_status vr_comm_tp_allgather_tables(void *const bufs[], const size_t row_bytes
             char *at = (char *)stage + lo * unit;
             for (int i = 0; i < n; i++) {
                 char *t = (char *)bufs[i] + lo * row_bytes[i];
-                size_t bytes = (hi - lo) * row_bytes[i];
+                size_t part = (hi - lo) * row_bytes[i];
                 if (pass == 0)
-                    memcpy(at, t, bytes);
+                    memcpy(at, t, part);
                 else
-                    memcpy(t, at, bytes);
-                at += bytes;
+                    memcpy(t, at, part);
+                at += part;
             }
         }
         if (pass == 0 && (st = vr_comm_tp_allgather_rows(stage, rows, unit, ctx)))
