@@ -527,9 +527,11 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
     if (o->help || o->version)
         return VR_OK;
     if (o->calibrate)
-        return o->model || o->plan ? vr_fail(VR_ERR_USAGE, "--calibrate measures the node, not "
-                                             "a model: give it alone (with --threads)")
-                                   : VR_OK;
+        return o->model || o->plan || o->layout_given || o->layout_auto || o->input ||
+                       o->output || o->synthetic
+                   ? vr_fail(VR_ERR_USAGE, "--calibrate measures the node, not a model or a "
+                             "layout: give it alone (with --threads, --gemm)")
+                   : VR_OK;
     if ((o->nodes || o->ranks_per_node || o->json) && !(o->plan && o->nodes && o->ranks_per_node))
         return vr_fail(VR_ERR_USAGE, "--nodes, --ranks-per-node and --json go with --plan "
                        "--nodes N --ranks-per-node R");

@@ -121,7 +121,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vr_options o;
     vr_clear_error();
     vr_status st = vr_cli_parse(&o, argc, argv);
-    if (st == VR_OK && !o.help && !o.version) {
+    if (st == VR_OK && !o.help && !o.version && o.calibrate) {
+        /* --calibrate measures the node: nothing else that needs a model or a layout */
+        if (o.model || o.plan || o.input || o.output || o.synthetic || o.pp != 1 || o.tp != 1 ||
+            o.dp || o.layout_auto)
+            vf_fail("accepted --calibrate with a model, an input, an output or a layout");
+    } else if (st == VR_OK && !o.help && !o.version) {
         if (!o.model || o.batch < 1 || o.topk < 1 || o.pp < 1 || o.tp < 1 || o.dp < 0)
             vf_fail("accepted options without a model or with a zero size");
         if (o.preprocess) {
