@@ -20,6 +20,7 @@ void vr_config_classic(vr_config *c)
     c->qkv_bias = 1;
     c->qk_norm = 0;
     c->layer_scale = 0;
+    c->parallel_block = 0;
     c->act = VR_ACT_GELU;
     c->final_norm = VR_NORM_PRE_POOL;
     c->pool = VR_POOL_CLS;

@@ -50,6 +50,8 @@ typedef struct {
     int qkv_bias;       /* 0: q, k and v have no bias (read as zeros) */
     int qk_norm;        /* LayerNorm over head_dim of each head's q and k */
     int layer_scale;    /* LayerScale gammas on both residual branches */
+    int parallel_block; /* ViT-22B's block: x + attn(LN1(x)) + mlp(LN1(x)), one LayerNorm
+                         * (/config block = "parallel"; timm ParallelScalingBlock) */
     vr_mlp_act act;     /* the MLP's activation */
     /* after the blocks */
     vr_final_norm final_norm;

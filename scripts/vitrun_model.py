@@ -25,7 +25,15 @@ PRESETS = {
     "vit-s16": dict(hidden_size=384, num_layers=12, num_heads=6, mlp_dim=1536, patch_size=16),
     "vit-b16": dict(hidden_size=768, num_layers=12, num_heads=12, mlp_dim=3072, patch_size=16),
     "vit-l16": dict(hidden_size=1024, num_layers=24, num_heads=16, mlp_dim=4096, patch_size=16),
+    "vit-l14": dict(hidden_size=1024, num_layers=24, num_heads=16, mlp_dim=4096, patch_size=14),
     "vit-h14": dict(hidden_size=1280, num_layers=32, num_heads=16, mlp_dim=5120, patch_size=14),
+    # timm vit_giant_patch14_224 (mlp_ratio 48/11)
+    "vit-g14": dict(hidden_size=1408, num_layers=40, num_heads=16, mlp_dim=6144, patch_size=14),
+    # OpenCLIP ViT-bigG-14's image tower (timm vit_gigantic_patch14, mlp_ratio 64/13)
+    "vit-bigg14": dict(hidden_size=1664, num_layers=48, num_heads=16, mlp_dim=8192, patch_size=14),
+    # "Scaling Vision Transformers to 22 Billion Parameters" (Dehghani et al. 2023): the
+    # parallel block with q/k norm and no qkv biases (make_model.py --family vit22b)
+    "vit-22b14": dict(hidden_size=6144, num_layers=48, num_heads=48, mlp_dim=24576, patch_size=14),
 }
 
 # The head count cannot be read off weight shapes; these are the standard ones.
