@@ -174,6 +174,11 @@ static vr_status read_config(vr_model_file *m, long long version)
                                                                  resamples, &pr))))
             goto done;
         c->pos_resample = (vr_pos_resample)pr;
+        /* optional: ViT-22B's parallel block ("sequential" when absent) */
+        static const char *const blocks[] = {"sequential", "parallel", NULL};
+        if (H5Aexists(g, "block") > 0 &&
+            (st = need_word(m, g, "block", blocks, &c->parallel_block)))
+            goto done;
         /* optional: zero-shot's logit scale (and SigLIP's bias) from the checkpoint */
         if (H5Aexists(g, "logit_scale") > 0 &&
             (vr_h5_attr_f64(g, "logit_scale", &c->logit_scale, 1) ||
@@ -673,9 +678,13 @@ static vr_status load_layer(vr_model_file *m, vr_layer_weights *L, size_t layer,
     if (vr_shard_has_mlp(s, layer) && !c->layer_scale &&
         (st = refuse_extra(m, g, "ls2", "layer_scale = 0")))
         return st;
+    /* a parallel block's MLP reads ln1's output: it has no ln2 */
+    if (vr_shard_has_mlp(s, layer) && c->parallel_block &&
+        (st = refuse_extra(m, g, "ln2", "block = \"parallel\" (one LayerNorm per block)")))
+        return st;
     if (vr_shard_has_mlp(s, layer) &&
-        ((st = read_all(m, g, "ln2/weight", 1, vec, L->ln2_w)) ||
-         (st = read_all(m, g, "ln2/bias", 1, vec, L->ln2_b)) ||
+        ((!c->parallel_block && ((st = read_all(m, g, "ln2/weight", 1, vec, L->ln2_w)) ||
+                                 (st = read_all(m, g, "ln2/bias", 1, vec, L->ln2_b)))) ||
          (st = read_tensor(m, g, "mlp/fc1_weight", r1, g1_full + o, g1_start + o, g1_cnt + o,
                            L->fc1_w)) ||
          (st = read_tensor(m, g, "mlp/fc1_bias", r1b, g1b_full + o, g1b_start + o,

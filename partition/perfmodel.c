@@ -35,6 +35,7 @@ static rank_cost rank_time(const vr_plan *p, const vr_shard *sh, const vr_perf_s
 {
     const vr_config *c = &p->cfg;
     int tp = p->tp, h = s->threads, pr = s->precision, i8 = pr == VR_PERF_INT8;
+    int par = c->parallel_block;
     double B = s->batch, T = c->tokens, D = c->hidden, hd = c->head_dim;
     double Hd = (double)vr_shard_heads(sh) * hd, Ml = (double)vr_shard_mlp(sh);
     double fc1 = c->act == VR_ACT_SWIGLU ? 2 * Ml : Ml, M = B * T;
@@ -53,18 +54,28 @@ static rank_cost rank_time(const vr_plan *p, const vr_shard *sh, const vr_perf_s
             double q = cls ? 1 : T; /* query rows per image */
             r.compute += 4 * B * (Hd / hd) * q * T * hd / (f->attn * h);
             elems += ln_rows * D + (tp > 1 ? own * D : 0);
-        } else { /* LayerNorm 2, fc1, GELU, fc2 */
+        } else { /* LayerNorm 2 (not in a parallel block), fc1, GELU, fc2 */
             r.compute += gemm_s(f, pr, Mr, fc1, D, h) + gemm_s(f, pr, Mr, D, Ml, h);
-            elems += own * D + (tp > 1 ? own * D : 0);
+            elems += (par ? 0 : own * D) + (tp > 1 ? own * D : 0);
             act += Mr * Ml;
         }
         if (tp > 1) {
-            double b;
+            /* a parallel block gathers its one LayerNorm's rows in its first
+             * half and reduce-scatters both branches' summed partials in its
+             * second (forward.c parallel_block) */
+            int gather = !par || j % 2 == 0, reduce = !par || j % 2 == 1;
+            double b = 0;
             if (!cls) { /* reduce-scatter, allgather of the next input */
-                b = (M / tp) * D * w + (M / tp) * qrow;
-                r.tp += xfer_s(tl, steps, (M / tp) * D * w) + xfer_s(tl, steps, (M / tp) * qrow);
+                if (reduce) {
+                    b += (M / tp) * D * w;
+                    r.tp += xfer_s(tl, steps, (M / tp) * D * w);
+                }
+                if (gather) {
+                    b += (M / tp) * qrow;
+                    r.tp += xfer_s(tl, steps, (M / tp) * qrow);
+                }
                 split_end = 1;
-            } else { /* an allreduce of the class tokens' partial sums */
+            } else if (reduce) { /* an allreduce of the class tokens' partial sums */
                 b = 2 * (Mr / tp) * D * w;
                 r.tp += xfer_s(tl, 2 * steps, (Mr / tp) * D * w);
             }
@@ -104,6 +115,8 @@ static double rank_memory(const vr_plan *p, const vr_shard *sh, const vr_perf_se
     double fc1 = c->act == VR_ACT_SWIGLU ? 3 * Ml : Ml;
     /* xn, qkv, attn, partial, mlp (+ gate), three residual-stream buffers; uint8 rows */
     double act = M * (D + 3 * Hd + Hd + D + fc1 + 3 * D) * 4 + M * (D + 8);
+    if (c->parallel_block && p->tp > 1) /* fc2's partial sums beside proj's */
+        act += M * D * 4;
     return wbytes * scale + act + f->rank_bytes;
 }
 
@@ -116,19 +129,32 @@ vr_status vr_perf_predict(const vr_plan *p, const vr_perf_setup *s, const vr_pro
         return vr_fail(VR_ERR_USAGE, "performance model: no prediction for dp %d pp %d tp %d "
                        "batch %d threads %d ranks per node %d", p->dp, p->pp, p->tp, s->batch,
                        s->threads, s->ranks_per_node);
-    if (!(f->gemm[s->precision] > 0 && f->attn > 0 && f->shm.beta > 0 && f->net.beta > 0))
+    if (!(f->gemm[s->precision] > 0 && f->attn > 0 && f->shm.beta > 0 && f->net.beta > 0 &&
+          f->cores > 0))
         return vr_fail(VR_ERR_USAGE, "performance model: the profile lacks a rate it needs");
     if (mem_per_rank <= 0)
         mem_per_rank = f->mem_bytes / s->ranks_per_node;
     const vr_config *c = &p->cfg;
     double w = s->wire_bf16 ? 2 : 4, M = (double)s->batch * c->tokens;
     double worst_period = 0, total = 0, mem = 0;
+    /* a node's cores are shared by its ranks: per micro-batch, the core-
+     * seconds of the ranks on a node over its cores bound their period
+     * (ranks waiting for a message yield their core: mpi_yield_when_idle) */
+    long ranks = (long)p->dp * p->pp * p->tp, rpn = s->ranks_per_node;
+    long nodes = (ranks + rpn - 1) / rpn;
+    double *node_s = calloc((size_t)nodes, sizeof *node_s);
+    double *own = calloc((size_t)p->dp, sizeof *own);
+    if (!node_s || !own) {
+        free(node_s);
+        free(own);
+        return vr_fail(VR_ERR_NOMEM, "performance model: out of memory");
+    }
     for (int r = 0; r < p->dp; r++) {
         double period = 0, comp[VR_PERF_MAX_PP], tps[VR_PERF_MAX_PP], snd[VR_PERF_MAX_PP];
         int tp_net = 0, pp_net = 0;
         double tp_bytes = 0, pp_bytes = 0;
         for (int st = 0; st < p->pp; st++) {
-            long first = ((long)r * p->pp + st) * p->tp, rpn = s->ranks_per_node;
+            long first = ((long)r * p->pp + st) * p->tp;
             int cross = first / rpn != (first + p->tp - 1) / rpn;
             const vr_link *tl = cross ? &f->net : &f->shm;
             tp_net |= cross && p->tp > 1;
@@ -136,6 +162,7 @@ vr_status vr_perf_predict(const vr_plan *p, const vr_perf_setup *s, const vr_pro
             for (int t = 0; t < p->tp; t++) {
                 vr_shard sh = vr_plan_shard(p, st, t);
                 rank_cost rc = rank_time(p, &sh, s, f, tl);
+                node_s[(first + t) / rpn] += rc.compute * s->threads;
                 if (rc.compute > comp[st])
                     comp[st] = rc.compute;
                 if (rc.tp > tps[st])
@@ -159,7 +186,7 @@ vr_status vr_perf_predict(const vr_plan *p, const vr_perf_setup *s, const vr_pro
             if (sp > period)
                 period = sp;
         }
-        total += s->batch / period;
+        own[r] = period;
         if (period > worst_period) {
             worst_period = period;
             memcpy(out->compute_s, comp, sizeof(double) * p->pp);
@@ -171,6 +198,21 @@ vr_status vr_perf_predict(const vr_plan *p, const vr_perf_setup *s, const vr_pro
             out->pp_link_net = pp_net;
         }
     }
+    int shared = 0; /* the cores, not a stage or link, set some replica's period */
+    for (int r = 0; r < p->dp; r++) {
+        double period = own[r];
+        long lo = (long)r * p->pp * p->tp / rpn, hi = ((long)(r + 1) * p->pp * p->tp - 1) / rpn;
+        for (long n = lo; n <= hi; n++)
+            if (node_s[n] / f->cores > period * (1 + 1e-9)) {
+                period = node_s[n] / f->cores;
+                shared = 1;
+            }
+        total += s->batch / period;
+        if (period > worst_period)
+            worst_period = period;
+    }
+    free(node_s);
+    free(own);
     out->images_per_s = total;
     out->period_s = worst_period;
     out->memory_per_rank = mem;
@@ -188,6 +230,8 @@ vr_status vr_perf_predict(const vr_plan *p, const vr_perf_setup *s, const vr_pro
     }
     if (mem > mem_per_rank)
         out->bound = VR_BOUND_MEMORY;
+    else if (shared)
+        out->bound = VR_BOUND_COMPUTE;
     else if (out->send_s[slow] >= out->compute_s[slow] + out->tp_s[slow] ||
              out->tp_s[slow] >= out->compute_s[slow])
         out->bound = VR_BOUND_NETWORK;

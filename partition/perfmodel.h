@@ -15,10 +15,15 @@
  *                   and two allgathers of the next GEMM's input rows (uint8
  *                   with int8), each (tp - 1) steps of alpha + bytes / beta
  *                   on the TP group's link (runtime/forward.h).
+ * A parallel block (ViT-22B) has one LayerNorm, and under TP one allgather
+ * and one reduce-scatter instead of two each.
  * A stage's period is max(compute + TP transfers, its send of the residual
  * stream to the next stage: alpha + bytes / beta), sends overlapping the next
  * micro-batch's compute; the pipeline's period is the slowest stage's, and
- * dp replicas multiply the images per second. A run of n micro-batches per
+ * dp replicas multiply the images per second. A node's ranks share its
+ * cores: the compute core-seconds of all its ranks per micro-batch, over
+ * its cores, is a floor on their period (more ranks x threads than cores,
+ * ranks yielding their core while they wait). A run of n micro-batches per
  * replica takes (n + pp - 1) periods (fill and drain). Links are shared
  * memory inside a node and the network between nodes (ranks are placed in
  * order: replica, stage, TP rank, filling one node after another).

@@ -53,7 +53,7 @@ size_t vr_shard_weight_bytes(const vr_config *c, const vr_shard *s)
     size_t D = c->hidden, hd = c->head_dim, Hd = vr_shard_heads(s) * hd, Ml = vr_shard_mlp(s);
     size_t fc1 = c->act == VR_ACT_SWIGLU ? 2 * Ml : Ml, ls = c->layer_scale ? D : 0;
     size_t attention = 2 * D + 3 * Hd * D + 3 * Hd + D * Hd + D + (c->qk_norm ? 4 * hd : 0) + ls;
-    size_t mlp = 2 * D + fc1 * D + fc1 + D * Ml + D + ls;
+    size_t mlp = (c->parallel_block ? 0 : 2 * D) + fc1 * D + fc1 + D * Ml + D + ls;
     size_t n = 0;
     for (size_t j = s->part_begin; j < s->part_end; j++)
         n += j % 2 ? mlp : attention;
@@ -98,14 +98,15 @@ static double max_cost(const vr_config *c, const double *pre, const size_t *spli
  * stage. Returns 0 if some stage must exceed cap. */
 static int fits(const vr_config *c, const double *pre, int pp, double cap, size_t *split)
 {
-    size_t P = 2 * c->layers, j = 0;
+    /* a parallel block's MLP reads its attention's LayerNorm: whole blocks */
+    size_t P = 2 * c->layers, j = 0, step = c->parallel_block ? 2 : 1;
     for (int s = 0; s < pp; s++) {
         split[s] = j;
-        size_t last = P - (size_t)(pp - 1 - s);
+        size_t last = P - step * (size_t)(pp - 1 - s);
         double base = (s == 0 ? embed_flops(c) : 0.0) - pre[split[s]];
-        j++; /* at least one half-block */
-        while (j < last && base + pre[j + 1] <= cap)
-            j++;
+        j += step; /* at least one half-block (block) */
+        while (j + step <= last && base + pre[j + step] <= cap)
+            j += step;
         if (s == pp - 1)
             j = P;
         split[s + 1] = j;
@@ -148,8 +149,9 @@ static vr_status split_parts(vr_plan *p)
     even[0] = 0;
     for (int s = 1; s < pp; s++) {
         double target = total * s / pp - E; /* cost of half-blocks before the cut */
-        size_t lo_k = even[s - 1] + 1, hi_k = P - (size_t)(pp - s), k = lo_k;
-        for (size_t j = lo_k; j <= hi_k; j++)
+        size_t step = c->parallel_block ? 2 : 1;
+        size_t lo_k = even[s - 1] + step, hi_k = P - step * (size_t)(pp - s), k = lo_k;
+        for (size_t j = lo_k; j <= hi_k; j += step)
             if (fabs(pre[j] - target) < fabs(pre[k] - target))
                 k = j;
         even[s] = k;
@@ -197,6 +199,12 @@ vr_status vr_plan_build(vr_plan *p, const vr_config *c, int dp, int pp, int tp,
         if (!st && sum != 2 * c->layers)
             st = vr_fail(VR_ERR_USAGE, "--layers adds up to %g layers, the model has %zu",
                          (double)sum / 2, c->layers);
+        for (int s = 0; s < pp && !st && c->parallel_block; s++)
+            if (layers[s] % 2)
+                st = vr_fail(VR_ERR_USAGE, "--layers: stage %d has %g layers, but the model's "
+                             "blocks are parallel (attention and MLP read one LayerNorm) and "
+                             "cannot be cut between them; give whole layers", s,
+                             (double)layers[s] / 2);
     } else {
         st = split_parts(p);
     }
@@ -266,11 +274,12 @@ void vr_plan_print(const vr_plan *p, FILE *fp)
     char regs[48] = "";
     if (c->reg_tokens)
         snprintf(regs, sizeof regs, "%zu registers + ", c->reg_tokens);
-    fprintf(fp, "variant: tokens %s%s%s%zu patches (positions over %s)%s; blocks %s%s%s%s; "
+    fprintf(fp, "variant: tokens %s%s%s%zu patches (positions over %s)%s; %sblocks %s%s%s%s; "
             "pooling %s%s, head %s",
             c->class_token ? "class + " : "", c->dist_token ? "distillation + " : "", regs,
             c->patches, c->pos == VR_POS_ALL ? "all" : "the patches",
-            c->norm_pre ? ", norm_pre" : "", vr_act_name(c->act),
+            c->norm_pre ? ", norm_pre" : "", c->parallel_block ? "parallel " : "",
+            vr_act_name(c->act),
             c->qkv_bias ? "" : ", no qkv bias", c->qk_norm ? ", qk_norm" : "",
             c->layer_scale ? ", LayerScale" : "", vr_pool_name(c->pool),
             c->final_norm == VR_NORM_POST_POOL ? " then fc_norm"

@@ -165,7 +165,7 @@ size_t vr_config_param_count(const vr_config *c)
 {
     size_t D = c->hidden, M = c->mlp_dim, hd = c->head_dim;
     size_t fc1 = c->act == VR_ACT_SWIGLU ? 2 * M : M;
-    size_t per_layer = 4 * D                              /* two LayerNorms */
+    size_t per_layer = (c->parallel_block ? 2 : 4) * D   /* LayerNorms: one in a parallel block */
                        + 3 * D * D + (c->qkv_bias ? 3 * D : 0) /* qkv */
                        + (c->qk_norm ? 4 * hd : 0)         /* q and k norms */
                        + D * D + D                         /* proj */

@@ -31,6 +31,8 @@ vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch)
         /* also the attention-pool head's (B, D) */
         {&s->attn, rows, map && D > Hd ? D : Hd ? Hd : 1, "attention output"},
         {&s->partial, w->fused_residual ? 1 : rows, c->hidden, "partial sums"},
+        {&s->partial2, w->fused_residual || !c->parallel_block ? 1 : rows, c->hidden,
+         "partial sums"},
         {&s->mlp, rows, Ml ? Ml : 1, "MLP activations"},
         {&s->gate, c->act == VR_ACT_SWIGLU ? rows : 1, Ml ? 2 * Ml : 1, "SwiGLU gate"},
         {&s->patches, max_batch * c->patches, w->shard.has_embed ? c->patch_len : 1, "patches"},
@@ -104,7 +106,7 @@ vr_status vr_state_warm(vr_run_state *s, const vr_weights *w, const size_t *batc
 
 void vr_state_free(vr_run_state *s)
 {
-    float *bufs[] = {s->xn, s->qkv, s->scores, s->attn, s->partial, s->mlp, s->gate,
+    float *bufs[] = {s->xn, s->qkv, s->scores, s->attn, s->partial, s->partial2, s->mlp, s->gate,
                      s->patches, s->cls, s->pooled, s->logits2, s->pool_qkv, s->pool_kv,
                      s->pool_mlp};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
@@ -359,6 +361,114 @@ static vr_status mlp_block(vr_run_state *s, const vr_weights *w, const vr_layer_
     return VR_OK;
 }
 
+/* ln1(x) of rows (lo, hi), in the forms qkv and fc1 take (float32 rows in
+ * s->xn, uint8 rows in s->xq), then every row's gathered when split. */
+static vr_status parallel_input(vr_run_state *s, const vr_weights *w, const vr_layer_weights *L,
+                                const float *x, size_t n, size_t lo, size_t hi, int split,
+                                const vr_reducer *reduce)
+{
+    size_t D = w->cfg.hidden;
+    int q_qkv = takes_q(w, L->qkv), q_fc1 = takes_q(w, L->fc1);
+    vr_status st;
+    if (!q_qkv || !q_fc1) {
+        TIMED(norm, vr_rows_layernorm(s->xn + lo * D, x + lo * D, L->ln1_w, L->ln1_b, hi - lo, D,
+                                      w->cfg.ln_eps));
+        if (split && (st = reduce->gatherf(s->xn, n, D, reduce->ctx)))
+            return st;
+    }
+    if (q_qkv || q_fc1) {
+        normed_q(s, w, x, L->ln1_w, L->ln1_b, lo, hi);
+        void *const tables[3] = {s->xq, s->xq_scale, s->xq_zp};
+        const size_t widths[3] = {D, sizeof(float), sizeof(int32_t)};
+        if (split && (st = reduce->gather(tables, widths, 3, n, reduce->ctx)))
+            return st;
+    }
+    return VR_OK;
+}
+
+/* out (rows, N) = lin(y), y the rows parallel_input left (s->xn or s->xq). */
+static vr_status from_input(vr_run_state *s, const vr_weights *w, vr_linear *lin, size_t rows,
+                            float *out)
+{
+    if (!takes_q(w, lin))
+        return vr_linear_run(lin, rows, s->xn, out, &s->t);
+    vr_qrows q = {s->xq, s->xq_scale, s->xq_zp, rows, w->cfg.hidden};
+    return vr_linear_run_from_q(lin, &q, out, &s->t);
+}
+
+/* Row b*T of each image's y to row b: the class tokens' rows for the MLP. */
+static void input_class_rows(vr_run_state *s, const vr_weights *w, size_t B)
+{
+    size_t D = w->cfg.hidden, T = w->cfg.tokens;
+    for (size_t b = 1; b < B; b++) {
+        memcpy(s->xn + b * D, s->xn + b * T * D, D * sizeof *s->xn);
+        memcpy(s->xq + b * D, s->xq + b * T * D, D);
+        s->xq_scale[b] = s->xq_scale[b * T];
+        s->xq_zp[b] = s->xq_zp[b * T];
+    }
+}
+
+/* ViT-22B's block (timm ParallelScalingBlock): y = ln1(x),
+ * x = x + ls1 * proj(attention(y)) + ls2 * fc2(act(fc1(y))). Both branches
+ * read one LayerNorm; with `reduce` their partial sums are added before
+ * one reduce-scatter (or, with `cls`, one sum) instead of two. */
+static vr_status parallel_block(vr_run_state *s, const vr_weights *w, const vr_layer_weights *L,
+                                float *x, size_t B, int cls, const vr_reducer *reduce)
+{
+    const vr_config *c = &w->cfg;
+    size_t D = c->hidden, n = B * c->tokens, rows = cls ? B : n, Ml = vr_shard_mlp(&w->shard);
+    size_t Hl = vr_shard_heads(&w->shard), hd = c->head_dim, Hd = Hl * hd, lo = 0, hi = n;
+    int split = reduce && !cls; /* this rank keeps rows (lo, hi) of x (forward.h) */
+    int glu = c->act == VR_ACT_SWIGLU;
+    float *y = cls ? s->cls : x;
+    vr_status st;
+    if (split)
+        vr_row_block(n, reduce->size, reduce->rank, &lo, &hi);
+    /* attention on every token's queries (the class token's alone with cls) */
+    if ((st = parallel_input(s, w, L, x, n, lo, hi, split, reduce)) ||
+        (st = from_input(s, w, L->qkv, n, s->qkv)))
+        return st;
+    if (c->qk_norm) {
+        TIMED(norm, vr_rows_head_norm(s->qkv, 3 * Hd, n, Hl, hd, L->q_norm_w, L->q_norm_b,
+                                      c->ln_eps));
+        TIMED(norm, vr_rows_head_norm(s->qkv + Hd, 3 * Hd, n, Hl, hd, L->k_norm_w, L->k_norm_b,
+                                      c->ln_eps));
+    }
+    if (cls) {
+        TIMED(attention, st = vr_attention_first_row(w->attention, s->qkv, s->attn, B, s->scores));
+        input_class_rows(s, w, B);
+        class_tokens(s, w, x, B, 0);
+    } else {
+        TIMED(attention, st = vr_attention_run(w->attention, s->qkv, s->attn, B, s->scores));
+    }
+    if (st)
+        return st;
+    /* the MLP on the same y; GELU in fc1's epilogue (vr_forward_prepare) */
+    if ((st = from_input(s, w, L->fc1, rows, glu ? s->gate : s->mlp)))
+        return st;
+    if (glu)
+        TIMED(activation, vr_rows_swiglu(s->mlp, s->gate, rows, Ml));
+    if (!reduce) { /* proj and fc2 add into y (ls1, ls2 folded into their rows) */
+        if ((st = vr_linear_run(L->proj, rows, s->attn, y, &s->t)) ||
+            (st = vr_linear_run(L->fc2, rows, s->mlp, y, &s->t)))
+            return st;
+    } else { /* both partial sums, added, then one exchange */
+        if ((st = vr_linear_run_slice(L->proj, rows, s->attn, s->partial, &s->t, reduce->max,
+                                      reduce->ctx)) ||
+            (st = vr_linear_run_slice(L->fc2, rows, s->mlp, s->partial2, &s->t, reduce->max,
+                                      reduce->ctx)))
+            return st;
+        TIMED(activation, vr_rows_add(s->partial, s->partial2, rows, D));
+        if ((st = split ? reduce->scatter(s->partial, rows, D, reduce->ctx)
+                        : reduce->sum(s->partial, rows * D, reduce->ctx)))
+            return st;
+        TIMED(activation, vr_rows_add(y + lo * D, s->partial, split ? hi - lo : rows, D));
+    }
+    if (cls)
+        class_tokens(s, w, x, B, 1);
+    return VR_OK;
+}
+
 vr_status vr_forward_layer(vr_run_state *s, const vr_weights *w, size_t l, float *x,
                            size_t B, const vr_reducer *reduce)
 {
@@ -368,13 +478,17 @@ vr_status vr_forward_layer(vr_run_state *s, const vr_weights *w, size_t l, float
     if (!w->fused_residual != !!reduce)
         return vr_fail(VR_ERR_INTERNAL, "layer prepared for %s sums, run with%s a reduce",
                        w->fused_residual ? "local" : "partial", reduce ? "" : "out");
-    /* a stage may hold only the attention or only the MLP of its first and last layers */
-    if (vr_shard_has_attention(&w->shard, w->shard.layer_begin + l) &&
-        (st = attention_block(s, w, L, x, B, cls, reduce)))
-        return st;
-    if (vr_shard_has_mlp(&w->shard, w->shard.layer_begin + l) &&
-        (st = mlp_block(s, w, L, x, B, cls, reduce)))
-        return st;
+    size_t g = w->shard.layer_begin + l;
+    if (w->cfg.parallel_block) { /* whole blocks on a stage (partition/plan.c) */
+        if ((st = parallel_block(s, w, L, x, B, cls, reduce)))
+            return st;
+    } else { /* a stage may hold only the attention or only the MLP of its first and last layers */
+        if (vr_shard_has_attention(&w->shard, g) &&
+            (st = attention_block(s, w, L, x, B, cls, reduce)))
+            return st;
+        if (vr_shard_has_mlp(&w->shard, g) && (st = mlp_block(s, w, L, x, B, cls, reduce)))
+            return st;
+    }
     /* x whole again where the next reader needs every row (forward.h) */
     if (reduce && !cls &&
         (l + 1 == vr_shard_layers(&w->shard) || class_only(s, w, l + 1) || s->all_tokens))

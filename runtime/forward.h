@@ -75,6 +75,7 @@ typedef struct {
     float *scores;  /* attention scratch: vr_attention_scratch floats */
     float *attn;    /* (B*T, Hl*hd) this shard's head outputs, concatenated */
     float *partial; /* (B*T, D) output of a row-parallel GEMM before the sum (tp > 1 only) */
+    float *partial2; /* (B*T, D) fc2's beside proj's, a parallel block's (tp > 1 only) */
     float *mlp;     /* (B*T, Ml) this shard's MLP hidden columns */
     float *gate;    /* (B*T, 2*Ml) SwiGLU's fc1 output: gate, then value columns */
     float *patches; /* (B*patches, P) im2col of the input, first stage only */

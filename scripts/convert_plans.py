@@ -99,16 +99,33 @@ def plan_timm(src, heads, arch=None, over=None, tensors=None, preset="timm", lib
             raise CheckpointError(f"{src}: the checkpoint has {key} {got}, --arch says "
                                   f"{a[key]}; is it the right --arch?")
     cfg["norm_pre"] = int(t.has("norm_pre.weight"))
-    cfg["layer_scale"] = int(t.has("blocks.0.ls1.gamma"))
-    cfg["qkv_bias"] = int(t.has("blocks.0.attn.qkv.bias"))
-    cfg["qk_norm"] = int(t.has("blocks.0.attn.q_norm.weight"))
+    # ViT-22B's ParallelScalingBlock: in_norm, in_proj = [fc1; q; k; v], one ls
+    par = t.has("blocks.0.in_proj.weight")
+    fused_out = par and t.has("blocks.0.out_proj.weight")
+    if par:
+        cfg["block"] = "parallel"
+        cfg["layer_scale"] = int(t.has("blocks.0.ls.gamma"))
+        cfg["qkv_bias"] = int(t.has("blocks.0.in_proj.bias"))
+        cfg["qk_norm"] = int(t.has("blocks.0.q_norm.weight"))
+    else:
+        cfg["layer_scale"] = int(t.has("blocks.0.ls1.gamma"))
+        cfg["qkv_bias"] = int(t.has("blocks.0.attn.qkv.bias"))
+        cfg["qk_norm"] = int(t.has("blocks.0.attn.q_norm.weight"))
     # the MLP
     split = t.has("blocks.0.mlp.fc1_g.weight")
-    fc2 = shape_of(t, "blocks.0.mlp.fc2.weight")
-    if fc2 is None or len(fc2) != 2:
-        raise CheckpointError(f"{src}: blocks.0.mlp.fc2.weight is missing or not a matrix")
-    M = fc2[1]
-    fc1 = shape_of(t, "blocks.0.mlp.fc1_g.weight" if split else "blocks.0.mlp.fc1.weight")
+    if par:
+        ip = shape_of(t, "blocks.0.in_proj.weight")
+        if len(ip) != 2 or ip[1] != D or ip[0] <= 3 * D:
+            raise CheckpointError(f"{src}: blocks.0.in_proj.weight has shape {list(ip)}; "
+                                  f"expected [M + 3*{D}, {D}] (ParallelScalingBlock)")
+        M = ip[0] - 3 * D
+        fc1 = (M, D)
+    else:
+        fc2 = shape_of(t, "blocks.0.mlp.fc2.weight")
+        if fc2 is None or len(fc2) != 2:
+            raise CheckpointError(f"{src}: blocks.0.mlp.fc2.weight is missing or not a matrix")
+        M = fc2[1]
+        fc1 = shape_of(t, "blocks.0.mlp.fc1_g.weight" if split else "blocks.0.mlp.fc1.weight")
     packed = not split and fc1 is not None and fc1[0] == 2 * M
     act = a.get("activation")
     if split or packed:
@@ -176,8 +193,40 @@ def plan_timm(src, heads, arch=None, over=None, tensors=None, preset="timm", lib
                     norm_pre=(t.get("norm_pre.weight"), t.get("norm_pre.bias"))
                     if cfg["norm_pre"] else None)
 
+    def parallel_layer(p_):
+        w = t.get(p_ + "in_proj.weight", (M + 3 * D, D))
+        b = t.get(p_ + "in_proj.bias", (M + 3 * D,)) if cfg["qkv_bias"] else None
+        if w is None or (cfg["qkv_bias"] and b is None):
+            return {}  # listed by t.finish()
+        d = dict(ln1_w=t.get(p_ + "in_norm.weight"), ln1_b=t.get(p_ + "in_norm.bias"),
+                 fc1_w=w[:M], fc1_b=b[:M] if b is not None else t.get(p_ + "mlp_bias", (M,)),
+                 **split_qkv(w[M:], b[M:] if b is not None else None, D))
+        if fused_out:  # one out_proj over [attention; MLP] columns, one bias
+            o = t.get(p_ + "out_proj.weight", (D, D + M))
+            ob = t.get(p_ + "out_proj.bias", (D,)) if t.has(p_ + "out_proj.bias") else None
+            d.update(proj_w=None if o is None else o[:, :D], proj_b=ob,
+                     fc2_w=None if o is None else o[:, D:], fc2_b=None)
+        else:
+            d.update(proj_w=t.get(p_ + "attn_out_proj.weight", (D, D)),
+                     proj_b=t.get(p_ + "attn_out_proj.bias", (D,))
+                     if t.has(p_ + "attn_out_proj.bias") else None,
+                     fc2_w=t.get(p_ + "mlp_out_proj.weight", (D, M)),
+                     fc2_b=t.get(p_ + "mlp_out_proj.bias", (D,))
+                     if t.has(p_ + "mlp_out_proj.bias") else None)
+        for k in ("proj_b", "fc2_b"):  # timm proj_bias=False: no bias is a zero one
+            if d[k] is None:
+                d[k] = np.zeros(D, np.float32)
+        if cfg["qk_norm"]:
+            for n in ("q_norm", "k_norm"):
+                d[n + "_w"], d[n + "_b"] = t.get(p_ + n + ".weight"), t.get(p_ + n + ".bias")
+        if cfg["layer_scale"]:  # ls(attn + mlp) = ls * attn + ls * mlp
+            d["ls1"] = d["ls2"] = t.get(p_ + "ls.gamma")
+        return d
+
     def layer(i):
         p_ = f"blocks.{i}."
+        if par:
+            return parallel_layer(p_)
         qkv_b = t.get(p_ + "attn.qkv.bias") if cfg["qkv_bias"] else None
         d = dict(ln1_w=t.get(p_ + "norm1.weight"), ln1_b=t.get(p_ + "norm1.bias"),
                  **split_qkv(t.get(p_ + "attn.qkv.weight"), qkv_b, D),

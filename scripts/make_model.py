@@ -34,6 +34,10 @@ FAMILIES = {
     "dinov2": dict(reg_tokens=4, pos_embed="patches", layer_scale=1, head="none"),
     "dinov2-linear": dict(layer_scale=1, pooling="cls_avg"),
     "avg": dict(pooling="avg", final_norm="post_pool"),
+    # ViT-22B (Dehghani et al. 2023; timm ParallelScalingBlock): attention and MLP
+    # in parallel on one LayerNorm, q/k norm, no qkv biases; an embedding tower
+    "vit22b": dict(block="parallel", qk_norm=1, qkv_bias=0, pooling="avg", final_norm="pre_pool",
+                   head="none", class_token=0, pos_embed="patches"),
 }
 
 
@@ -64,6 +68,8 @@ def main(argv=None):
     ap.add_argument("--no-qkv-bias", action="store_true")
     ap.add_argument("--qk-norm", action="store_true")
     ap.add_argument("--layer-scale", action="store_true")
+    ap.add_argument("--block", choices=("sequential", "parallel"),
+                    help="parallel: ViT-22B's block, x + attn(ln1(x)) + mlp(ln1(x))")
     ap.add_argument("--act", choices=vm.CHOICES["activation"])
     ap.add_argument("--final-norm", choices=vm.CHOICES["final_norm"])
     ap.add_argument("--pooling", choices=vm.CHOICES["pooling"])
@@ -92,7 +98,8 @@ def main(argv=None):
                      ("norm_pre", 1 if a.norm_pre else None),
                      ("qkv_bias", 0 if a.no_qkv_bias else None),
                      ("qk_norm", 1 if a.qk_norm else None),
-                     ("layer_scale", 1 if a.layer_scale else None), ("activation", a.act),
+                     ("layer_scale", 1 if a.layer_scale else None), ("block", a.block),
+                     ("activation", a.act),
                      ("final_norm", a.final_norm), ("pooling", a.pooling), ("head", a.head)):
         if val is not None:
             cfg[key] = val

@@ -148,6 +148,13 @@ def check_config(cfg):
             if not math.isfinite(v) or (k == "logit_scale" and not 0 < v < 1e6):
                 raise ValueError(f"{k} {v} is out of range")
             out[k] = v
+    # ViT-22B's parallel block (one LayerNorm, attention and MLP side by side);
+    # written only when it is not the default, so older readers refuse nothing
+    block = cfg.get("block", "sequential")
+    if block not in ("sequential", "parallel"):
+        raise ValueError(f"block '{block}' is not one of sequential, parallel")
+    if block == "parallel":
+        out["block"] = "parallel"
     # how vitrun writes the embedding unless told (--normalize/--no-normalize)
     out["normalize_embedding"] = int(bool(cfg.get("normalize_embedding", 0)))
     if out["head"] in ("none", "projection"):
@@ -308,7 +315,8 @@ class ModelWriter:
     def write_layer(self, i, t):
         """t: ln1_w, ln1_b, q_w, q_b, k_w, k_b, v_w, v_b (each (D, D) / (D); the
         biases None without qkv bias), proj_w, proj_b, ln2_w, ln2_b, fc1_w,
-        fc1_b, fc2_w, fc2_b, in PyTorch Linear layout; with qk_norm q_norm_w,
+        fc1_b, fc2_w, fc2_b, in PyTorch Linear layout (no ln2 with block
+        "parallel"); with qk_norm q_norm_w,
         q_norm_b, k_norm_w, k_norm_b (head_dim); with LayerScale ls1, ls2 (D);
         for SwiGLU fc1g_w, fc1g_b, the gate (silu(x fc1g^T) * (x fc1^T))."""
         c = self.cfg
@@ -335,8 +343,9 @@ class ModelWriter:
                 self._put(g, f"attn/{n}/bias", t[n + "_b"], (hd,))
         self._put(g, "attn/proj_weight", t["proj_w"], (D, H * hd))
         self._put(g, "attn/proj_bias", t["proj_b"], (D,))
-        self._put(g, "ln2/weight", t["ln2_w"], (D,))
-        self._put(g, "ln2/bias", t["ln2_b"], (D,))
+        if c.get("block") != "parallel":  # a parallel block's MLP reads ln1's output
+            self._put(g, "ln2/weight", t["ln2_w"], (D,))
+            self._put(g, "ln2/bias", t["ln2_b"], (D,))
         if c["activation"] == "swiglu":  # [gate; value]: the gate's rows first
             self._put(g, "mlp/fc1_weight", np.stack([np.asarray(t["fc1g_w"]),
                                                      np.asarray(t["fc1_w"])]), (2, M, D))

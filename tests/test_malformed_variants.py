@@ -57,7 +57,8 @@ def main():
         siglip = make("siglip", "siglip")
         swiglu = make("swiglu", "vit", "--act", "swiglu", "--layer-scale")
         deit = make("deit", "deit")
-        for m in (dino, siglip, swiglu, deit):
+        par = make("par", "vit22b")
+        for m in (dino, siglip, swiglu, deit, par):
             expect(f"control: {os.path.basename(m)} scores", m, [], code=0)
 
         expect("register count disagrees with the tensor",
@@ -100,6 +101,20 @@ def main():
         expect("a flag that is not 0 or 1",
                edited(dino, "flag", lambda f: f["config"].attrs.modify("layer_scale", 2)),
                ["flag.h5", "'layer_scale' = 2, expected 0 or 1"])
+
+        expect("an unknown block kind",
+               edited(par, "block", lambda f: f["config"].attrs.modify(
+                   "block", np.array(b"mixed", dtype=h5py.string_dtype("utf-8", 5)))),
+               ["block.h5", "'block' is 'mixed'", "'sequential', 'parallel'"])
+        def add_ln2(f):
+            f["layers/01/ln2/weight"] = np.ones(48, np.float32)
+            f["layers/01/ln2/bias"] = np.zeros(48, np.float32)
+        expect("a parallel block with a second LayerNorm",
+               edited(par, "ln2", add_ln2),
+               ["ln2.h5", "/layers/01/ln2 is present", 'block = "parallel"'])
+        expect("a sequential block without its second LayerNorm",
+               edited(par, "seq", lambda f: f["config"].attrs.__delitem__("block")),
+               ["seq.h5", "ln2/weight"])
 
         # format 1: the classic ViT without the variant settings
         v2 = make("classic", "vit")

@@ -121,6 +121,38 @@ int main(void)
     near("pp 2: a 10-image run fills and drains (11 periods)",
          vr_perf_run_seconds(&p2, 2, 10, 1), 11 * slow);
 
+    /* Parallel blocks (ViT-22B): no LayerNorm 2 (block 0: 1088 elements,
+     * block 1: the class token's 64), so 1.152 us less on one rank; under
+     * tp 2 block 0 has one allgather and one reduce-scatter, block 1 one
+     * allreduce, x gathered at the end: 3 x 3.176 + 2.256 = 11.784 us. */
+    vr_config cp = tiny();
+    cp.parallel_block = 1;
+    vr_perf par1 = predict(&cp, 1, 1, 1, 1, 0);
+    near("parallel blocks, 1 rank: seconds per micro-batch", par1.period_s,
+         1.759808e-3 - 1.152e-6);
+    vr_perf par2 = predict(&cp, 1, 1, 2, 2, 0);
+    near("parallel blocks, tp 2: TP transfers", par2.tp_s[0], 11.784e-6);
+    near("parallel blocks, tp 2: TP bytes per rank", par2.tp_bytes, 3 * 2176 + 256);
+    vr_plan pl;
+    is("parallel blocks: pp 2 cuts between whole blocks",
+       !vr_plan_build(&pl, &cp, 1, 2, 1, NULL) && pl.part_split[1] % 2 == 0);
+    vr_plan_free(&pl);
+    size_t half[2] = {1, 3};
+    is("parallel blocks: a cut inside a block is refused",
+       vr_plan_build(&pl, &cp, 1, 2, 1, half) == VR_ERR_USAGE);
+
+    /* Shared cores: 4 ranks of 1 thread on a 2-core node (dp 4): each
+     * replica's own period is one rank's, but the node does 4 ranks' work on
+     * 2 cores, so the period doubles: 2 x 1.759808e-3, 4 images a period. */
+    vr_perf sh4 = predict(&c, 4, 1, 1, 4, 0);
+    near("dp 4 on 2 cores: images/s", sh4.images_per_s, 4 / (2 * 1.759808e-3));
+    near("dp 4 on 2 cores: period", sh4.period_s, 2 * 1.759808e-3);
+    is("dp 4 on 2 cores: compute bound", sh4.bound == VR_BOUND_COMPUTE);
+    /* pp 2 with 2 ranks on 2 cores: no sharing, the stages' own periods */
+    vr_perf p2s = predict(&c, 1, 2, 1, 2, 0);
+    near("pp 2 on 2 cores: the slower stage", p2s.period_s,
+         p2s.compute_s[0] > p2s.compute_s[1] ? p2s.compute_s[0] : p2s.compute_s[1]);
+
     /* memory: the test model's weights (0.4 MB) do not fit 1 kB a rank */
     vr_perf m = predict(&c, 1, 1, 1, 1, 1e3);
     is("a 1 kB rank is memory bound", m.bound == VR_BOUND_MEMORY);

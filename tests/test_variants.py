@@ -48,6 +48,13 @@ CASES = {
     "swiglu_split": ("swiglu", {}, 1e-6, "timm",
                      lambda P, d: checkpoints.export_timm(P, os.path.join(d, "s.safetensors"),
                                                           swiglu="split"), ["--eps", "1e-6"]),
+    # ViT-22B's parallel block (timm ParallelScalingBlock), with separate and
+    # fused (fuse_out_proj) output projections
+    "parallel": ("parallel", {}, 1e-6, "timm", None, GELU),
+    "parallel_fused": ("parallel", dict(class_token=False, pos_mode="patches", pool="avg",
+                                        head="none"), 1e-6, "timm",
+                       lambda P, d: checkpoints.export_timm(P, os.path.join(d, "p.safetensors"),
+                                                            out_proj="fused"), GELU),
     # HF transformers folders: everything from config.json
     "hf_deit_distilled": ("deit_distilled", {}, 1e-12, "hf",
                           lambda P, d: checkpoints.export_hf_deit(P, d, LABELS), []),
@@ -168,9 +175,20 @@ def main():
                 ck.check("f16: numpy's rounding (nearest even) of the float32 embedding",
                          np.array_equal(got[:].view(np.uint16),
                                         f32["embedding"][:].astype(np.float16).view(np.uint16)))
-        for name, n, layout in (("pp 2 x tp 2", 4, ["--pp", "2", "--tp", "2"]),
-                                ("pp 3 uneven, cut inside layers 1 and 3", 3,
-                                 ["--pp", "3", "--layers", "1.5,2,0.5"])):
+        layouts = [("pp 2 x tp 2", 4, ["--pp", "2", "--tp", "2"]),
+                   ("pp 3 uneven, cut inside layers 1 and 3", 3,
+                    ["--pp", "3", "--layers", "1.5,2,0.5"])]
+        if P.get("block") == "parallel":  # whole blocks only: a cut inside one is refused
+            p = run(mpi(3) + [a.vitrun, "--model", model, "--input", inp, "--output",
+                              os.path.join(tmp, "refused.h5"), "--pp", "3", "--layers",
+                              "1.5,2,0.5"], check=False)
+            ck.check("a parallel block cut between attention and MLP is refused (exit 2, "
+                     "naming the parallel blocks), nothing written",
+                     p.returncode == 2 and "parallel" in p.stderr and
+                     not os.path.exists(os.path.join(tmp, "refused.h5")),
+                     f"exit {p.returncode}: {p.stderr.strip()[-300:]}")
+            layouts[1] = ("pp 3 uneven, whole blocks", 3, ["--pp", "3", "--layers", "2,1,1"])
+        for name, n, layout in layouts:
             o = os.path.join(tmp, f"out_{n}.h5")
             run(mpi(n) + [a.vitrun, "--model", model, "--input", inp, "--output", o, "--batch", "2",
                        "--embeddings", "--quiet", "--gemm", a.gemm] + layout + extra)

@@ -38,11 +38,15 @@ VARIANTS = {
                        pool="avg", final_norm="post_pool"),
     "qknorm": dict(qkv_bias=False, qk_norm=True),
     "swiglu": dict(act="swiglu", layer_scale=True),
+    # ViT-22B (timm ParallelScalingBlock): attention and MLP in parallel on one
+    # LayerNorm, q/k norm, no qkv bias, one LayerScale for both branches
+    "parallel": dict(block="parallel", qkv_bias=False, qk_norm=True, layer_scale=True),
 }
 # option: default (the classic ViT)
 OPTIONS = dict(class_token=True, dist_token=False, reg_tokens=0, pos_mode="all", patch_bias=True,
                norm_pre=False, qkv_bias=True, qk_norm=False, layer_scale=False, act="gelu",
-               final_norm="pre_pool", pool="cls", head="linear", pool_include_prefix=False)
+               final_norm="pre_pool", pool="cls", head="linear", pool_include_prefix=False,
+               block="sequential")
 
 
 def _normal(rng):
@@ -92,7 +96,7 @@ def random_params(image, patch, channels, hidden, layers, heads, mlp, classes, e
     rng = np.random.default_rng([seed, 1])
     n = _normal(rng)
     hd = D // heads
-    for k in ("pos_mode", "act", "final_norm", "pool", "head", "pool_include_prefix"):
+    for k in ("pos_mode", "act", "final_norm", "pool", "head", "pool_include_prefix", "block"):
         if o[k] != OPTIONS[k]:
             P[k] = o[k]
     if not o["class_token"]:
@@ -118,6 +122,10 @@ def random_params(image, patch, channels, hidden, layers, heads, mlp, classes, e
             L["ls2"] = rng.uniform(0.1, 1.0, D).astype(np.float32)
         if o["act"] == "swiglu":
             L["w1g"], L["b1g"] = n(M, D, std=D ** -0.5), n(M, std=0.1)
+        if o["block"] == "parallel":  # one LayerNorm; timm's one gamma scales both branches
+            del L["ln2_w"], L["ln2_b"]
+            if o["layer_scale"]:
+                L["ls2"] = L["ls1"]
     if o["pool"] == "map":
         P["map"] = dict(
             latent=n(1, D, std=0.5), wq=n(D, D, std=D ** -0.5), bq=n(D, std=0.1),
@@ -258,8 +266,8 @@ def _torchvision_tensors(P, old_mlp_names):
     return t
 
 
-def export_timm(P, path, swiglu="packed"):
-    _save(path, export_timm_tensors(P, swiglu))
+def export_timm(P, path, swiglu="packed", out_proj="separate"):
+    _save(path, export_timm_tensors(P, swiglu, out_proj))
     return path
 
 
@@ -270,7 +278,38 @@ def export_torchvision_safetensors(P, path):
     return path
 
 
-def export_timm_tensors(P, swiglu="packed"):
+def _timm_parallel_block(t, put, cat, p, L, out_proj):
+    """Layer L as timm's ParallelScalingBlock (vision_transformer.py): in_norm;
+    in_proj's rows [fc1 (M); q; k; v (D each)], its bias all of theirs with
+    qkv_bias, else a separate mlp_bias; q_norm, k_norm; attn_out_proj and
+    mlp_out_proj, or (out_proj "fused", timm fuse_out_proj=True) one out_proj
+    over [attention; MLP] columns with one bias; ls.gamma on their sum."""
+    if L.get("w1g") is not None:
+        raise ValueError("timm: ParallelScalingBlock has no SwiGLU")
+    put(p + "in_norm", L["ln1_w"], L["ln1_b"])
+    qkv_bias = L.get("bq") is not None
+    put(p + "in_proj", np.concatenate([L["w1"], L["wq"], L["wk"], L["wv"]]),
+        cat(L["b1"], L["bq"], L["bk"], L["bv"]) if qkv_bias else None)
+    if not qkv_bias:
+        t[p + "mlp_bias"] = L["b1"]
+    if L.get("q_norm_w") is not None:
+        put(p + "q_norm", L["q_norm_w"], L["q_norm_b"])
+        put(p + "k_norm", L["k_norm_w"], L["k_norm_b"])
+    if out_proj == "fused":
+        put(p + "out_proj", np.concatenate([L["wo"], L["w2"]], axis=1),
+            (L["bo"] + L["b2"]).astype(np.float32))
+    elif out_proj == "separate":
+        put(p + "attn_out_proj", L["wo"], L["bo"])
+        put(p + "mlp_out_proj", L["w2"], L["b2"])
+    else:
+        raise ValueError(f"out_proj={out_proj!r}: 'separate' or 'fused'")
+    if L.get("ls1") is not None:
+        if L.get("ls2") is not L["ls1"] and not np.array_equal(L["ls2"], L["ls1"]):
+            raise ValueError("timm: a parallel block has one LayerScale for both branches")
+        t[p + "ls.gamma"] = L["ls1"]
+
+
+def export_timm_tensors(P, swiglu="packed", out_proj="separate"):
     """P as the state dict of timm's VisionTransformer configured the same way
     (VisionTransformerDistilled for head "distilled"); the key set is exactly
     the model's, so it loads with strict=True.
@@ -312,6 +351,9 @@ def export_timm_tensors(P, swiglu="packed"):
         put("norm_pre", P["norm_pre_w"], P["norm_pre_b"])
     for i, L in enumerate(P["layers"]):
         p = f"blocks.{i}."
+        if P.get("block") == "parallel":
+            _timm_parallel_block(t, put, cat, p, L, out_proj)
+            continue
         put(p + "norm1", L["ln1_w"], L["ln1_b"])
         if len({L.get(k) is None for k in ("bq", "bk", "bv")}) > 1:
             raise ValueError("timm: bq, bk and bv all given or all None")

@@ -26,6 +26,10 @@ Blocks, x = x + ls1 * attn(LN1(x)); x = x + ls2 * mlp(LN2(x))
             each head's q and k before the scores (timm qk_norm)
         ls1 ls2 (D)          LayerScale gammas
         w1g b1g (M, D)/(M)   SwiGLU gate: hidden = silu(x w1g^T + b1g) * (x w1^T + b1)
+    block "sequential" (default) | "parallel": ViT-22B's block (Dehghani et
+            al. 2023, timm ParallelScalingBlock): both branches read LN1 of the
+            block's input, x = x + ls1 * attn(LN1(x)) + ls2 * mlp(LN1(x));
+            the layers have no ln2
     act "gelu" (exact erf) | "gelu_tanh" | "quick_gelu" (x sigmoid(1.702 x)) | "swiglu"
     heads (int)  eps (float, every LayerNorm: blocks, qk norm, pools, heads)
 
@@ -205,13 +209,20 @@ def _fold_layerscale(L):
     return L
 
 
-def block(x, L, heads, act, eps, lin=linear):
-    """Pre-norm transformer block, with LayerScale where ls1/ls2 are given."""
+def block(x, L, heads, act, eps, lin=linear, parallel=False):
+    """Pre-norm transformer block, with LayerScale where ls1/ls2 are given;
+    parallel: both branches on LN1(x), summed into x (ViT-22B)."""
     if lin is not linear:
         L = _fold_layerscale(L)
-    a = attention(layer_norm(x, L["ln1_w"], L["ln1_b"], eps), L, heads, eps, lin)
+    h = layer_norm(x, L["ln1_w"], L["ln1_b"], eps)
+    a = attention(h, L, heads, eps, lin)
     if L.get("ls1") is not None:
         a = a * L["ls1"]
+    if parallel:
+        m = mlp(h, L, act, lin)
+        if L.get("ls2") is not None:
+            m = m * L["ls2"]
+        return x + a + m
     x = x + a
     m = mlp(layer_norm(x, L["ln2_w"], L["ln2_b"], eps), L, act, lin)
     if L.get("ls2") is not None:
@@ -310,11 +321,12 @@ def forward(P, pixels, precision="fp32"):
 
     if pool in ("cls", "cls_avg") and P.get("cls") is None:
         raise ValueError(f"pool {pool!r} needs a class token")
+    parallel = _choice(P, "block", "sequential", ("sequential", "parallel")) == "parallel"
     lin = {"fp32": linear, "int8": linear_int8}[precision]
     x, n_prefix = embed(P, pixels, lin)
     out = {"embed": x, "blocks": []}
     for L in P["layers"]:
-        x = block(x, L, heads, act, eps, lin)
+        x = block(x, L, heads, act, eps, lin, parallel)
         out["blocks"].append(x)
 
     if final_norm == "pre_pool":
