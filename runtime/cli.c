@@ -130,6 +130,8 @@ void vr_cli_usage(FILE *fp)
           "  --layout auto       dp, pp, tp and the batch the performance model predicts\n"
           "                      fastest for the ranks and nodes the job has (--profile,\n"
           "                      --memory-per-rank as for --plan --nodes)\n"
+          "  --memory-per-rank M with a layout (--pp/--tp/--dp, or none): refuse to run when\n"
+          "                      the performance model puts a rank of it above M bytes\n"
           "  --calibrate P.json  measure this node's rates (GEMMs, attention, row passes;\n"
           "                      under mpirun also the links between ranks) into P, exit\n"
           "  --report FILE.json  per-rank time in GEMM, attention, norms, activations,\n"
@@ -535,9 +537,9 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
     if ((o->nodes || o->ranks_per_node || o->json) && !(o->plan && o->nodes && o->ranks_per_node))
         return vr_fail(VR_ERR_USAGE, "--nodes, --ranks-per-node and --json go with --plan "
                        "--nodes N --ranks-per-node R");
-    if ((o->profile || o->memory_per_rank) && !(o->plan && o->nodes) && !o->layout_auto)
-        return vr_fail(VR_ERR_USAGE, "--profile and --memory-per-rank go with --plan --nodes "
-                       "or --layout auto");
+    if (o->profile && !o->memory_per_rank && !(o->plan && o->nodes) && !o->layout_auto)
+        return vr_fail(VR_ERR_USAGE, "--profile goes with --plan --nodes, --layout auto or "
+                       "--memory-per-rank");
     if (o->layout_auto && (o->layout_given || o->plan || o->layers))
         return vr_fail(VR_ERR_USAGE, "--layout auto chooses --dp, --pp, --tp and --batch "
                        "itself: give none of them (and not --plan; --plan --nodes N "

@@ -233,6 +233,31 @@ static vr_status layout_auto(vr_options *o, int rank, int size)
     return VR_OK;
 }
 
+/* --memory-per-rank with a given layout: refused before anything is read
+ * when the performance model puts its largest rank above the limit. */
+static vr_status memory_check(const vr_options *o, const vr_plan *plan, const vr_grid *g)
+{
+    vr_profile p;
+    char host[256];
+    vr_perf r;
+    vr_status st;
+    int rpn = g->nodes > 0 ? (g->world_size + g->nodes - 1) / g->nodes : 1;
+    vr_perf_setup s = {.batch = (int)o->batch, .threads = vr_gemm_threads(),
+                       .ranks_per_node = rpn, .precision = perf_precision(o),
+                       .decode = o->input != NULL, .wire_bf16 = o->wire_bf16};
+    if ((st = profile_for(o, &p, host, sizeof host)) ||
+        (st = vr_perf_predict(plan, &s, &p, o->memory_per_rank, &r)))
+        return st;
+    if (r.memory_per_rank <= o->memory_per_rank)
+        return VR_OK;
+    return vr_fail(VR_ERR_USAGE, "--memory-per-rank %.0f MiB: a rank of dp %d x pp %d x tp %d "
+                   "at batch %zu needs about %.0f MiB (%s weights and buffers, by the "
+                   "performance model); split the model over more ranks (--pp, --tp), a "
+                   "smaller --batch or --precision, or let --layout auto choose",
+                   o->memory_per_rank / 1048576, plan->dp, plan->pp, plan->tp, o->batch,
+                   r.memory_per_rank / 1048576, vr_linear_precision_name(o->precision));
+}
+
 /* --plan --nodes N --ranks-per-node R: the best layouts by the model. */
 static vr_status plan_nodes(const vr_options *o, const vr_config *c)
 {
@@ -246,7 +271,8 @@ static vr_status plan_nodes(const vr_options *o, const vr_config *c)
         return vr_fail(VR_ERR_USAGE, "--plan: %s has no %s GEMM rate (its node could not run "
                        "them); plan another --precision", o->profile ? o->profile : host,
                        vr_linear_precision_name(o->precision));
-    vr_perf_setup s = {.precision = prec, .decode = o->input != NULL, .wire_bf16 = o->wire_bf16};
+    vr_perf_setup s = {.precision = prec, .decode = o->input != NULL, .wire_bf16 = o->wire_bf16,
+                       .threads = o->threads};
     vr_perf_choice *ch;
     size_t n;
     if ((st = vr_perf_search(c, o->nodes, o->ranks_per_node, &s, &p, o->memory_per_rank, &ch,
@@ -338,6 +364,12 @@ int main(int argc, char **argv)
     if ((st = vr_comm_agree(vr_plan_build(&plan, &cfg, g.dp, g.pp, g.tp,
                                           o.layers ? layers : NULL))))
         return finish(rank, st);
+    /* a memory limit per rank: the layout's largest rank, by the model */
+    if (o.memory_per_rank && !o.layout_auto &&
+        (st = vr_comm_agree(rank == 0 ? memory_check(&o, &plan, &g) : VR_OK))) {
+        vr_plan_free(&plan);
+        return finish(rank, st);
+    }
     if (o.plan) {
         if (rank == 0 && o.precision == VR_INT8 &&
             (st = vr_int8_keep_check(o.int8_keep, cfg.layers))) {
