@@ -258,6 +258,25 @@ static int by_choice(const void *a, const void *b)
     return x->memory_per_rank < y->memory_per_rank ? -1 : x->memory_per_rank > y->memory_per_rank;
 }
 
+/* The stage of r that sets its period, and how far the stages are from even. */
+static void slowest_stage(const vr_perf *r, int pp, vr_perf_choice *ch)
+{
+    double most = -1, sum = 0;
+    for (int st = 0; st < pp; st++) {
+        double busy = r->compute_s[st] + r->tp_s[st];
+        double sp = busy > r->send_s[st] ? busy : r->send_s[st];
+        sum += sp;
+        if (sp > most) {
+            most = sp;
+            ch->compute_s = r->compute_s[st];
+            ch->tp_s = r->tp_s[st];
+            ch->send_s = r->send_s[st];
+        }
+    }
+    ch->period_s = r->period_s;
+    ch->imbalance = sum > 0 ? most * pp / sum : 1;
+}
+
 vr_status vr_perf_search(const vr_config *c, int nodes, int ranks_per_node,
                          const vr_perf_setup *s, const vr_profile *prof, double mem_per_rank,
                          vr_perf_choice **out, size_t *n)
@@ -303,9 +322,13 @@ vr_status vr_perf_search(const vr_config *c, int nodes, int ranks_per_node,
                     ch = m;
                     cap *= 2;
                 }
-                ch[k++] = (vr_perf_choice){(int)dp, (int)pp, (int)tp, b, threads,
-                                           r.images_per_s, r.memory_per_rank, r.bound,
-                                           r.memory_per_rank <= mem_per_rank};
+                ch[k] = (vr_perf_choice){.dp = (int)dp, .pp = (int)pp, .tp = (int)tp,
+                                         .batch = b, .threads = threads,
+                                         .images_per_s = r.images_per_s,
+                                         .memory_per_rank = r.memory_per_rank, .bound = r.bound,
+                                         .fits = r.memory_per_rank <= mem_per_rank};
+                slowest_stage(&r, (int)pp, &ch[k]);
+                k++;
             }
             vr_plan_free(&plan);
         }
@@ -323,10 +346,13 @@ void vr_perf_print(const vr_perf_choice *ch, size_t n, size_t top, int json, FIL
         for (size_t i = 0; i < n; i++)
             fprintf(f, "%s\n {\"dp\": %d, \"pp\": %d, \"tp\": %d, \"batch\": %d, "
                        "\"threads\": %d, \"images_per_s\": %.6g, \"memory_per_rank\": %.6g, "
-                       "\"bound\": \"%s\", \"fits\": %s}", i ? "," : "", ch[i].dp, ch[i].pp,
+                       "\"bound\": \"%s\", \"fits\": %s, \"period_s\": %.6g, "
+                       "\"stage_compute_s\": %.6g, \"stage_tp_s\": %.6g, \"stage_send_s\": %.6g, "
+                       "\"imbalance\": %.6g}", i ? "," : "", ch[i].dp, ch[i].pp,
                     ch[i].tp, ch[i].batch, ch[i].threads, ch[i].images_per_s,
                     ch[i].memory_per_rank, vr_bound_name(ch[i].bound),
-                    ch[i].fits ? "true" : "false");
+                    ch[i].fits ? "true" : "false", ch[i].period_s, ch[i].compute_s, ch[i].tp_s,
+                    ch[i].send_s, ch[i].imbalance);
         fprintf(f, "\n]\n");
         return;
     }

@@ -103,6 +103,10 @@ typedef struct {
     double images_per_s, memory_per_rank;
     vr_bound bound;
     int fits; /* memory_per_rank within the limit */
+    /* the stage that sets the pipeline's period (the slowest replica's), per
+     * micro-batch: what the bound is read from */
+    double period_s, compute_s, tp_s, send_s;
+    double imbalance; /* the period over the mean of the stages' periods (1: balanced) */
 } vr_perf_choice;
 
 /* Every layout of nodes x ranks_per_node ranks (dp pp tp = ranks, tp up to
@@ -115,7 +119,8 @@ vr_status vr_perf_search(const vr_config *c, int nodes, int ranks_per_node,
                          const vr_perf_setup *s, const vr_profile *prof, double mem_per_rank,
                          vr_perf_choice **out, size_t *n);
 
-/* The best `top` of them as a table, or all as a JSON list. */
+/* The best `top` of them as a table, or all as a JSON list (with the
+ * period and its stage's compute, TP and send seconds, and the imbalance). */
 void vr_perf_print(const vr_perf_choice *ch, size_t n, size_t top, int json, FILE *f);
 
 #endif

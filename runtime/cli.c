@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "config.h"
+#include "shape.h"
 
 #include <errno.h>
 #include <math.h>
@@ -126,7 +127,17 @@ void vr_cli_usage(FILE *fp)
           "                      [--json]: the best layouts (dp x pp x tp, batch) for N\n"
           "                      nodes of R ranks, predicted images/s, memory per rank and\n"
           "                      what bounds each (docs/SCALING.md), from P's rates or\n"
-          "                      the built-in profile; M in bytes (K, M, G suffixes)\n"
+          "                      the built-in profile; M in bytes (K, M, G suffixes);\n"
+          "                      --threads T per rank (default: the profile's cores / R)\n"
+          "  --shape SPEC        with --plan --nodes, instead of --model: the model's shape\n"
+          "                      as KEY=VALUE items, e.g. hidden=6144,layers=48,heads=48,\n"
+          "                      mlp=24576,patch=14,classes=0,block=parallel,qkv_bias=0,\n"
+          "                      qk_norm=1. Required: hidden, layers, heads (dividing\n"
+          "                      hidden), mlp, patch; optional: image=S|HxW (224),\n"
+          "                      classes=K (1000; 0: no classifier), embed=E (a projection\n"
+          "                      head, CLIP), act=gelu|gelu_tanh|quick_gelu|swiglu,\n"
+          "                      block=sequential|parallel, qkv_bias=0|1 (1), qk_norm=0|1\n"
+          "                      (0); the rest is the classic ViT's (docs/SCALING.md)\n"
           "  --layout auto       dp, pp, tp and the batch the performance model predicts\n"
           "                      fastest for the ranks and nodes the job has (--profile,\n"
           "                      --memory-per-rank as for --plan --nodes)\n"
@@ -258,6 +269,11 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
             if ((st = once(a, o->model, v)))
                 return st;
             o->model = v;
+        } else if (!strcmp(a, "--shape")) {
+            VALUE();
+            if ((st = once(a, o->shape, v)))
+                return st;
+            o->shape = v;
         } else if (!strcmp(a, "--input")) {
             VALUE();
             if ((st = once(a, o->input, v)))
@@ -529,7 +545,7 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
     if (o->help || o->version)
         return VR_OK;
     if (o->calibrate)
-        return o->model || o->plan || o->layout_given || o->layout_auto || o->input ||
+        return o->model || o->shape || o->plan || o->layout_given || o->layout_auto || o->input ||
                        o->output || o->synthetic
                    ? vr_fail(VR_ERR_USAGE, "--calibrate measures the node, not a model or a "
                              "layout: give it alone (with --threads, --gemm)")
@@ -544,8 +560,25 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
         return vr_fail(VR_ERR_USAGE, "--layout auto chooses --dp, --pp, --tp and --batch "
                        "itself: give none of them (and not --plan; --plan --nodes N "
                        "--ranks-per-node R lists the candidates)");
-    if (!o->model)
-        return vr_fail(VR_ERR_USAGE, "--model is required (see vitrun --help)");
+    if (o->shape) {
+        vr_config c;
+        if (o->model)
+            return vr_fail(VR_ERR_USAGE, "--shape describes the model instead of --model: give "
+                           "one of them");
+        if (!(o->plan && o->nodes))
+            return vr_fail(VR_ERR_USAGE, "--shape goes with --plan --nodes N --ranks-per-node R "
+                           "(it predicts layouts for a model without its file; scoring and "
+                           "--plan of one layout need --model)");
+        if (o->image_h)
+            return vr_fail(VR_ERR_USAGE, "--image-size does not go with --shape: give the size "
+                           "in the shape (image=H or image=HxW)");
+        /* checked here, before any rank starts; vitrun.c builds it again */
+        vr_status st = vr_config_from_shape(&c, o->shape);
+        if (st)
+            return st;
+    } else if (!o->model)
+        return vr_fail(VR_ERR_USAGE, "--model is required (or --shape with --plan --nodes; see "
+                       "vitrun --help)");
     if (o->int8_calibrate && o->precision == VR_FP32)
         o->precision = VR_INT8; /* what it measures */
     if ((o->int8_keep || o->int8_calibrate) && o->precision != VR_INT8)
@@ -555,7 +588,7 @@ vr_status vr_cli_parse(vr_options *o, int argc, char **argv)
     if (o->int8_keep && !strcmp(o->int8_keep, "none"))
         o->int8_keep = "";
     /* a calibration kept next to the model applies by itself */
-    if (o->precision == VR_INT8 && !o->int8_keep && !o->int8_calibrate) {
+    if (o->model && o->precision == VR_INT8 && !o->int8_keep && !o->int8_calibrate) {
         char path[sizeof o->int8_auto];
         if (snprintf(path, sizeof path, "%s.int8", o->model) < (int)sizeof path &&
             access(path, F_OK) == 0) {

@@ -19,6 +19,7 @@ typedef enum { VR_PROGRESS_AUTO, VR_PROGRESS_BAR, VR_PROGRESS_LOG, VR_PROGRESS_O
 
 typedef struct {
     const char *model;     /* --model: index file of a vitrun model */
+    const char *shape;     /* --shape SPEC: the model's shape instead (--plan --nodes only; shape.h) */
     const char *input;     /* --input: JPEG directory, list file or HDF5 image file */
     size_t synthetic;      /* --synthetic N: generated inputs instead of --input */
     const char *output;    /* --output: .h5 (default) or .csv; NULL with --no-output */

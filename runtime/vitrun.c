@@ -25,6 +25,7 @@
 #include "linear.h"
 #include "pool.h"
 #include "report.h"
+#include "shape.h"
 #include "signals.h"
 
 #ifndef VITRUN_VERSION
@@ -43,9 +44,12 @@ static int finish(int rank, vr_status st)
     return vr_exit_code(st);
 }
 
-/* The model's configuration, read by every rank from the index file. */
+/* The model's configuration, read by every rank from the index file, or
+ * built from --shape. */
 static vr_status read_config(const vr_options *o, vr_config *cfg)
 {
+    if (o->shape)
+        return vr_config_from_shape(cfg, o->shape);
     vr_model_file m;
     vr_status st = vr_model_open(&m, o->model);
     if (!st)
@@ -271,6 +275,7 @@ static vr_status plan_nodes(const vr_options *o, const vr_config *c)
         return vr_fail(VR_ERR_USAGE, "--plan: %s has no %s GEMM rate (its node could not run "
                        "them); plan another --precision", o->profile ? o->profile : host,
                        vr_linear_precision_name(o->precision));
+    /* 0: the profile's cores over R; more ranks x threads than cores share them */
     vr_perf_setup s = {.precision = prec, .decode = o->input != NULL, .wire_bf16 = o->wire_bf16,
                        .threads = o->threads};
     vr_perf_choice *ch;
@@ -320,9 +325,11 @@ int main(int argc, char **argv)
                      "CPU's best", isa);
     if ((st = vr_comm_agree(st)))
         return finish(rank, st);
-    char why[256];
-    /* (every rank decides: a node without VNNI refuses int8 for the job) */
-    st = vr_linear_choose(&o.gemm, &o.precision, why, sizeof why);
+    char why[256] = "";
+    /* (every rank decides: a node without VNNI refuses int8 for the job;
+     * --plan --nodes describes the profile's nodes, not this one) */
+    if (!(o.plan && o.nodes))
+        st = vr_linear_choose(&o.gemm, &o.precision, why, sizeof why);
     if ((st = vr_comm_agree(st)))
         return finish(rank, st);
     if (why[0] && rank == 0 && !o.quiet)

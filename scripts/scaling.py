@@ -6,6 +6,13 @@
         [--layouts "1,1,1,8 1,2,1,8 ..."] [--images N] [--repeats R]
         [--launcher "mpirun -np {ranks} ..."] [--threads 1]
     /usr/bin/python3 scripts/scaling.py --plot-only out/scaling
+    /usr/bin/python3 scripts/scaling.py --predict [--profile P.json] [--out DIR]
+        [--nodes 1,2,4,...,1024] [--ranks-per-node 2] [--precision fp32|bf16|int8]
+
+--predict measures nothing: it asks the performance model (vitrun --plan
+--shape ... --nodes N --json) for ViT-B/16 up to ViT-22B on 1 to 1024 nodes
+of a described reference node (docs/scaling/reference_node.json) and writes
+predict.csv and predict.png (scripts/scaling_predict.py, docs/SCALING.md).
 
 A layout is D,P,T,B: pipeline replicas, pipeline stages, tensor-parallel
 ranks per stage, images per micro-batch; ranks = D*P*T. The rounds run the
@@ -262,7 +269,8 @@ def plot(out, summary, timeline_tag):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=os.path.join(ROOT, "out", "scaling"))
+    ap.add_argument("--out", help="output folder (default out/scaling, with --predict "
+                    "out/predict)")
     ap.add_argument("--vitrun", default=os.path.join(ROOT, "build", "vitrun"))
     ap.add_argument("--model", help="model to run (default: a random --preset model)")
     ap.add_argument("--preset", default="vit-s16",
@@ -278,7 +286,27 @@ def main(argv=None):
     ap.add_argument("--timeline", default="1,2,2,8", help="layout whose timeline is drawn")
     ap.add_argument("--plot-only", metavar="DIR", help="redraw the plots of an earlier sweep")
     ap.add_argument("--python", default=os.environ.get("PYTHON", "/usr/bin/python3"))
+    pr = ap.add_argument_group("--predict (the performance model, nothing measured)")
+    pr.add_argument("--predict", action="store_true",
+                    help="project ViT-B/16 ... ViT-22B on --nodes of the --profile's node")
+    pr.add_argument("--profile", default=os.path.join(ROOT, "docs", "scaling",
+                                                      "reference_node.json"))
+    pr.add_argument("--nodes", default=None, help="node counts (default 1,2,4,...,1024)")
+    pr.add_argument("--ranks-per-node", default="2",
+                    help="ranks per node (default 2: one per socket of the reference node); "
+                    "a list (2,8,24) keeps the faster at each size")
+    pr.add_argument("--precision", choices=["fp32", "bf16", "int8"], default="fp32")
+    pr.add_argument("--towers", help="presets to project (default all: vit-b16,vit-l14,"
+                    "vit-h14,vit-g14,vit-bigg14,vit-22b14)")
+    pr.add_argument("--image-kb", type=float, default=110.0,
+                    help="JPEG size for the input-bandwidth column (ImageNet-1k's mean)")
     a = ap.parse_args(argv)
+    if a.predict:
+        import scaling_predict
+        a.out = a.out or os.path.join(ROOT, "out", "predict")
+        a.nodes = a.nodes or scaling_predict.NODES
+        return scaling_predict.main(a)
+    a.out = a.out or os.path.join(ROOT, "out", "scaling")
     timeline_tag = tag(parse_layouts(a.timeline)[0])
     if a.plot_only:
         summary = read_csv(os.path.join(a.plot_only, "summary.csv"))

@@ -13,8 +13,18 @@
   and refuses (exit 2, one message, nothing written) when none fits;
 - refusals (exit 2, one message naming what is wrong): a damaged profile,
   --nodes without --plan, --calibrate with a model, a tiny --memory-per-rank,
-  --layout auto with --pp.
+  --layout auto with --pp;
+- --shape: the same --plan --nodes --json as a model file of that shape,
+  byte for byte (a classifier; a projection head with SwiGLU, no qkv bias
+  and q/k norms); --threads reaches the search; refusals naming the key or
+  option: an unknown key, a size of 0, an overflowing size, heads not
+  dividing hidden, a missing key, --shape without --plan --nodes, with
+  --model;
+- scripts/scaling.py --predict on 1 and 2 reference nodes (ViT-B/16): both
+  views per size, dp = 1 in the one-replica view, efficiency 1 for
+  replicas, a plot, the stop summary marked predicted.
 """
+import csv
 import json
 import os
 import shlex
@@ -63,7 +73,8 @@ def main():
                 "--profile", prof]
         p = run(base + ["--json"])
         lay = json.loads(p.stdout)
-        need = ("dp", "pp", "tp", "batch", "images_per_s", "memory_per_rank", "bound")
+        need = ("dp", "pp", "tp", "batch", "images_per_s", "memory_per_rank", "bound",
+                "period_s", "stage_compute_s", "stage_tp_s", "stage_send_s", "imbalance")
         ck.check("--json: one object per layout with the fields",
                  isinstance(lay, list) and lay and all(all(k in o for k in need) for o in lay))
         ck.check("--json: every layout uses the 4 ranks",
@@ -127,7 +138,77 @@ def main():
                                                     "4", "--layout", "auto", "--pp", "2",
                                                     "--output", os.path.join(tmp, "x.h5")],
                 "--layout auto")
+        shapes(a, ck, tmp, prof, refused)
+        predict(a, ck, tmp)
     return ck.finish()
+
+
+def predict(a, ck, tmp):
+    """scaling.py --predict on 1 and 2 reference nodes for ViT-B/16."""
+    out = os.path.join(tmp, "predict")
+    p = run([PYTHON, os.path.join(a.scripts, "scaling.py"), "--predict", "--vitrun", a.vitrun,
+             "--nodes", "1,2", "--towers", "vit-b16", "--out", out])
+    with open(os.path.join(out, "predict.csv")) as f:
+        rows = list(csv.DictReader(f))
+    views = {(r["view"], r["nodes"]): r for r in rows}
+    best2 = views.get(("best", "2"), {})
+    ck.check("--predict: a row per view and size, the layouts use the ranks",
+             len(rows) == 4 and all(int(r["dp"]) * int(r["pp"]) * int(r["tp"]) == int(r["ranks"])
+                                    for r in rows) and
+             all(r["dp"] == "1" for r in rows if r["view"] == "one replica"), str(rows)[:300])
+    ck.check("--predict: replicas scale linearly in the model (efficiency 1 on 2 nodes)",
+             abs(float(best2.get("efficiency", 0)) - 1) < 1e-9 and best2.get("bound") == "compute",
+             str(best2)[:200])
+    ck.check("--predict: the plot and where it stops, said predicted",
+             os.path.getsize(os.path.join(out, "predict.png")) > 0 and
+             "where each stops scaling (predicted)" in p.stdout and "not measured" in p.stdout,
+             p.stdout[-300:])
+
+
+def shapes(a, ck, tmp, prof, refused):
+    """--shape against model files of the same shape, and its refusals."""
+    plan = ["--plan", "--nodes", "2", "--ranks-per-node", "2", "--profile", prof, "--json"]
+    small = ["--image-size", "32", "--patch-size", "8", "--hidden", "64", "--layers", "4",
+             "--heads", "4", "--mlp-dim", "128"]
+    for name, make, spec in (
+            ("classifier", ["--classes", "10"],
+             "hidden=64,layers=4,heads=4,mlp=128,patch=8,image=32,classes=10"),
+            ("projection, swiglu, no qkv bias, q/k norm",
+             ["--head", "projection", "--embed-dim", "32", "--act", "swiglu", "--no-qkv-bias",
+              "--qk-norm"],
+             "qk_norm=1,patch=8,image=32,hidden=64,layers=4,heads=4,mlp=128,embed=32,act=swiglu,"
+             "qkv_bias=0")):
+        model = os.path.join(tmp, "shape.h5")
+        run([PYTHON, os.path.join(a.scripts, "make_model.py")] + small + make + [model])
+        want = run([a.vitrun, "--model", model] + plan).stdout
+        got = run([a.vitrun, "--shape", spec] + plan).stdout
+        ck.check(f"--shape {name}: the model file's --plan --nodes --json exactly",
+                 got == want and len(json.loads(got)) == 42,
+                 f"{len(got)} and {len(want)} bytes")
+        os.remove(model)
+    spec = "hidden=64,layers=4,heads=4,mlp=128,patch=8,image=32,classes=10"
+    p = run([a.vitrun, "--shape", spec + ",block=parallel", "--threads", "1"] + plan)
+    lay = json.loads(p.stdout)
+    ck.check("--shape block=parallel accepted; --threads 1 in every layout",
+             lay and all(o["threads"] == 1 for o in lay), p.stdout[:120])
+    nodes = ["--plan", "--nodes", "1", "--ranks-per-node", "2", "--profile", prof]
+    for what, bad, needle in (
+            ("an unknown key", spec + ",depth=3", "unknown key 'depth'"),
+            ("a size of 0", spec.replace("hidden=64", "hidden=0"), "hidden=0"),
+            ("an overflowing size", spec.replace("mlp=128", "mlp=18446744073709551617"),
+             "mlp=18446744073709551617"),
+            ("a size over 2^20", spec.replace("mlp=128", "mlp=1048577"), "mlp=1048577"),
+            ("heads not dividing hidden", spec.replace("heads=4", "heads=5"),
+             "heads=5 does not divide hidden=64"),
+            ("a missing key", spec.replace("patch=8,", ""), "patch is missing"),
+            ("an image not a multiple of the patch", spec.replace("image=32", "image=30"),
+             "image=30"),
+            ("a projection with classes", spec + ",embed=16", "embed=16")):
+        refused(f"--shape refuses {what}", [a.vitrun, "--shape", bad] + nodes, needle)
+    refused("--shape without --plan --nodes refused", [a.vitrun, "--shape", spec, "--plan"],
+            "--shape goes with --plan --nodes")
+    refused("--shape with --model refused", [a.vitrun, "--shape", spec, "--model", "m.h5"] +
+            nodes, "--shape describes the model instead of --model")
 
 
 if __name__ == "__main__":

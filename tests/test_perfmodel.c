@@ -168,15 +168,22 @@ int main(void)
     is("search: 5 layouts x 7 batches", n == 35);
     if (n != 35)
         printf("  %zu layouts found\n", n);
-    int sorted = 1, four = 1;
+    int sorted = 1, four = 1, stage = 1;
     for (size_t i = 0; i < n; i++) {
         four &= (long)ch[i].dp * ch[i].pp * ch[i].tp == 4 && ch[i].threads == 1;
+        /* the period is its stage's, the slowest replica's: no shorter than
+         * the replicas' mean period */
+        double busy = ch[i].compute_s + ch[i].tp_s, p = ch[i].period_s;
+        stage &= fabs(p - (busy > ch[i].send_s ? busy : ch[i].send_s)) <= 1e-12 * p &&
+                 p * ch[i].images_per_s >= ch[i].dp * ch[i].batch * (1 - 1e-12) &&
+                 ch[i].imbalance >= 1 - 1e-12 && ch[i].imbalance <= ch[i].pp + 1e-12;
         if (i && (ch[i].fits > ch[i - 1].fits ||
                   (ch[i].fits == ch[i - 1].fits && ch[i].images_per_s > ch[i - 1].images_per_s)))
             sorted = 0;
     }
     is("search: every layout uses the 4 ranks, 1 thread each", four);
     is("search: sorted (fitting first, fastest first)", sorted);
+    is("search: each layout's period is its slowest stage's, imbalance in [1, pp]", stage);
     free(ch);
 
     /* profiles: what --calibrate writes reads back; damaged ones are refused */

@@ -3,7 +3,10 @@
  * options that are strings of numbers: --layers through
  * vr_plan_parse_layers and the planner (partition/plan.c) on a ViT-B/16
  * shape, --preprocess through vr_preprocess_preset, --int8-keep through
- * vr_int8_keep_check and vr_int8_keep_print on a 12-block model. Then the
+ * vr_int8_keep_check and vr_int8_keep_print on a 12-block model; --shape
+ * (accepted only with --plan --nodes and without --model) through
+ * vr_config_from_shape, whose config then takes ViT-B/16's place in the
+ * planner. Then the
  * same bytes as a --int8-calibrate file read by --int8-keep @FILE: a refusal
  * names the file and the line, a file that is read gives a keep list the
  * check accepts or refuses with a message.
@@ -17,6 +20,7 @@
 #include "../../partition/plan.h"
 #include "../../runtime/cli.h"
 #include "../../runtime/forward.h"
+#include "../../runtime/shape.h"
 #include "fuzz_util.h"
 
 #define MAX_ARGS 256
@@ -67,13 +71,23 @@ static void keep_file(const uint8_t *data, size_t size)
     keep_list(o.int8_keep);
 }
 
+/* The options' --layers, --pp, --tp, --dp through the planner, on the
+ * --shape's model when there is one, else on ViT-B/16. */
 static void plan_layers(const vr_options *o)
 {
     vr_config c = {.image_h = 224, .image_w = 224, .patch_size = 16, .channels = 3, .hidden = 768,
                    .layers = 12, .heads = 12, .head_dim = 64, .mlp_dim = 3072,
                    .classes = 1000, .ln_eps = 1e-6};
     vr_config_classic(&c);
-    if (vr_config_check(&c, "vit-b16") != VR_OK)
+    if (o->shape) {
+        vr_clear_error();
+        if (vr_config_from_shape(&c, o->shape) != VR_OK)
+            vf_fail("an accepted --shape '%s' fails when built again: %s", o->shape,
+                    vr_last_error());
+        if (!c.hidden || !c.layers || !c.heads || c.hidden % c.heads || !c.tokens ||
+            c.head_dim * c.heads != c.hidden || (c.head == VR_HEAD_LINEAR) != (c.classes > 0))
+            vf_fail("--shape '%s' gave an inconsistent config", o->shape);
+    } else if (vr_config_check(&c, "vit-b16") != VR_OK)
         vf_fail("the ViT-B/16 shape fails its check: %s", vr_last_error());
     size_t *layers = NULL;
     if (o->layers) {
@@ -123,12 +137,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vr_status st = vr_cli_parse(&o, argc, argv);
     if (st == VR_OK && !o.help && !o.version && o.calibrate) {
         /* --calibrate measures the node: nothing else that needs a model or a layout */
-        if (o.model || o.plan || o.input || o.output || o.synthetic || o.pp != 1 || o.tp != 1 ||
-            o.dp || o.layout_auto)
+        if (o.model || o.shape || o.plan || o.input || o.output || o.synthetic || o.pp != 1 ||
+            o.tp != 1 || o.dp || o.layout_auto)
             vf_fail("accepted --calibrate with a model, an input, an output or a layout");
     } else if (st == VR_OK && !o.help && !o.version) {
-        if (!o.model || o.batch < 1 || o.topk < 1 || o.pp < 1 || o.tp < 1 || o.dp < 0)
-            vf_fail("accepted options without a model or with a zero size");
+        /* a model file, or a shape to plan nodes for (never both) */
+        if (o.shape ? o.model || !o.plan || !o.nodes || !o.ranks_per_node || o.image_h
+                    : !o.model)
+            vf_fail("accepted options without a model, with --model and --shape, or --shape "
+                    "without --plan --nodes");
+        if (o.batch < 1 || o.topk < 1 || o.pp < 1 || o.tp < 1 || o.dp < 0)
+            vf_fail("accepted options with a zero size");
         if (o.preprocess) {
             vr_preprocess p = {.crop_pct = 0};
             if (vr_preprocess_preset(&p, o.preprocess, 224, 224) != VR_OK)

@@ -263,6 +263,10 @@ def corpus_cli():
         "--max-pixels", "1000", "--max-file-mb", "3", "--decoders", "0", "--dct-scale", "on",
         "--resume", "--strict", "--logits", "--embeddings", "--quiet", "--labels", "l.txt",
         "--report", "r.json", "--dump-activations", "d.h5", "--threads", "2", "--tp", "3"))
+    write("fuzz_cli", "shape.bin", argv(
+        "--plan", "--nodes", "4", "--ranks-per-node", "2", "--json", "--threads", "1",
+        "--shape", "hidden=64,layers=4,heads=4,mlp=128,patch=8,image=32x48,classes=0,"
+        "embed=16,act=swiglu,block=parallel,qkv_bias=0,qk_norm=1", "--pp", "2"))
     write("fuzz_cli", "help.bin", argv("--help"))
     write("fuzz_cli", "unknown.bin", argv("--model", "m.h5", "--bogus", "1"))
 
