@@ -19,6 +19,41 @@ int vr_jpeg_init(vr_jpeg_decoder *d)
     return d->tj ? 0 : -1;
 }
 
+int vr_jpeg_sample(size_t h, size_t w, uint8_t **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    if (!h || !w || h > 8192 || w > 8192)
+        return -1;
+    uint8_t *px = malloc(h * w * 3);
+    tjhandle tj = tjInitCompress();
+    unsigned char *jpg = NULL;
+    unsigned long n = 0;
+    int rc = -1;
+    if (px && tj) {
+        unsigned s = 2024;
+        for (size_t y = 0; y < h; y++)
+            for (size_t x = 0; x < w; x++)
+                for (size_t c = 0; c < 3; c++) {
+                    s = s * 1103515245u + 12345u;
+                    int v = (int)((x * (c + 1) + y * (3 - c)) % 256) + (int)((s >> 16) % 33) - 16;
+                    px[(y * w + x) * 3 + c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+                }
+        if (!tjCompress2(tj, px, (int)w, 0, (int)h, TJPF_RGB, &jpg, &n, TJSAMP_420, 90, 0) &&
+            (*out = malloc(n))) {
+            memcpy(*out, jpg, n);
+            *len = n;
+            rc = 0;
+        }
+    }
+    if (jpg)
+        tjFree(jpg);
+    if (tj)
+        tjDestroy(tj);
+    free(px);
+    return rc;
+}
+
 void vr_jpeg_free(vr_jpeg_decoder *d)
 {
     if (d->tj)

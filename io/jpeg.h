@@ -41,6 +41,11 @@ int vr_jpeg_load(vr_jpeg_decoder *d, const char *path, const vr_preprocess *p,
 int vr_jpeg_decode(vr_jpeg_decoder *d, const uint8_t *buf, size_t len, const vr_preprocess *p,
                    const vr_jpeg_limits *lim, uint8_t *out, char *err, size_t errcap);
 
+/* *out (malloc'd, *len bytes) = a JPEG of h x w pixels (a smooth gradient
+ * with noise, 4:2:0, quality 90): the photo-sized sample --calibrate
+ * decodes. 0, or -1 when TurboJPEG or memory fails. */
+int vr_jpeg_sample(size_t h, size_t w, uint8_t **out, size_t *len);
+
 /* The decoding alone: d->pix (*h, *w, 3) RGB. p only chooses a DCT scale
  * (with lim->dct_scale), so *h, *w may be a fraction of the file's size. */
 int vr_jpeg_decode_rgb(vr_jpeg_decoder *d, const uint8_t *buf, size_t len, const vr_preprocess *p,

@@ -233,7 +233,8 @@ void vr_profile_write(const vr_profile *p, const char *host, FILE *f)
 vr_profile vr_profile_builtin(void)
 {
     /* vitrun --calibrate here, 2 December 2026: compute on one rank of 2
-     * threads, shared memory from 2 ranks; the network is the default */
+     * threads, shared memory from 2 ranks; the network is the default;
+     * decoding (a 500 x 375 JPEG to 224 x 224 floats) measured at 1.52 ms */
     vr_profile p = {
         .cores = 2, .mem_bytes = 2.53e10, .gemm = {1.9e11, 3.7e11, 6.8e11}, .m_half = 7,
         .attn = 1.35e11, .elem_s = 4.0e-10, .act_s = 5.5e-10, .decode_s = 1.5e-3,

@@ -6,12 +6,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../io/image.h"
+#include "../io/jpeg.h"
 #include "attention.h"
 #include "comm.h"
 #include "gemm.h"
 #include "kernels.h"
 #include "linear.h"
 #include "pool.h"
+#include "preprocess.h"
 #include "rows.h"
 #include "timer.h"
 
@@ -72,6 +75,33 @@ static double gemm_rate(vr_gemm_backend be, vr_precision prec, size_t M, const f
     for (int i = 0; i < MATS; i++)
         vr_linear_free(l[i]);
     return ok && s > 0 ? flops / s / threads : 0;
+}
+
+/* Seconds to decode a 500 x 375 JPEG (ImageNet's typical photo) the way a
+ * JPEG folder's rows are: decode, resize the shorter side to 256, crop 224,
+ * normalise to float; one thread. 0 when it cannot run. */
+static double decode_seconds(void)
+{
+    uint8_t *jpg = NULL, *px = NULL;
+    float *x = NULL;
+    size_t len = 0;
+    vr_image_decoder d;
+    vr_preprocess pp;
+    vr_image_limits lim = {(size_t)1 << 26, (size_t)1 << 26, 0};
+    char err[256];
+    double s = 0;
+    if (vr_preprocess_preset(&pp, "torchvision", 224, 224) || vr_image_init(&d))
+        return 0;
+    if (!vr_jpeg_sample(375, 500, &jpg, &len) && (px = malloc(224 * 224 * 3)) &&
+        (x = malloc(224 * 224 * 3 * sizeof *x)) &&
+        !vr_image_decode(&d, jpg, len, &pp, &lim, px, err, sizeof err))
+        s = BEST(5, vr_image_decode(&d, jpg, len, &pp, &lim, px, err, sizeof err);
+                 vr_normalize_u8(x, px, 1, 224, 224, 3, &pp));
+    vr_image_free(&d);
+    free(jpg);
+    free(px);
+    free(x);
+    return s;
 }
 
 /* Resident bytes of this process now. */
@@ -154,7 +184,10 @@ vr_status vr_calibrate(vr_profile *p, char *host, size_t host_cap, vr_gemm_backe
         p->elem_s = s * threads / ((double)Mb * K);
         s = BEST(5, vr_gelu(A, Mb * N / 4));
         p->act_s = s / ((double)Mb * N / 4); /* (vr_gelu runs on one thread) */
-        p->decode_s = 1.5e-3; /* not measured yet: a 500 x 375 JPEG on this machine */
+        if (!(p->decode_s = decode_seconds())) {
+            st = vr_fail(VR_ERR_INTERNAL, "--calibrate: the sample JPEG did not decode");
+            goto done;
+        }
     done:
         free(A);
         free(W);

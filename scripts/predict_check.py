@@ -6,7 +6,7 @@ measured (vitrun --report), side by side, with each row's error; and
 
     /usr/bin/python3 scripts/predict_check.py [--presets vit-s16,vit-b16]
         [--layouts "1,1,1,8 2,1,1,8 ..."] [--images 96] [--repeats 2]
-        [--profile P.json] [--threads 1] [--out out/predict_check] [--markdown]
+        [--profile P.json|builtin] [--threads 1] [--out out/predict_check] [--markdown]
 
 A layout is D,P,T,B as for scripts/scaling.py (replicas, stages, TP ranks,
 images per micro-batch). For every model and rank count R the layouts use,
@@ -102,7 +102,9 @@ def main(argv=None):
     ap.add_argument("--images", type=int, default=96)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1, help="BLAS threads per rank")
-    ap.add_argument("--profile", help="the node's profile (default: vitrun's built-in one)")
+    ap.add_argument("--profile", help="the node's profile (default: measure one first, "
+                    "mpirun -np 2 vitrun --calibrate --threads T, into OUT/node.json; "
+                    "'builtin': vitrun's built-in profile)")
     ap.add_argument("--launcher", default=DEFAULT_LAUNCHER)
     ap.add_argument("--no-auto", action="store_true", help="skip the --layout auto jobs")
     ap.add_argument("--bound", type=float, default=0.15)
@@ -123,6 +125,16 @@ def main(argv=None):
     for pr in presets:
         models[pr] = os.path.join(a.out, f"{pr}.h5")
         make_model(a, pr, models[pr])
+    if not a.profile:  # calibrate, then predict, then measure: as a user would
+        a.profile = os.path.join(a.out, "node.json")
+        cmd = shlex.split(a.launcher.format(ranks=2)) + [a.vitrun, "--calibrate", a.profile,
+                                                         "--threads", str(a.threads)]
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env())
+        if p.returncode != 0:
+            raise SystemExit(f"predict_check.py: {' '.join(cmd)} failed:\n{p.stderr}")
+        print(p.stderr.strip().splitlines()[-1], flush=True)
+    elif a.profile == "builtin":
+        a.profile = None
     rank_counts = sorted({d * p * t for d, p, t, _ in layouts})
     jobs = [(pr, lay) for pr in presets for lay in layouts]
     if not a.no_auto:

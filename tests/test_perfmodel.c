@@ -177,12 +177,24 @@ int main(void)
         stage &= fabs(p - (busy > ch[i].send_s ? busy : ch[i].send_s)) <= 1e-12 * p &&
                  p * ch[i].images_per_s >= ch[i].dp * ch[i].batch * (1 - 1e-12) &&
                  ch[i].imbalance >= 1 - 1e-12 && ch[i].imbalance <= ch[i].pp + 1e-12;
-        if (i && (ch[i].fits > ch[i - 1].fits ||
+        if (i > 1 && (ch[i].fits > ch[i - 1].fits ||
                   (ch[i].fits == ch[i - 1].fits && ch[i].images_per_s > ch[i - 1].images_per_s)))
             sorted = 0;
     }
     is("search: every layout uses the 4 ranks, 1 thread each", four);
-    is("search: sorted (fitting first, fastest first)", sorted);
+    is("search: sorted (fitting first, fastest first) after the lead", sorted);
+    /* the lead: within 1% of the fastest, the least memory of those */
+    int lead_ok = n > 1;
+    for (size_t i = 1; i < n; i++)
+        if (ch[i].fits && ch[i].images_per_s >= 0.99 * ch[1].images_per_s &&
+            ch[i].images_per_s >= 0.99 * ch[0].images_per_s &&
+            ch[i].memory_per_rank < ch[0].memory_per_rank)
+            lead_ok = 0;
+    double fastest = 0;
+    for (size_t i = 0; i < n; i++)
+        fastest = ch[i].images_per_s > fastest ? ch[i].images_per_s : fastest;
+    is("search: the lead is within 1% of the fastest and needs the least memory of those",
+       lead_ok && ch[0].images_per_s >= 0.99 * fastest);
     is("search: each layout's period is its slowest stage's, imbalance in [1, pp]", stage);
     free(ch);
 
