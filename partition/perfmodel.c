@@ -68,26 +68,26 @@ static rank_cost rank_time(const vr_plan *p, const vr_shard *sh, const vr_perf_s
             if (!cls) { /* reduce-scatter, allgather of the next input */
                 if (reduce) {
                     b += (M / tp) * D * w;
-                    r.tp += xfer_s(tl, steps, (M / tp) * D * w);
+                    r.tp += xfer_s(tl, steps, (M / tp) * D * w) + f->tp_sync_s;
                 }
                 if (gather) {
                     b += (M / tp) * qrow;
-                    r.tp += xfer_s(tl, steps, (M / tp) * qrow);
+                    r.tp += xfer_s(tl, steps, (M / tp) * qrow) + f->tp_sync_s;
                 }
                 split_end = 1;
             } else if (reduce) { /* an allreduce of the class tokens' partial sums */
                 b = 2 * (Mr / tp) * D * w;
-                r.tp += xfer_s(tl, 2 * steps, (Mr / tp) * D * w);
+                r.tp += xfer_s(tl, 2 * steps, (Mr / tp) * D * w) + f->tp_sync_s;
             }
             if (i8) { /* the int8 rows' ranges: a max-allreduce of (M, 2) floats */
                 b += 2 * (Mr / tp) * 8;
-                r.tp += xfer_s(tl, 2 * steps, (Mr / tp) * 8);
+                r.tp += xfer_s(tl, 2 * steps, (Mr / tp) * 8) + f->tp_sync_s;
             }
             r.tp_bytes += b * steps;
         }
     }
     if (split_end) { /* x gathered whole (float32) */
-        r.tp += xfer_s(tl, steps, (M / tp) * D * w);
+        r.tp += xfer_s(tl, steps, (M / tp) * D * w) + f->tp_sync_s;
         r.tp_bytes += (M / tp) * D * w * steps;
     }
     if (sh->has_embed) {

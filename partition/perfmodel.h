@@ -14,7 +14,8 @@
  *   TP transfers:   per layer two reduce-scatters of the (M, D) partial sums
  *                   and two allgathers of the next GEMM's input rows (uint8
  *                   with int8), each (tp - 1) steps of alpha + bytes / beta
- *                   on the TP group's link (runtime/forward.h).
+ *                   on the TP group's link (runtime/forward.h), and each
+ *                   exchange tp_sync_s of waiting for the group's slowest.
  * A parallel block (ViT-22B) has one LayerNorm, and under TP one allgather
  * and one reduce-scatter instead of two each.
  * A stage's period is max(compute + TP transfers, its send of the residual
@@ -56,6 +57,8 @@ typedef struct {
     double decode_s;      /* seconds per image decoded and resized */
     double rank_bytes;    /* a rank's memory beyond weights and activations */
     vr_link shm, net;     /* inside a node, between nodes */
+    double tp_sync_s;     /* a TP exchange's wait beyond its transfer: ranks arriving from
+                             their GEMMs apart (measured on 2 ranks of a node) */
 } vr_profile;
 
 enum { VR_PERF_FP32, VR_PERF_BF16, VR_PERF_INT8 };

@@ -13,9 +13,10 @@ typedef struct {
     size_t off;   /* offset of the double (or int) in vr_profile */
     int is_int;
     int positive; /* must be > 0 (else >= 0) */
+    int optional; /* 0 when absent (profiles written before it existed) */
 } field;
 
-#define F(k, m, i, pos) {k, offsetof(vr_profile, m), i, pos}
+#define F(k, m, i, pos) {k, offsetof(vr_profile, m), i, pos, 0}
 static const field fields[] = {
     F("cores", cores, 1, 1),          F("mem_bytes", mem_bytes, 0, 1),
     F("gemm_fp32", gemm[0], 0, 1),    F("gemm_bf16", gemm[1], 0, 0),
@@ -25,6 +26,7 @@ static const field fields[] = {
     F("rank_bytes", rank_bytes, 0, 0), F("shm_alpha", shm.alpha, 0, 0),
     F("shm_beta", shm.beta, 0, 1),    F("net_alpha", net.alpha, 0, 0),
     F("net_beta", net.beta, 0, 1),
+    {"tp_sync_s", offsetof(vr_profile, tp_sync_s), 0, 0, 1},
 };
 #undef F
 #define NFIELDS (sizeof fields / sizeof fields[0])
@@ -179,7 +181,7 @@ vr_status vr_profile_parse(vr_profile *p, char *host, size_t host_cap, const cha
         return vr_fail(VR_ERR_INPUT, "%s: no \"format\": \"%s\"; is it a vitrun node profile "
                        "(vitrun --calibrate FILE writes one)?", name, VR_PROFILE_FORMAT);
     for (size_t f = 0; f < NFIELDS; f++)
-        if (!seen[f])
+        if (!seen[f] && !fields[f].optional)
             return vr_fail(VR_ERR_INPUT, "%s: '%s' is missing (vitrun --calibrate writes every "
                            "key)", name, fields[f].key);
     return VR_OK;
@@ -238,6 +240,7 @@ vr_profile vr_profile_builtin(void)
     vr_profile p = {
         .cores = 2, .mem_bytes = 2.53e10, .gemm = {1.9e11, 3.7e11, 6.8e11}, .m_half = 7,
         .attn = 1.35e11, .elem_s = 4.0e-10, .act_s = 5.5e-10, .decode_s = 1.5e-3,
-        .rank_bytes = 5.2e7, .shm = {3.8e-7, 1.16e10}, .net = {3e-5, 1.25e9}};
+        .rank_bytes = 5.2e7, .shm = {3.8e-7, 1.16e10}, .net = {3e-5, 1.25e9},
+        .tp_sync_s = 0};
     return p;
 }

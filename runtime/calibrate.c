@@ -47,16 +47,27 @@ static const size_t shapes[MATS][2] = {{2304, 768}, {768, 768}, {3072, 768}, {76
                                        {2304, 768}, {768, 768}, {3072, 768}, {768, 3072}};
 #define W_FLOATS ((size_t)2 * (2304 * 768 + 768 * 768 + 3072 * 768 + 768 * 3072))
 
-/* FLOP/s per core of prec's GEMMs at M rows (epilogue included, as the
- * forward pass runs them) over a block's matrices in turn, or 0 when this
- * build or CPU has none. W holds W_FLOATS; A and C M x 3072. */
-static double gemm_rate(vr_gemm_backend be, vr_precision prec, size_t M, const float *A,
-                        const float *W, float *C, int threads)
+/* The buffers of a block's GEMMs, as the forward pass has them: x (M, 768)
+ * the residual stream, q (M, 2304) queries, keys and values, o (M, 768) the
+ * attention output, h (M, 3072) the MLP's hidden columns. */
+typedef struct {
+    float *x, *q, *o, *h, *bias;
+} block_bufs;
+
+/* FLOP/s per core of prec's GEMMs at M rows over a block's matrices in turn,
+ * as the forward pass runs them: with biases, proj and fc2 adding into the
+ * residual stream, each reading the buffer the one before wrote (GELU is
+ * timed apart: act_s). 0 when this build or CPU has none. W holds W_FLOATS. */
+static double gemm_rate(vr_gemm_backend be, vr_precision prec, size_t M, const block_bufs *b,
+                        const float *W, int threads)
 {
     vr_precision p = prec;
     char why[128];
     if (vr_linear_choose(&be, &p, why, sizeof why) || p != prec)
         return 0;
+    static const int flags[4] = {0, VR_LIN_ACCUMULATE, 0, VR_LIN_ACCUMULATE};
+    const float *in[4] = {b->x, b->o, b->x, b->h};
+    float *out[4] = {b->q, b->x, b->h, b->x};
     vr_linear *l[MATS] = {0};
     vr_timers t = {0};
     double flops = 0;
@@ -64,14 +75,15 @@ static double gemm_rate(vr_gemm_backend be, vr_precision prec, size_t M, const f
     int ok = 1;
     for (int i = 0; i < MATS && ok; i++) {
         size_t N = shapes[i][0], K = shapes[i][1];
-        ok = !vr_linear_create(&l[i], be, prec, W + off, NULL, N, K, 0) &&
-             !vr_linear_warm(l[i], M) && !vr_linear_run(l[i], M, A, C, &t);
+        ok = !vr_linear_create(&l[i], be, prec, W + off, b->bias, N, K, flags[i % 4]) &&
+             !vr_linear_warm(l[i], M) && !vr_linear_run(l[i], M, in[i % 4], out[i % 4], &t);
         off += N * K;
         flops += 2.0 * M * N * K;
     }
     double s = 0;
     if (ok)
-        s = BEST(3, for (int i = 0; i < MATS; i++) vr_linear_run(l[i], M, A, C, &t));
+        s = BEST(3, for (int i = 0; i < MATS; i++)
+                        vr_linear_run(l[i], M, in[i % 4], out[i % 4], &t));
     for (int i = 0; i < MATS; i++)
         vr_linear_free(l[i]);
     return ok && s > 0 ? flops / s / threads : 0;
@@ -102,6 +114,72 @@ static double decode_seconds(void)
     free(px);
     free(x);
     return s;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, by_value);
+    return v[n / 2];
+}
+
+/* tp_sync_s: rank 0 and a rank on its node (each passing the other as
+ * `peer`) each run K rounds of a GEMM
+ * segment (ViT-B/16's proj at 788 rows, tp 2's share of batch 8), first
+ * alone, then each round followed by a swap of half its output (one ring
+ * step of tp 2's reduce-scatter). The extra seconds per round, less the
+ * swap's transfer on the measured link, are what an exchange waits for the
+ * other rank beyond its bytes. Both ranks call it; 0 when it cannot run. */
+static double sync_seconds(vr_gemm_backend be, int peer, const vr_link *shm)
+{
+    enum { K = 8, REPS = 7 };
+    size_t M = 788, D = 768, half = M / 2 * D * sizeof(float);
+    float *W = vr_alloc(D * D, sizeof *W, "calibration weights");
+    float *A = vr_alloc(M * D, sizeof *A, "calibration rows");
+    float *C = vr_alloc(M * D, sizeof *C, "calibration rows");
+    float *R = vr_alloc(M * D, sizeof *R, "calibration rows");
+    vr_linear *l = NULL;
+    vr_timers t = {0};
+    double extra = 0;
+    int ok = W && A && C && R, both = 0;
+    if (ok) {
+        fill(W, D * D, 0.05f);
+        fill(A, M * D, 1.0f);
+        ok = !vr_linear_create(&l, be, VR_FP32, W, NULL, D, D, 0) && !vr_linear_warm(l, M) &&
+             !vr_linear_run(l, M, A, C, &t);
+    }
+    /* the two agree before either waits in a swap the other never makes */
+    if (vr_comm_swap(&ok, &both, sizeof ok, peer) || !(ok = ok && both))
+        ok = 0;
+    /* REPS alternations of K rounds alone and K paired; the medians (a
+     * typical wait, not the luckiest) */
+    double alone[REPS], paired[REPS];
+    for (int r = 0; r < REPS && ok; r++) {
+        vr_comm_swap(C, R, 8, peer); /* both start each phase together */
+        double t0 = vr_now();
+        for (int k = 0; k < K; k++)
+            ok &= !vr_linear_run(l, M, A, C, &t);
+        alone[r] = vr_now() - t0;
+        vr_comm_swap(C, R, 8, peer);
+        t0 = vr_now();
+        for (int k = 0; k < K; k++) /* every round on both, whatever happens */
+            ok &= !vr_linear_run(l, M, A, C, &t) & !vr_comm_swap(C, R, half, peer);
+        paired[r] = vr_now() - t0;
+    }
+    if (ok)
+        extra = (median(paired, REPS) - median(alone, REPS)) / K -
+                (shm->alpha + (double)half / shm->beta);
+    vr_linear_free(l);
+    free(W);
+    free(A);
+    free(C);
+    free(R);
+    return ok && extra > 0 ? extra : 0;
 }
 
 /* Resident bytes of this process now. */
@@ -137,23 +215,32 @@ vr_status vr_calibrate(vr_profile *p, char *host, size_t host_cap, vr_gemm_backe
         float *W = vr_alloc(W_FLOATS, sizeof *W, "calibration weights");
         float *C = vr_alloc(Mb * N, sizeof *C, "calibration outputs");
         float *g = vr_alloc(Mb * K, sizeof *g, "calibration rows");
-        if (!A || !W || !C || !g) {
+        block_bufs bb = {vr_alloc(Mb * K, sizeof(float), "calibration rows"),
+                         vr_alloc(Mb * 3 * K, sizeof(float), "calibration rows"),
+                         vr_alloc(Mb * K, sizeof(float), "calibration rows"),
+                         vr_alloc(Mb * N, sizeof(float), "calibration rows"),
+                         vr_alloc(N, sizeof(float), "calibration biases")};
+        if (!A || !W || !C || !g || !bb.x || !bb.q || !bb.o || !bb.h || !bb.bias) {
             st = VR_ERR_NOMEM;
             goto done;
         }
         fill(A, Mb * N, 2.0f);
         fill(W, W_FLOATS, 0.1f);
         fill(g, Mb * K, 1.0f);
+        fill(bb.x, Mb * K, 1.0f);
+        fill(bb.o, Mb * K, 1.0f);
+        fill(bb.h, Mb * N, 1.0f);
+        fill(bb.bias, N, 0.1f);
         static const vr_precision precs[3] = {VR_FP32, VR_BF16, VR_INT8};
         for (int i = 0; i < 3; i++)
-            p->gemm[i] = gemm_rate(be, precs[i], Mb, A, W, C, threads);
+            p->gemm[i] = gemm_rate(be, precs[i], Mb, &bb, W, threads);
         if (!(p->gemm[0] > 0)) {
             st = vr_fail(VR_ERR_INTERNAL, "--calibrate: the float32 GEMMs did not run (%s)",
                          vr_last_error());
             goto done;
         }
         /* rate(M) = R M / (M + m_half), from the large and small M */
-        double rs = gemm_rate(be, VR_FP32, Ms, A, W, C, threads), q = p->gemm[0] / rs;
+        double rs = gemm_rate(be, VR_FP32, Ms, &bb, W, threads), q = p->gemm[0] / rs;
         if (rs > 0 && q > 1 && q * Ms < Mb) {
             p->m_half = (double)Mb * Ms * (1 - q) / (q * Ms - (double)Mb);
             p->gemm[0] *= (Mb + p->m_half) / Mb; /* R, the large-M limit */
@@ -193,6 +280,11 @@ vr_status vr_calibrate(vr_profile *p, char *host, size_t host_cap, vr_gemm_backe
         free(W);
         free(C);
         free(g);
+        free(bb.x);
+        free(bb.q);
+        free(bb.o);
+        free(bb.h);
+        free(bb.bias);
     }
     /* what a rank holds besides weights and activations: MPI, the
      * libraries, oneDNN's kernels (the buffers above are returned) */
@@ -217,5 +309,15 @@ vr_status vr_calibrate(vr_profile *p, char *host, size_t host_cap, vr_gemm_backe
     p->shm.beta = shm[1] > 0 ? shm[1] : 1e10;
     p->net.alpha = net[1] > 0 ? net[0] : 3e-5;
     p->net.beta = net[1] > 0 ? net[1] : 1.25e9;
+    /* two ranks of a node: what a TP exchange waits beyond its bytes */
+    int peer = vr_comm_node_peer();
+    double sync = 0;
+    if (peer > 0 && (me == 0 || me == peer))
+        sync = sync_seconds(be, me == 0 ? peer : 0, &p->shm);
+    vr_comm_quiet_barrier();
+    if ((st = vr_comm_bcast(&sync, sizeof sync, 0)))
+        return st;
+    p->tp_sync_s = sync;
+    *measured_links |= peer > 0 && sync > 0 ? 4 : 0;
     return VR_OK;
 }

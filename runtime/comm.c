@@ -677,6 +677,29 @@ vr_status vr_comm_link_probe(double shm[2], double net[2])
     return VR_OK;
 }
 
+int vr_comm_node_peer(void)
+{
+    int me = vr_comm_rank(), peer = -1, nodes = 0;
+    MPI_Comm node;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, me, MPI_INFO_NULL, &node);
+    int mine = me == 0, zero_here = 0, cand = me == 0 ? -1 : me;
+    MPI_Allreduce(&mine, &zero_here, 1, MPI_INT, MPI_MAX, node);
+    MPI_Comm_free(&node);
+    int offer = zero_here && cand >= 0 ? cand : 1 << 30;
+    MPI_Allreduce(&offer, &nodes, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    peer = nodes == 1 << 30 ? -1 : nodes;
+    return peer;
+}
+
+vr_status vr_comm_swap(const void *out, void *in, size_t bytes, int peer)
+{
+    if (bytes > INT_MAX)
+        return vr_fail(VR_ERR_USAGE, "a swap of %zu bytes is more than one MPI message", bytes);
+    int e = MPI_Sendrecv(out, (int)bytes, MPI_BYTE, peer, 77, in, (int)bytes, MPI_BYTE, peer, 77,
+                         MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    return e == MPI_SUCCESS ? VR_OK : mpi_fail(e, "MPI_Sendrecv");
+}
+
 vr_status vr_comm_cancel(vr_request *req)
 {
     if (*req < 0)

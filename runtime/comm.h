@@ -112,6 +112,13 @@ void vr_comm_quiet_barrier(void);
  * second) to every rank; a link with no such rank gets 0, 0. */
 vr_status vr_comm_link_probe(double shm[2], double net[2]);
 
+/* Collective: the lowest rank on rank 0's node other than 0, or -1. */
+int vr_comm_node_peer(void);
+
+/* Rank 0 and `peer` swap `bytes` (send from `out`, receive into `in`):
+ * one step of a two-rank ring. */
+vr_status vr_comm_swap(const void *out, void *in, size_t bytes, int peer);
+
 /* Non-blocking point-to-point on the world communicator. Requests are small
  * integers into a pool owned by comm.c. */
 typedef int vr_request;

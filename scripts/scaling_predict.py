@@ -84,9 +84,15 @@ def plan(a, spec, nodes, rpn):
 
 
 def best_of(layouts, dp1):
-    """The fastest fitting layout (of dp 1 only when dp1), or None."""
+    """The planner's pick of the fitting layouts (of dp 1 only when dp1), or
+    None: as vitrun's search leads, the least memory of those within 1% of
+    the fastest (partition/perfmodel.h)."""
     fit = [o for o in layouts if o["fits"] and (not dp1 or o["dp"] == 1)]
-    return max(fit, key=lambda o: (o["images_per_s"], -o["memory_per_rank"]), default=None)
+    if not fit:
+        return None
+    top = max(o["images_per_s"] for o in fit)
+    return min((o for o in fit if o["images_per_s"] >= 0.99 * top),
+               key=lambda o: (o["memory_per_rank"], -o["images_per_s"]))
 
 
 def predict_tower(a, label, spec, nodes, rpns):

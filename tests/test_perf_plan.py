@@ -83,8 +83,14 @@ def main():
         want = {(4, 1, 1), (2, 2, 1), (1, 4, 1), (2, 1, 2), (1, 2, 2), (1, 1, 4)}
         ck.check("--json: all 6 layouts at 7 batches", got == want and len(lay) == 42,
                  f"{sorted(got)}, {len(lay)} entries")
-        order = [(not o["fits"], -o["images_per_s"]) for o in lay]
-        ck.check("--json: fitting first, fastest first", order == sorted(order))
+        order = [(not o["fits"], -o["images_per_s"]) for o in lay[1:]]
+        top = max(o["images_per_s"] for o in lay if o["fits"])
+        near = [o for o in lay if o["fits"] and o["images_per_s"] >= 0.99 * top]
+        ck.check("--json: the first is the least memory within 1% of the fastest; the rest "
+                 "fitting first, fastest first",
+                 order == sorted(order) and lay[0] in near and
+                 lay[0]["memory_per_rank"] == min(o["memory_per_rank"] for o in near),
+                 str(lay[0]))
         ck.check("--json: bounds are named", all(o["bound"] in ("compute", "stage", "network",
                                                                 "memory") for o in lay))
         p = run(base)
@@ -156,8 +162,9 @@ def predict(a, ck, tmp):
              len(rows) == 4 and all(int(r["dp"]) * int(r["pp"]) * int(r["tp"]) == int(r["ranks"])
                                     for r in rows) and
              all(r["dp"] == "1" for r in rows if r["view"] == "one replica"), str(rows)[:300])
-    ck.check("--predict: replicas scale linearly in the model (efficiency 1 on 2 nodes)",
-             abs(float(best2.get("efficiency", 0)) - 1) < 1e-9 and best2.get("bound") == "compute",
+    ck.check("--predict: replicas scale linearly in the model (efficiency 1 on 2 nodes, to "
+             "the 1% within which the planner picks the least memory)",
+             abs(float(best2.get("efficiency", 0)) - 1) < 0.01 and best2.get("bound") == "compute",
              str(best2)[:200])
     ck.check("--predict: the plot and where it stops, said predicted",
              os.path.getsize(os.path.join(out, "predict.png")) > 0 and

@@ -101,6 +101,18 @@ int main(void)
     near("tp 2: TP transfers", t2.tp_s[0], 20.392e-6);
     near("tp 2: TP bytes per rank", t2.tp_bytes, 4 * 2176 + 2 * 256 + 2176);
     is("tp 2: on shared memory", !t2.tp_link_net);
+    /* each of those 7 exchanges also waits tp_sync_s for the group */
+    {
+        vr_profile sy = node;
+        sy.tp_sync_s = 1e-4;
+        vr_plan pl2;
+        vr_perf r2 = {0};
+        vr_perf_setup su2 = {.batch = 1, .threads = 1, .ranks_per_node = 2};
+        if (vr_plan_build(&pl2, &c, 1, 1, 2, NULL) || vr_perf_predict(&pl2, &su2, &sy, 0, &r2))
+            is("tp 2 with tp_sync_s predicts", 0);
+        near("tp 2: 7 exchanges x tp_sync_s on top", r2.tp_s[0], 20.392e-6 + 7e-4);
+        vr_plan_free(&pl2);
+    }
     /* the same group split over two nodes: alpha 10 us, beta 100 MB/s */
     vr_perf t2n = predict(&c, 1, 1, 2, 1, 0);
     near("tp 2 across nodes: TP transfers", t2n.tp_s[0],
