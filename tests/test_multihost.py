@@ -1,19 +1,12 @@
 #!/usr/bin/env python3
 """A pipeline whose stages run on different hosts, against the single process.
 
-The hosts are network namespaces this test creates: one per (replica, stage),
-each with its own address on a private subnet, joined by veth pairs to a
-bridge that lives in a namespace of its own, so nothing is added to the root
-namespace. mpirun runs inside the first host and reaches the others through
-a plm_rsh_agent script that plays ssh: it enters the host's namespace, gives
-it its own hostname (a UTS namespace) and its own TMPDIR (Open MPI's session
-directory is named after the hostname, and daemons that share one collide),
-and runs the command line it was given. Only the TCP transport is allowed, on
-the private subnet, and ranks yield when idle (the hosts share this machine's
-cores, which no host's Open MPI knows). --map-by node deals the world ranks
-round-robin over the hosts, so world ranks 0 and 1 sit on different hosts:
-the stages land on one host each only because vitrun orders its rank grid by
-node.
+The hosts are network namespaces this test creates (tests/netns.py: one per
+(replica, stage), TCP over veth pairs and a bridge, mpirun in the first host
+reaching the others through an ssh-like agent). --map-by node deals the world
+ranks round-robin over the hosts, so world ranks 0 and 1 sit on different
+hosts: the stages land on one host each only because vitrun orders its rank
+grid by node.
 
 Checks: every rank ran in the namespace, with the hostname and the address of
 the host it was mapped to; each host holds the ranks of exactly one pipeline
@@ -34,10 +27,7 @@ import os
 import re
 import shlex
 import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 
 import h5py
@@ -45,26 +35,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from netns import NetError, Network, missing_tools, run_mpi, sigterm_cleans  # noqa: E402
 from testlib import PYTHON, SKIP, Checker, rel_diff, run, test_parser  # noqa: E402
-
-TAG = "vrmh"                      # namespaces vrmh<pid>-br, vrmh<pid>-h0, ...; /tmp/vrmh<pid>-*
-SUBNET, HOST_IP = "10.231.7.0/24", "10.231.7.{}"
-OWN = re.compile(rf"^{TAG}(\d+)-")
-
-AGENT = """#!/bin/sh
-# plm_rsh_agent: called like ssh, `agent HOST WORD...`, where the words are one
-# shell command line (already quoted for a remote shell).
-host=$1
-shift
-case $host in
-{cases}
-  *) echo "agent: unknown host '$host'" >&2; exit 255;;
-esac
-echo "$host" >> {log}
-TMPDIR={hosts_tmp}/$host
-export TMPDIR
-exec ip netns exec "$ns" unshare --uts sh -c 'hostname "$1" && exec sh -c "$2"' agent "$host" "$*"
-"""
 
 WHERE = """#!/bin/sh
 # Records where this rank runs, then becomes the rank.
@@ -72,118 +44,6 @@ WHERE = """#!/bin/sh
     > {dir}/where.$OMPI_COMM_WORLD_RANK
 exec "$@"
 """
-
-
-class NetError(Exception):
-    pass
-
-
-def ip(*args, check=True):
-    p = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=30)
-    if check and p.returncode != 0:
-        raise NetError(f"ip {' '.join(args)}: {p.stderr.strip() or p.returncode}")
-    return p
-
-
-def pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def netns_names():
-    p = ip("netns", "list", check=False)
-    return [ln.split()[0] for ln in p.stdout.splitlines() if ln.strip()]
-
-
-def remove_netns(name):
-    """Kills what still runs in the namespace, deletes its links, then the namespace."""
-    pids = ip("netns", "pids", name, check=False).stdout.split()
-    for pid in pids:
-        try:
-            os.kill(int(pid), signal.SIGKILL)
-        except (ProcessLookupError, ValueError):
-            pass
-    for _ in range(50):
-        if not ip("netns", "pids", name, check=False).stdout.split():
-            break
-        time.sleep(0.1)
-    links = ip("-n", name, "-o", "link", "show", check=False).stdout
-    for ln in links.splitlines():
-        dev = ln.split(":")[1].strip().split("@")[0] if ":" in ln else ""
-        if dev and dev != "lo":
-            ip("-n", name, "link", "del", dev, check=False)
-    ip("netns", "del", name, check=False)
-
-
-def stale(pid):
-    """A run that is gone, or an earlier one whose pid this run now has."""
-    return pid == os.getpid() or not pid_alive(pid)
-
-
-def clean(ours=False):
-    """Removes this run's namespaces (ours) or those of runs that are gone, with
-    their temporary folders."""
-    for ns in netns_names():
-        m = OWN.match(ns)
-        if m and (int(m.group(1)) == os.getpid() if ours else stale(int(m.group(1)))):
-            print(f"  removing namespace {ns}" + ("" if ours else " (left by a crashed run)"))
-            remove_netns(ns)
-    if not ours:
-        for d in os.listdir(tempfile.gettempdir()):
-            m = OWN.match(d)
-            if m and stale(int(m.group(1))):
-                shutil.rmtree(os.path.join(tempfile.gettempdir(), d), ignore_errors=True)
-
-
-def make_network(prefix, hosts):
-    """A bridge namespace and one namespace per host; returns {host: (ns, address)}.
-    Every device is created inside a namespace: the root namespace never sees one."""
-    br = prefix + "br"
-    ip("netns", "add", br)
-    ip("-n", br, "link", "add", "br0", "type", "bridge")
-    ip("-n", br, "link", "set", "br0", "up")
-    net = {}
-    for i, h in enumerate(hosts):
-        ns, addr = prefix + h, HOST_IP.format(i + 1)
-        ip("netns", "add", ns)
-        ip("-n", br, "link", "add", h, "type", "veth", "peer", "name", "eth0", "netns", ns)
-        ip("-n", br, "link", "set", h, "master", "br0", "up")
-        ip("-n", ns, "addr", "add", addr + "/24", "dev", "eth0")
-        ip("-n", ns, "link", "set", "eth0", "up")
-        ip("-n", ns, "link", "set", "lo", "up")
-        net[h] = (ns, addr)
-    return net
-
-
-def veth_bytes(net):
-    """{host: (rx, tx)} of each host's eth0."""
-    out = {}
-    for h, (ns, _) in net.items():
-        s = json.loads(ip("-n", ns, "-s", "-j", "link", "show", "dev", "eth0").stdout)[0]["stats64"]
-        out[h] = (s["rx"]["bytes"], s["tx"]["bytes"])
-    return out
-
-
-def run_mpi(cmd, env, timeout):
-    """Runs cmd in its own session; on timeout kills the session and fails."""
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=env, start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        out, err = p.communicate()
-        sys.stderr.write(f"timed out after {timeout} s: {' '.join(cmd)}\n{out}{err}")
-        raise SystemExit(1)
-    if p.returncode != 0:
-        sys.stderr.write(f"command failed ({p.returncode}): {' '.join(cmd)}\n{out}{err}")
-        raise SystemExit(1)
-    return out, err
 
 
 def main():
@@ -201,7 +61,7 @@ def main():
     if os.geteuid() != 0:
         print("SKIPPED: test_multihost needs root to create network namespaces")
         return SKIP
-    missing = [t for t in ("ip", "unshare") if not shutil.which(t)]
+    missing = missing_tools()
     if missing:
         print(f"SKIPPED: test_multihost needs {missing} (iproute2, util-linux)")
         return SKIP
@@ -211,25 +71,17 @@ def main():
         return 1
 
     n_hosts, np_ = a.dp * a.pp, a.dp * a.pp * a.tp
-    hosts = [f"h{i}" for i in range(n_hosts)]
     ck = Checker(f"multi-host: dp {a.dp} x pp {a.pp} x tp {a.tp} = {np_} ranks on {n_hosts} "
                  f"network namespaces, TCP over veth pairs and a bridge")
-    clean()
-    prefix = f"{TAG}{os.getpid()}-"
-    # SIGTERM (a user, a batch system) still runs the finally block
-    def stop(*_):
-        print("test_multihost: SIGTERM, cleaning up", file=sys.stderr)
-        sys.exit(1)
-    signal.signal(signal.SIGTERM, stop)
-    tmp = tempfile.mkdtemp(prefix=prefix)
-    try:
+    sigterm_cleans("test_multihost")
+    with Network("vrmh", n_hosts, 7) as nw:
         try:
-            net = make_network(prefix, hosts)
-            ip("netns", "exec", net["h0"][0], "unshare", "--uts", "true")
+            nw.build()
         except NetError as e:
             print(f"SKIPPED: cannot build the test network ({e}); network namespaces, veth "
                   f"and bridge devices are needed")
             return SKIP
+        tmp, net, hosts = nw.tmp, nw.net, nw.hosts
 
         # inputs and model
         data = os.path.join(tmp, "fashion")
@@ -257,35 +109,14 @@ def main():
         run([a.vitrun] + common + ["--output", single, "--quiet"],
             env=dict(env, TMPDIR=os.path.join(tmp, "single-tmp")), timeout=60)
 
-        # the launcher: agent, hostfile, rank wrapper
-        hosts_tmp = os.path.join(tmp, "hosts")
-        for h in ["head"] + hosts:
-            os.makedirs(os.path.join(hosts_tmp, h))
-        agent, log = os.path.join(tmp, "agent.sh"), os.path.join(tmp, "agent.log")
-        cases = "\n".join(f"  {h}) ns={net[h][0]};;" for h in hosts)
-        with open(agent, "w") as f:
-            f.write(AGENT.format(cases=cases, log=shlex.quote(log),
-                                 hosts_tmp=shlex.quote(hosts_tmp)))
+        # the launcher and a rank wrapper that records where each rank runs
+        mpi, env_mpi = nw.mpirun(mpiexec, a.np_flag, np_, a.tp, shlex.split(a.mpi_flags))
         where_dir = os.path.join(tmp, "where")
         os.makedirs(where_dir)
         where = os.path.join(tmp, "where.sh")
         with open(where, "w") as f:
             f.write(WHERE.format(dir=shlex.quote(where_dir)))
-        os.chmod(agent, 0o755)
         os.chmod(where, 0o755)
-        hostfile = os.path.join(tmp, "hostfile")
-        with open(hostfile, "w") as f:
-            f.writelines(f"{h} slots={a.tp}\n" for h in hosts)
-        # mpirun itself runs in h0, so every byte of the job stays in the test network
-        mpi = (["ip", "netns", "exec", net["h0"][0], mpiexec, a.np_flag, str(np_)] +
-               shlex.split(a.mpi_flags) +
-               ["--hostfile", hostfile, "--map-by", "node", "--mca", "plm_rsh_agent", agent,
-                "--mca", "btl", "tcp,self", "--mca", "btl_tcp_if_include", SUBNET,
-                "--mca", "oob_tcp_if_include", SUBNET,
-                # Each host's Open MPI sees as many cores as ranks, but the hosts share
-                # this machine's cores: polling without yielding made the job 14x slower.
-                "--mca", "mpi_yield_when_idle", "1"])
-        env_mpi = dict(env, TMPDIR=os.path.join(hosts_tmp, "head"))
         layout = ["--pp", str(a.pp), "--tp", str(a.tp), "--dp", str(a.dp)]
 
         out, _ = run_mpi(mpi + [a.vitrun, "--model", model, "--plan"] + layout, env_mpi, 60)
@@ -294,18 +125,18 @@ def main():
         ck.check("--plan under mpirun sees one node per host, no TP group split",
                  placement == [want], placement[0] if placement else out[-300:])
 
-        before = veth_bytes(net)
+        before = nw.bytes()
         dist, report = os.path.join(tmp, "dist.h5"), os.path.join(tmp, "report.json")
         t0 = time.time()
         _, err = run_mpi(mpi + [where, a.vitrun] + common + layout +
                          ["--output", dist, "--report", report], env_mpi, 120)
         t_run = time.time() - t0
-        after = veth_bytes(net)
+        after = nw.bytes()
         summary = [s for s in err.splitlines() if s.startswith("vitrun:") and " images in " in s]
         print(f"  {summary[0] if summary else '(no summary line)'}")
 
         # where every rank ran
-        launched = sorted(set(open(log).read().split()))
+        launched = sorted(set(open(nw.agent_log).read().split()))
         ck.check("the agent entered every host", launched == sorted(hosts), str(launched))
         host_of, bad = {}, []
         for r in range(np_):
@@ -368,9 +199,6 @@ def main():
         ck.check("activations went over the veths", ok, "; ".join(moved))
         print(f"  the pp x tp run took {t_run:.1f} s; the test {time.time() - t_start:.1f} s; "
               f"worst logit difference {worst:.2e}")
-    finally:
-        clean(ours=True)
-        shutil.rmtree(tmp, ignore_errors=True)
     return ck.finish()
 
 
