@@ -142,6 +142,13 @@ vr_status vr_perf_predict(const vr_plan *p, const vr_perf_setup *s, const vr_pro
      * (ranks waiting for a message yield their core: mpi_yield_when_idle) */
     long ranks = (long)p->dp * p->pp * p->tp, rpn = s->ranks_per_node;
     long nodes = (ranks + rpn - 1) / rpn;
+    /* a core computes slower when the node's other cores compute too: from
+     * its rate alone (one busy core) to full_load's (all busy) */
+    double load = f->full_load > 0 ? f->full_load : 1;
+    long busy_cores = (ranks < rpn ? ranks : rpn) * s->threads;
+    busy_cores = busy_cores < f->cores ? busy_cores : f->cores;
+    double speed = f->cores > 1 ? 1 - (1 - load) * (double)(busy_cores - 1) / (f->cores - 1)
+                                : load;
     double *node_s = calloc((size_t)nodes, sizeof *node_s);
     double *own = calloc((size_t)p->dp, sizeof *own);
     if (!node_s || !own) {
@@ -162,6 +169,7 @@ vr_status vr_perf_predict(const vr_plan *p, const vr_perf_setup *s, const vr_pro
             for (int t = 0; t < p->tp; t++) {
                 vr_shard sh = vr_plan_shard(p, st, t);
                 rank_cost rc = rank_time(p, &sh, s, f, tl);
+                rc.compute /= speed;
                 node_s[(first + t) / rpn] += rc.compute * s->threads;
                 if (rc.compute > comp[st])
                     comp[st] = rc.compute;
@@ -245,7 +253,10 @@ vr_status vr_perf_predict(const vr_plan *p, const vr_perf_setup *s, const vr_pro
 double vr_perf_run_seconds(const vr_perf *r, int pp, size_t n, int batch)
 {
     size_t mb = (n + (size_t)batch - 1) / (size_t)batch;
-    return mb ? ((double)mb + pp - 1) * r->period_s : 0;
+    double sends = 0;
+    for (int st = 0; st < pp && st < VR_PERF_MAX_PP; st++)
+        sends += r->send_s[st];
+    return mb ? ((double)mb + pp - 1) * r->period_s + sends : 0;
 }
 
 static int by_choice(const void *a, const void *b)
@@ -262,7 +273,9 @@ static int by_choice(const void *a, const void *b)
 static void slowest_stage(const vr_perf *r, int pp, vr_perf_choice *ch)
 {
     double most = -1, sum = 0;
+    ch->fill_send_s = 0;
     for (int st = 0; st < pp; st++) {
+        ch->fill_send_s += r->send_s[st];
         double busy = r->compute_s[st] + r->tp_s[st];
         double sp = busy > r->send_s[st] ? busy : r->send_s[st];
         sum += sp;
@@ -326,7 +339,10 @@ vr_status vr_perf_search(const vr_config *c, int nodes, int ranks_per_node,
                                          .batch = b, .threads = threads,
                                          .images_per_s = r.images_per_s,
                                          .memory_per_rank = r.memory_per_rank, .bound = r.bound,
-                                         .fits = r.memory_per_rank <= mem_per_rank};
+                                         .fits = r.memory_per_rank <= mem_per_rank,
+                                         .tp_bytes = r.tp_bytes, .pp_bytes = r.pp_bytes,
+                                         .tp_link_net = r.tp_link_net,
+                                         .pp_link_net = r.pp_link_net};
                 slowest_stage(&r, (int)pp, &ch[k]);
                 k++;
             }
@@ -362,11 +378,14 @@ void vr_perf_print(const vr_perf_choice *ch, size_t n, size_t top, int json, FIL
                        "\"threads\": %d, \"images_per_s\": %.6g, \"memory_per_rank\": %.6g, "
                        "\"bound\": \"%s\", \"fits\": %s, \"period_s\": %.6g, "
                        "\"stage_compute_s\": %.6g, \"stage_tp_s\": %.6g, \"stage_send_s\": %.6g, "
-                       "\"imbalance\": %.6g}", i ? "," : "", ch[i].dp, ch[i].pp,
-                    ch[i].tp, ch[i].batch, ch[i].threads, ch[i].images_per_s,
-                    ch[i].memory_per_rank, vr_bound_name(ch[i].bound),
+                       "\"imbalance\": %.6g, \"tp_bytes\": %.6g, \"tp_link\": \"%s\", "
+                       "\"pp_bytes\": %.6g, \"pp_link\": \"%s\", \"fill_send_s\": %.6g}",
+                    i ? "," : "", ch[i].dp, ch[i].pp, ch[i].tp, ch[i].batch, ch[i].threads,
+                    ch[i].images_per_s, ch[i].memory_per_rank, vr_bound_name(ch[i].bound),
                     ch[i].fits ? "true" : "false", ch[i].period_s, ch[i].compute_s, ch[i].tp_s,
-                    ch[i].send_s, ch[i].imbalance);
+                    ch[i].send_s, ch[i].imbalance, ch[i].tp_bytes,
+                    ch[i].tp_link_net ? "net" : "shm", ch[i].pp_bytes,
+                    ch[i].pp_link_net ? "net" : "shm", ch[i].fill_send_s);
         fprintf(f, "\n]\n");
         return;
     }

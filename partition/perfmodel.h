@@ -23,11 +23,16 @@
  * micro-batch's compute; the pipeline's period is the slowest stage's, and
  * dp replicas multiply the images per second. A node's ranks share its
  * cores: the compute core-seconds of all its ranks per micro-batch, over
- * its cores, is a floor on their period (more ranks x threads than cores,
+ * its cores, is a floor on their period, and the compute rates fall from
+ * their one-core values to full_load's as the job keeps more of the node's
+ * cores busy (linearly in the busy cores; a one-core node is always full) (more ranks x threads than cores,
  * ranks yielding their core while they wait). A run of n micro-batches per
- * replica takes (n + pp - 1) periods (fill and drain). Links are shared
+ * replica takes (n + pp - 1) periods (fill and drain) plus the first
+ * micro-batch's sends between stages. Links are shared
  * memory inside a node and the network between nodes (ranks are placed in
- * order: replica, stage, TP rank, filling one node after another).
+ * order: replica, stage, TP rank, filling one node after another); the
+ * first micro-batch also waits for each send between stages, which later
+ * ones overlap.
  *
  * Pure arithmetic on the config, the plan and a vr_profile, like plan.h:
  * tested against hand-computed cases in one process.
@@ -59,6 +64,9 @@ typedef struct {
     vr_link shm, net;     /* inside a node, between nodes */
     double tp_sync_s;     /* a TP exchange's wait beyond its transfer: ranks arriving from
                              their GEMMs apart (measured on 2 ranks of a node) */
+    double full_load;     /* a core's compute rate while every rank of the calibration
+                             computes, over its rate alone (clocks, shared caches and
+                             memory); 0: not measured, taken as 1 */
 } vr_profile;
 
 enum { VR_PERF_FP32, VR_PERF_BF16, VR_PERF_INT8 };
@@ -97,7 +105,8 @@ const char *vr_bound_name(vr_bound b);
 vr_status vr_perf_predict(const vr_plan *p, const vr_perf_setup *s, const vr_profile *prof,
                           double mem_per_rank, vr_perf *out);
 
-/* Seconds for a run of n images per replica (fill and drain included). */
+/* Seconds for a run of n images per replica (fill and drain included: n/B
+ * + pp - 1 periods and the first micro-batch's sends between stages). */
 double vr_perf_run_seconds(const vr_perf *r, int pp, size_t n, int batch);
 
 /* One candidate layout and what the model says of it. */
@@ -110,6 +119,9 @@ typedef struct {
      * micro-batch: what the bound is read from */
     double period_s, compute_s, tp_s, send_s;
     double imbalance; /* the period over the mean of the stages' periods (1: balanced) */
+    double tp_bytes, pp_bytes; /* per micro-batch, as vr_perf's */
+    double fill_send_s; /* the sends between stages the first micro-batch waits for */
+    int tp_link_net, pp_link_net;
 } vr_perf_choice;
 
 /* Every layout of nodes x ranks_per_node ranks (dp pp tp = ranks, tp up to
@@ -124,7 +136,9 @@ vr_status vr_perf_search(const vr_config *c, int nodes, int ranks_per_node,
                          vr_perf_choice **out, size_t *n);
 
 /* The best `top` of them as a table, or all as a JSON list (with the
- * period and its stage's compute, TP and send seconds, and the imbalance). */
+ * period and its stage's compute, TP and send seconds, the imbalance, and
+ * the bytes per micro-batch one TP rank exchanges and one stage sends, each
+ * with its link: "shm" or "net", and fill_send_s). */
 void vr_perf_print(const vr_perf_choice *ch, size_t n, size_t top, int json, FILE *f);
 
 #endif

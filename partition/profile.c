@@ -27,6 +27,7 @@ static const field fields[] = {
     F("shm_beta", shm.beta, 0, 1),    F("net_alpha", net.alpha, 0, 0),
     F("net_beta", net.beta, 0, 1),
     {"tp_sync_s", offsetof(vr_profile, tp_sync_s), 0, 0, 1},
+    {"full_load", offsetof(vr_profile, full_load), 0, 0, 1},
 };
 #undef F
 #define NFIELDS (sizeof fields / sizeof fields[0])

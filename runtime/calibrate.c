@@ -182,6 +182,39 @@ static double sync_seconds(vr_gemm_backend be, int peer, const vr_link *shm)
     return ok && extra > 0 ? extra : 0;
 }
 
+/* Every rank at once: rank 0's float32 block rate at M rows while all the
+ * job's ranks run the same GEMMs (all the node's cores busy when ranks x
+ * threads fill it), into *rate on rank 0. Every rank calls it. */
+static vr_status loaded_rate(vr_gemm_backend be, size_t M, int threads, double *rate)
+{
+    size_t K = 768, N = 3072;
+    float *W = vr_alloc(W_FLOATS, sizeof *W, "calibration weights");
+    block_bufs b = {vr_alloc(M * K, sizeof(float), "calibration rows"),
+                    vr_alloc(M * 3 * K, sizeof(float), "calibration rows"),
+                    vr_alloc(M * K, sizeof(float), "calibration rows"),
+                    vr_alloc(M * N, sizeof(float), "calibration rows"),
+                    vr_alloc(N, sizeof(float), "calibration biases")};
+    vr_status st = W && b.x && b.q && b.o && b.h && b.bias ? VR_OK : VR_ERR_NOMEM;
+    if (!st) {
+        fill(W, W_FLOATS, 0.1f);
+        fill(b.x, M * K, 1.0f);
+        fill(b.o, M * K, 1.0f);
+        fill(b.h, M * N, 1.0f);
+        fill(b.bias, N, 0.1f);
+    }
+    if (!(st = vr_comm_agree(st))) {
+        vr_comm_quiet_barrier();
+        *rate = gemm_rate(be, VR_FP32, M, &b, W, threads);
+    }
+    free(W);
+    free(b.x);
+    free(b.q);
+    free(b.o);
+    free(b.h);
+    free(b.bias);
+    return st;
+}
+
 /* Resident bytes of this process now. */
 static double resident(void)
 {
@@ -199,6 +232,7 @@ vr_status vr_calibrate(vr_profile *p, char *host, size_t host_cap, vr_gemm_backe
                        int *measured_links)
 {
     int threads = vr_gemm_threads(), me = vr_comm_rank();
+    double alone = 0, loaded = 0; /* rank 0's float32 block rate at 1576 rows */
     memset(p, 0, sizeof *p);
     long cores = sysconf(_SC_NPROCESSORS_ONLN), pages = sysconf(_SC_PHYS_PAGES);
     p->cores = cores > 0 ? (int)cores : 1;
@@ -234,6 +268,7 @@ vr_status vr_calibrate(vr_profile *p, char *host, size_t host_cap, vr_gemm_backe
         static const vr_precision precs[3] = {VR_FP32, VR_BF16, VR_INT8};
         for (int i = 0; i < 3; i++)
             p->gemm[i] = gemm_rate(be, precs[i], Mb, &bb, W, threads);
+        alone = p->gemm[0];
         if (!(p->gemm[0] > 0)) {
             st = vr_fail(VR_ERR_INTERNAL, "--calibrate: the float32 GEMMs did not run (%s)",
                          vr_last_error());
@@ -289,19 +324,26 @@ vr_status vr_calibrate(vr_profile *p, char *host, size_t host_cap, vr_gemm_backe
     /* what a rank holds besides weights and activations: MPI, the
      * libraries, oneDNN's kernels (the buffers above are returned) */
     double base = resident();
-    /* every rank: the links (the others slept while rank 0 measured) */
+    /* the same GEMMs with every rank computing: how much a core slows when
+     * its neighbours work too (the others slept while rank 0 measured) */
+    vr_comm_quiet_barrier();
+    if ((st = vr_comm_agree(st)) || (st = loaded_rate(be, 1576, threads, &loaded)))
+        return st;
+    /* every rank: the links */
     double shm[2], net[2];
     vr_comm_quiet_barrier();
     vr_status lp = vr_comm_link_probe(shm, net);
     if ((st = vr_comm_agree(st ? st : lp)))
         return st;
-    double r[9] = {p->gemm[0], p->gemm[1], p->gemm[2], p->m_half, p->attn, p->elem_s,
-                   p->act_s, p->decode_s, base};
+    double full = alone > 0 && loaded > 0 ? loaded / alone : 1;
+    double r[10] = {p->gemm[0], p->gemm[1], p->gemm[2], p->m_half, p->attn, p->elem_s,
+                    p->act_s, p->decode_s, base, full < 1 ? (full > 0.2 ? full : 0.2) : 1};
     if ((st = vr_comm_bcast(r, sizeof r, 0)))
         return st;
     p->gemm[0] = r[0], p->gemm[1] = r[1], p->gemm[2] = r[2], p->m_half = r[3];
     p->attn = r[4], p->elem_s = r[5], p->act_s = r[6], p->decode_s = r[7];
     p->rank_bytes = r[8];
+    p->full_load = r[9];
     *measured_links = (shm[1] > 0) + 2 * (net[1] > 0);
     /* links no rank could measure: shared memory from a copy, the network as
      * 10 Gbit/s Ethernet (say so: the user should calibrate on two nodes) */

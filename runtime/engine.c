@@ -285,6 +285,8 @@ vr_status engine_allocate(engine *e)
                                 c->tokens * c->hidden, e->B * (c->classes + c->embed_dim),
                                 e->writer, o->wire_bf16)))
         return st;
+    e->st.poll = vr_transport_poll; /* sends advance while the layers compute */
+    e->st.poll_ctx = &e->tr;
     if (e->first) {
         if (!(e->pixels = vr_alloc(e->B * img, sizeof(float), "input tensor")))
             return VR_ERR_NOMEM;

@@ -144,8 +144,6 @@ vr_status engine_shard_options(engine *e)
     return VR_OK;
 }
 
-static void transport_idle(void *ctx) { vr_transport_progress(ctx); }
-
 /* Each rank's part of a shard run: the shard list (readers and writers),
  * the folder, the ledger (a first stage's TP rank 0), the writer's sink. */
 static vr_status open_shards(engine *e)
@@ -175,7 +173,7 @@ static vr_status open_shards(engine *e)
             return st;
         e->have_ledger = 1;
         /* while it waits for shards in flight, this rank's sends must move */
-        e->ledger.idle = transport_idle;
+        e->ledger.idle = vr_transport_poll;
         e->ledger.idle_ctx = &e->tr;
     }
     if (!writer)

@@ -11,6 +11,13 @@
 #include "quant.h"
 #include "rows.h"
 
+/* lets the sends in flight advance (vr_run_state.poll) */
+#define POLL(s)                     \
+    do {                            \
+        if ((s)->poll)              \
+            (s)->poll((s)->poll_ctx); \
+    } while (0)
+
 vr_status vr_state_build(vr_run_state *s, const vr_weights *w, size_t max_batch)
 {
     const vr_config *c = &w->cfg;
@@ -288,6 +295,7 @@ static vr_status attention_block(vr_run_state *s, const vr_weights *w,
     } else if ((st = normed_linear(s, w, L->qkv, x, L->ln1_w, L->ln1_b, n, s->qkv))) {
         return st;
     }
+    POLL(s);
     if (c->qk_norm) { /* each head's q and k normalised over head_dim */
         TIMED(norm, vr_rows_head_norm(s->qkv, 3 * Hd, n, Hl, hd, L->q_norm_w, L->q_norm_b,
                                       c->ln_eps));
@@ -300,6 +308,7 @@ static vr_status attention_block(vr_run_state *s, const vr_weights *w,
         TIMED(attention, st = vr_attention_run(w->attention, s->qkv, s->attn, B, s->scores));
         if (st)
             return st;
+        POLL(s);
         return split ? scatter_linear(s, w, L->proj, n, s->attn, x, lo, hi, reduce)
                      : add_linear(s, w, L->proj, n, s->attn, x, reduce);
     }
@@ -351,6 +360,7 @@ static vr_status mlp_block(vr_run_state *s, const vr_weights *w, const vr_layer_
     if ((st = normed_linear(s, w, L->fc1, y, L->ln2_w, L->ln2_b, rows,
                             c->act == VR_ACT_SWIGLU ? s->gate : s->mlp)))
         return st; /* GELU runs in fc1's epilogue (vr_forward_prepare) */
+    POLL(s);
     if (c->act == VR_ACT_SWIGLU) /* [gate | value] = fc1(xn); silu(gate) * value */
         TIMED(activation, vr_rows_swiglu(s->mlp, s->gate, rows, Ml));
     /* fc2 adds into y (ls2 folded into its rows), or leaves partial sums */
@@ -428,6 +438,7 @@ static vr_status parallel_block(vr_run_state *s, const vr_weights *w, const vr_l
     if ((st = parallel_input(s, w, L, x, n, lo, hi, split, reduce)) ||
         (st = from_input(s, w, L->qkv, n, s->qkv)))
         return st;
+    POLL(s);
     if (c->qk_norm) {
         TIMED(norm, vr_rows_head_norm(s->qkv, 3 * Hd, n, Hl, hd, L->q_norm_w, L->q_norm_b,
                                       c->ln_eps));
@@ -443,9 +454,11 @@ static vr_status parallel_block(vr_run_state *s, const vr_weights *w, const vr_l
     }
     if (st)
         return st;
+    POLL(s);
     /* the MLP on the same y; GELU in fc1's epilogue (vr_forward_prepare) */
     if ((st = from_input(s, w, L->fc1, rows, glu ? s->gate : s->mlp)))
         return st;
+    POLL(s);
     if (glu)
         TIMED(activation, vr_rows_swiglu(s->mlp, s->gate, rows, Ml));
     if (!reduce) { /* proj and fc2 add into y (ls1, ls2 folded into their rows) */
@@ -486,6 +499,7 @@ vr_status vr_forward_layer(vr_run_state *s, const vr_weights *w, size_t l, float
         if (vr_shard_has_attention(&w->shard, g) &&
             (st = attention_block(s, w, L, x, B, cls, reduce)))
             return st;
+        POLL(s);
         if (vr_shard_has_mlp(&w->shard, g) && (st = mlp_block(s, w, L, x, B, cls, reduce)))
             return st;
     }

@@ -90,6 +90,12 @@ typedef struct {
     float *pool_kv; /* (B*T, 2D) */
     float *pool_mlp; /* (B, Mp) */
     int all_tokens; /* the last block computes every token (for --dump), not only the class token */
+    /* called between a block's steps (after its qkv, attention and fc1, and
+     * between attention and MLP): MPI over TCP moves a message only while
+     * its sender is inside MPI, so the send to the next stage advances only
+     * when polled (NULL: nothing to poll) */
+    void (*poll)(void *ctx);
+    void *poll_ctx;
     vr_timers t;
 } vr_run_state;
 

@@ -188,6 +188,8 @@ void vr_transport_progress(vr_transport *t)
     }
 }
 
+void vr_transport_poll(void *t) { vr_transport_progress(t); }
+
 void vr_transport_cancel(vr_transport *t)
 {
     for (int i = 0; i < VR_RING; i++) {

@@ -67,8 +67,12 @@ vr_status vr_transport_deliver(vr_transport *t, int slot, size_t count, int writ
  * t->wmeta and t->wres. */
 vr_status vr_transport_collect(vr_transport *t, int src);
 /* Gives the sends in flight a push (MPI moves a large message only while
- * its sender is inside MPI); cheap, called between layers. */
+ * its sender is inside MPI); cheap, called between layers and between a
+ * block's steps. */
 void vr_transport_progress(vr_transport *t);
+/* The same, for callbacks that take a void pointer (vr_run_state.poll, a
+ * ledger's idle). */
+void vr_transport_poll(void *t);
 /* Receives posted for micro-batches that will never come (a stop, or the
  * end of a replica's work). */
 void vr_transport_cancel(vr_transport *t);

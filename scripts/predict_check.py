@@ -18,8 +18,8 @@ then round 2) so that a noisy minute on a shared machine spreads over all.
 What is compared: measured, the report's images/s over the whole scoring
 loop (first micro-batch, pipeline fill and drain included); predicted, the
 same run from the model: n micro-batches per replica take (n + P - 1)
-periods (vr_perf_run_seconds), the period from the model's steady-state
-images/s (D x B / period). Error = predicted / measured - 1, per row, from
+periods and the first one's sends between stages (vr_perf_run_seconds),
+the period from the model's steady-state images/s (D x B / period). Error = predicted / measured - 1, per row, from
 the median of the rounds. Synthetic input (no decoding).
 
 Writes into --out: runs.csv (every run), check.csv (per model and layout:
@@ -86,12 +86,13 @@ def predictions(a, model, ranks):
     return {(c["dp"], c["pp"], c["tp"], c["batch"]): c for c in json.loads(p.stdout)}
 
 
-def whole_run(ips, lay, images):
-    """The model's images/s for a run of `images` (fill and drain included)."""
+def whole_run(c, lay, images):
+    """The model's images/s for a run of `images` (fill and drain included:
+    vr_perf_run_seconds, the first micro-batch's sends between stages too)."""
     d, p, _, b = lay
-    period = d * b / ips
+    period = d * b / c["images_per_s"]
     n_mb = math.ceil(images / d / b)
-    return images / ((n_mb + p - 1) * period)
+    return images / ((n_mb + p - 1) * period + c.get("fill_send_s", 0))
 
 
 def main(argv=None):
@@ -175,7 +176,7 @@ def main(argv=None):
                 bad.append(f"{pr} {name}: --layout auto chose different layouts in the rounds")
             ranks = rs[0]["ranks"]
             c = pred[ranks].get(lay)
-            p_ = whole_run(c["images_per_s"], lay, a.images) if c else float("nan")
+            p_ = whole_run(c, lay, a.images) if c else float("nan")
             med = statistics.median(v)
             rows.append({"model": pr, "job": name, "ranks": ranks, "layout": tag(lay),
                          "measured": med, "min": min(v), "max": max(v), "predicted": p_,

@@ -43,7 +43,7 @@ esac
 echo "$host" >> {log}
 TMPDIR={hosts_tmp}/$host
 export TMPDIR
-exec ip netns exec "$ns" unshare --uts sh -c 'hostname "$1" && exec sh -c "$2"' agent "$host" "$*"
+exec {pin}ip netns exec "$ns" unshare --uts sh -c 'hostname "$1" && exec sh -c "$2"' agent "$host" "$*"
 """
 
 
@@ -169,14 +169,15 @@ class Network:
     # --- links --------------------------------------------------------------
     def shape(self, bits_per_s):
         """Every host's link at bits_per_s both ways (tbf on both veth ends;
-        burst 200 us of the rate, at least 16 KB; queue up to 50 ms); None
+        burst 200 us of the rate, at least 128 KiB: a GSO packet of 64 KiB must fit, and with less
+        the link ran at 70% of its rate; queue up to 50 ms); None
         removes the shaping."""
         br = self.prefix + "br"
         for h in self.hosts:
             for ns, dev in ((self.net[h][0], "eth0"), (br, h)):
                 tc(ns, "qdisc", "del", "dev", dev, "root", check=False)
                 if bits_per_s:
-                    burst = max(16384, int(bits_per_s / 8 * 200e-6))
+                    burst = max(131072, int(bits_per_s / 8 * 200e-6))
                     tc(ns, "qdisc", "add", "dev", dev, "root", "tbf", "rate",
                        str(int(bits_per_s)), "burst", str(burst), "latency", "50ms")
 
@@ -190,20 +191,24 @@ class Network:
         return out
 
     # --- the launcher -------------------------------------------------------
-    def mpirun(self, mpiexec, np_flag, nprocs, slots, flags=()):
+    def mpirun(self, mpiexec, np_flag, nprocs, slots, flags=(), pin=False):
         """The mpirun command line that starts nprocs ranks over the hosts
         (--map-by node: round-robin, so world ranks 0 and 1 are on different
         hosts), and its environment. mpirun itself runs in h0, so every byte
-        of the job stays in the test network."""
+        of the job stays in the test network. With pin, host i runs on CPU
+        i mod this machine's CPUs (taskset), as if each had its own cores."""
         hosts_tmp = os.path.join(self.tmp, "hosts")
         for h in ["head"] + self.hosts:
             os.makedirs(os.path.join(hosts_tmp, h), exist_ok=True)
         agent = os.path.join(self.tmp, "agent.sh")
         self.agent_log = os.path.join(self.tmp, "agent.log")
-        cases = "\n".join(f"  {h}) ns={self.net[h][0]};;" for h in self.hosts)
+        ncpu = os.cpu_count() or 1
+        cases = "\n".join(f"  {h}) ns={self.net[h][0]}; cpu={i % ncpu};;"
+                          for i, h in enumerate(self.hosts))
         with open(agent, "w") as f:
             f.write(AGENT.format(cases=cases, log=shlex.quote(self.agent_log),
-                                 hosts_tmp=shlex.quote(hosts_tmp)))
+                                 hosts_tmp=shlex.quote(hosts_tmp),
+                                 pin='taskset -c "$cpu" ' if pin else ""))
         os.chmod(agent, 0o755)
         hostfile = os.path.join(self.tmp, "hostfile")
         with open(hostfile, "w") as f:
