@@ -23,16 +23,15 @@
  * micro-batch's compute; the pipeline's period is the slowest stage's, and
  * dp replicas multiply the images per second. A node's ranks share its
  * cores: the compute core-seconds of all its ranks per micro-batch, over
- * its cores, is a floor on their period, and the compute rates fall from
- * their one-core values to full_load's as the job keeps more of the node's
- * cores busy (linearly in the busy cores; a one-core node is always full) (more ranks x threads than cores,
- * ranks yielding their core while they wait). A run of n micro-batches per
- * replica takes (n + pp - 1) periods (fill and drain) plus the first
- * micro-batch's sends between stages. Links are shared
- * memory inside a node and the network between nodes (ranks are placed in
- * order: replica, stage, TP rank, filling one node after another); the
- * first micro-batch also waits for each send between stages, which later
- * ones overlap.
+ * its cores, is a floor on their period (more ranks x threads than cores,
+ * ranks yielding their core while they wait), and the compute rates fall
+ * from their one-core values to full_load's as the job keeps more of the
+ * node's cores busy (linearly in the busy cores; a one-core node is always
+ * full). A run of n micro-batches per replica takes (n + pp - 1) periods
+ * (fill and drain) plus the first micro-batch's sends between stages,
+ * which later ones overlap. Links are shared memory inside a node and the
+ * network between nodes (ranks are placed in order: replica, stage, TP
+ * rank, filling one node after another).
  *
  * Pure arithmetic on the config, the plan and a vr_profile, like plan.h:
  * tested against hand-computed cases in one process.
