@@ -25,6 +25,13 @@ static double xfer_s(const vr_link *l, double steps, double bytes)
     return steps > 0 ? steps * (l->alpha + bytes / l->beta) : 0;
 }
 
+/* (steps) ring steps of a TP collective, each sending and receiving
+ * `bytes` at once on a link. */
+static double swap_s(const vr_link *l, double steps, double bytes)
+{
+    return steps > 0 ? steps * (l->alpha + bytes / (l->duplex > 0 ? l->duplex : l->beta)) : 0;
+}
+
 typedef struct {
     double compute, tp, tp_bytes;
 } rank_cost;
@@ -68,26 +75,26 @@ static rank_cost rank_time(const vr_plan *p, const vr_shard *sh, const vr_perf_s
             if (!cls) { /* reduce-scatter, allgather of the next input */
                 if (reduce) {
                     b += (M / tp) * D * w;
-                    r.tp += xfer_s(tl, steps, (M / tp) * D * w) + f->tp_sync_s;
+                    r.tp += swap_s(tl, steps, (M / tp) * D * w) + f->tp_sync_s;
                 }
                 if (gather) {
                     b += (M / tp) * qrow;
-                    r.tp += xfer_s(tl, steps, (M / tp) * qrow) + f->tp_sync_s;
+                    r.tp += swap_s(tl, steps, (M / tp) * qrow) + f->tp_sync_s;
                 }
                 split_end = 1;
             } else if (reduce) { /* an allreduce of the class tokens' partial sums */
                 b = 2 * (Mr / tp) * D * w;
-                r.tp += xfer_s(tl, 2 * steps, (Mr / tp) * D * w) + f->tp_sync_s;
+                r.tp += swap_s(tl, 2 * steps, (Mr / tp) * D * w) + f->tp_sync_s;
             }
             if (i8) { /* the int8 rows' ranges: a max-allreduce of (M, 2) floats */
                 b += 2 * (Mr / tp) * 8;
-                r.tp += xfer_s(tl, 2 * steps, (Mr / tp) * 8) + f->tp_sync_s;
+                r.tp += swap_s(tl, 2 * steps, (Mr / tp) * 8) + f->tp_sync_s;
             }
             r.tp_bytes += b * steps;
         }
     }
     if (split_end) { /* x gathered whole (float32) */
-        r.tp += xfer_s(tl, steps, (M / tp) * D * w) + f->tp_sync_s;
+        r.tp += swap_s(tl, steps, (M / tp) * D * w) + f->tp_sync_s;
         r.tp_bytes += (M / tp) * D * w * steps;
     }
     if (sh->has_embed) {
@@ -186,7 +193,7 @@ vr_status vr_perf_predict(const vr_plan *p, const vr_perf_setup *s, const vr_pro
                 const vr_link *pl = next_cross ? &f->net : &f->shm;
                 pp_net |= next_cross;
                 double piece = M * c->hidden * w / p->tp;
-                snd[st] = xfer_s(pl, 1, piece) + xfer_s(tl, p->tp - 1, piece);
+                snd[st] = xfer_s(pl, 1, piece) + swap_s(tl, p->tp - 1, piece);
                 pp_bytes = piece;
             }
             double busy = comp[st] + tps[st];

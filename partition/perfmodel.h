@@ -13,8 +13,9 @@
  *   decoding:       B * decode_s / threads on the first stage (JPEG input);
  *   TP transfers:   per layer two reduce-scatters of the (M, D) partial sums
  *                   and two allgathers of the next GEMM's input rows (uint8
- *                   with int8), each (tp - 1) steps of alpha + bytes / beta
- *                   on the TP group's link (runtime/forward.h), and each
+ *                   with int8), each (tp - 1) steps of alpha + bytes / duplex
+ *                   on the TP group's link (runtime/forward.h: each step
+ *                   sends and receives at once), and each
  *                   exchange tp_sync_s of waiting for the group's slowest.
  * A parallel block (ViT-22B) has one LayerNorm, and under TP one allgather
  * and one reduce-scatter instead of two each.
@@ -45,8 +46,10 @@
 #include "plan.h"
 
 typedef struct {
-    double alpha; /* seconds per message */
-    double beta;  /* bytes per second */
+    double alpha;  /* seconds per message */
+    double beta;   /* bytes per second, one way */
+    double duplex; /* bytes per second each way while both ends send (a TP ring
+                      step's exchange); 0: beta */
 } vr_link;
 
 /* One node's rates (per core unless said), measured by a calibration. */
@@ -62,7 +65,7 @@ typedef struct {
     double rank_bytes;    /* a rank's memory beyond weights and activations */
     vr_link shm, net;     /* inside a node, between nodes */
     double tp_sync_s;     /* a TP exchange's wait beyond its transfer: ranks arriving from
-                             their GEMMs apart (measured on 2 ranks of a node) */
+                             their GEMMs apart (measured on 2 ranks of a node, or of two) */
     double full_load;     /* a core's compute rate while every rank of the calibration
                              computes, over its rate alone (clocks, shared caches and
                              memory); 0: not measured, taken as 1 */

@@ -28,6 +28,8 @@ static const field fields[] = {
     F("net_beta", net.beta, 0, 1),
     {"tp_sync_s", offsetof(vr_profile, tp_sync_s), 0, 0, 1},
     {"full_load", offsetof(vr_profile, full_load), 0, 0, 1},
+    {"shm_duplex_beta", offsetof(vr_profile, shm.duplex), 0, 0, 1},
+    {"net_duplex_beta", offsetof(vr_profile, net.duplex), 0, 0, 1},
 };
 #undef F
 #define NFIELDS (sizeof fields / sizeof fields[0])

@@ -128,14 +128,14 @@ static double median(double *v, int n)
     return v[n / 2];
 }
 
-/* tp_sync_s: rank 0 and a rank on its node (each passing the other as
- * `peer`) each run K rounds of a GEMM
+/* tp_sync_s: rank 0 and a rank on its node, or else on another (each
+ * passing the other as `peer`, `link` between them) each run K rounds of a GEMM
  * segment (ViT-B/16's proj at 788 rows, tp 2's share of batch 8), first
  * alone, then each round followed by a swap of half its output (one ring
  * step of tp 2's reduce-scatter). The extra seconds per round, less the
  * swap's transfer on the measured link, are what an exchange waits for the
  * other rank beyond its bytes. Both ranks call it; 0 when it cannot run. */
-static double sync_seconds(vr_gemm_backend be, int peer, const vr_link *shm)
+static double sync_seconds(vr_gemm_backend be, int peer, const vr_link *link)
 {
     enum { K = 8, REPS = 7 };
     size_t M = 788, D = 768, half = M / 2 * D * sizeof(float);
@@ -173,7 +173,7 @@ static double sync_seconds(vr_gemm_backend be, int peer, const vr_link *shm)
     }
     if (ok)
         extra = (median(paired, REPS) - median(alone, REPS)) / K -
-                (shm->alpha + (double)half / shm->beta);
+                (link->alpha + (double)half / (link->duplex > 0 ? link->duplex : link->beta));
     vr_linear_free(l);
     free(W);
     free(A);
@@ -330,7 +330,7 @@ vr_status vr_calibrate(vr_profile *p, char *host, size_t host_cap, vr_gemm_backe
     if ((st = vr_comm_agree(st)) || (st = loaded_rate(be, 1576, threads, &loaded)))
         return st;
     /* every rank: the links */
-    double shm[2], net[2];
+    double shm[3], net[3];
     vr_comm_quiet_barrier();
     vr_status lp = vr_comm_link_probe(shm, net);
     if ((st = vr_comm_agree(st ? st : lp)))
@@ -351,11 +351,17 @@ vr_status vr_calibrate(vr_profile *p, char *host, size_t host_cap, vr_gemm_backe
     p->shm.beta = shm[1] > 0 ? shm[1] : 1e10;
     p->net.alpha = net[1] > 0 ? net[0] : 3e-5;
     p->net.beta = net[1] > 0 ? net[1] : 1.25e9;
-    /* two ranks of a node: what a TP exchange waits beyond its bytes */
+    p->shm.duplex = shm[1] > 0 ? shm[2] : 0; /* 0: as beta */
+    p->net.duplex = net[1] > 0 ? net[2] : 0;
+    /* what a TP exchange waits beyond its bytes: two ranks of a node, or
+     * with one rank a node, rank 0 and rank 1 over the network */
     int peer = vr_comm_node_peer();
+    const vr_link *link = &p->shm;
+    if (peer < 0 && vr_comm_size() > 1)
+        peer = 1, link = &p->net;
     double sync = 0;
     if (peer > 0 && (me == 0 || me == peer))
-        sync = sync_seconds(be, me == 0 ? peer : 0, &p->shm);
+        sync = sync_seconds(be, me == 0 ? peer : 0, link);
     vr_comm_quiet_barrier();
     if ((st = vr_comm_bcast(&sync, sizeof sync, 0)))
         return st;

@@ -636,16 +636,33 @@ static double round_trip(int me, int peer, char *buf, int bytes, int reps)
     return best;
 }
 
-vr_status vr_comm_link_probe(double shm[2], double net[2])
+/* Seconds for one exchange of `bytes` each way between rank 0 and peer
+ * (both sending at once), the best of `reps` (both call it); buf holds
+ * 2 x bytes. */
+static double exchange(int me, int peer, char *buf, int bytes, int reps)
+{
+    double best = 1e30;
+    int other = me == 0 ? peer : 0;
+    for (int i = 0; i < reps; i++) {
+        double t0 = MPI_Wtime();
+        MPI_Sendrecv(buf, bytes, MPI_BYTE, other, 8, buf + bytes, bytes, MPI_BYTE, other, 8,
+                     MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        double t = MPI_Wtime() - t0;
+        best = t < best ? t : best;
+    }
+    return best;
+}
+
+vr_status vr_comm_link_probe(double shm[3], double net[3])
 {
     int me = vr_comm_rank(), n = vr_comm_size(), leader = me, big = 4 << 20;
-    double res[4] = {0, 0, 0, 0};
+    double res[6] = {0, 0, 0, 0, 0, 0};
     MPI_Comm node;
     MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, me, MPI_INFO_NULL, &node);
     MPI_Allreduce(MPI_IN_PLACE, &leader, 1, MPI_INT, MPI_MIN, node);
     MPI_Comm_free(&node);
     int *leaders = malloc((size_t)n * sizeof *leaders);
-    char *buf = malloc((size_t)big);
+    char *buf = malloc(2 * (size_t)big);
     int ok = leaders && buf, all = 0;
     MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     if (!all) {
@@ -653,7 +670,7 @@ vr_status vr_comm_link_probe(double shm[2], double net[2])
         free(buf);
         return vr_fail(VR_ERR_NOMEM, "cannot allocate the link probe's buffers");
     }
-    memset(buf, 1, (size_t)big);
+    memset(buf, 1, 2 * (size_t)big);
     MPI_Allgather(&leader, 1, MPI_INT, leaders, 1, MPI_INT, MPI_COMM_WORLD);
     int peers[2] = {-1, -1}; /* same node as rank 0, another node */
     for (int r = 1; r < n; r++) {
@@ -667,13 +684,20 @@ vr_status vr_comm_link_probe(double shm[2], double net[2])
             continue;
         double small = round_trip(me, peer, buf, 8, 200) / 2;
         double large = round_trip(me, peer, buf, big, 20) / 2;
-        res[2 * k] = small;
-        res[2 * k + 1] = large > small ? big / (large - small) : big / large;
+        /* 1 MiB each way: a ring step's size (ViT-B/16 at batch 8 on tp 2 moves
+         * 2.4 MB a step, tp 4 1.2 MB); over TCP the rate each way while both
+         * send falls with the size, as queues grow ahead of the acks */
+        int mid = 1 << 20;
+        double both = exchange(me, peer, buf, mid, 20);
+        res[3 * k] = small;
+        res[3 * k + 1] = large > small ? big / (large - small) : big / large;
+        res[3 * k + 2] = both > small ? mid / (both - small) : mid / both;
     }
-    MPI_Bcast(res, 4, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    MPI_Bcast(res, 6, MPI_DOUBLE, 0, MPI_COMM_WORLD);
     free(leaders);
     free(buf);
-    shm[0] = res[0], shm[1] = res[1], net[0] = res[2], net[1] = res[3];
+    for (int i = 0; i < 3; i++)
+        shm[i] = res[i], net[i] = res[3 + i];
     return VR_OK;
 }
 

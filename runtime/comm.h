@@ -108,9 +108,11 @@ void vr_comm_quiet_barrier(void);
 
 /* Collective over all ranks: rank 0 times ping-pongs (8 bytes and 4 MiB)
  * with the lowest rank on its own node and the lowest on another node,
- * giving each link's alpha (seconds per message) and beta (bytes per
- * second) to every rank; a link with no such rank gets 0, 0. */
-vr_status vr_comm_link_probe(double shm[2], double net[2]);
+ * and 1 MiB exchanges (both sending at once, as a TP ring step does),
+ * giving each link's alpha (seconds per message), beta (bytes per second
+ * one way) and duplex beta (bytes per second each way while both send) to
+ * every rank; a link with no such rank gets 0, 0, 0. */
+vr_status vr_comm_link_probe(double shm[3], double net[3]);
 
 /* Collective: the lowest rank on rank 0's node other than 0, or -1. */
 int vr_comm_node_peer(void);

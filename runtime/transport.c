@@ -180,7 +180,12 @@ vr_status vr_transport_collect(vr_transport *t, int src)
 
 void vr_transport_progress(vr_transport *t)
 {
+    /* the receives too: a large message's data flows only after its
+     * receiver, inside MPI, has answered the sender (a last stage that
+     * never tested them waited for each micro-batch's whole transfer) */
     for (int i = 0; i < VR_RING; i++) {
+        vr_comm_test(&t->rm[i]);
+        vr_comm_test(&t->rx[i]);
         vr_comm_test(&t->sx[i]);
         vr_comm_test(&t->sm[i]);
         vr_comm_test(&t->sres[i]);

@@ -66,9 +66,9 @@ vr_status vr_transport_deliver(vr_transport *t, int slot, size_t count, int writ
 /* A writer: the next micro-batch that world rank `src` delivers, into
  * t->wmeta and t->wres. */
 vr_status vr_transport_collect(vr_transport *t, int src);
-/* Gives the sends in flight a push (MPI moves a large message only while
- * its sender is inside MPI); cheap, called between layers and between a
- * block's steps. */
+/* Gives the sends and receives in flight a push (MPI moves a large
+ * message only while its sender and its receiver call into MPI); cheap,
+ * called between layers and between a block's steps. */
 void vr_transport_progress(vr_transport *t);
 /* The same, for callbacks that take a void pointer (vr_run_state.poll, a
  * ledger's idle). */

@@ -169,7 +169,7 @@ static vr_status calibrate(const vr_options *o, int rank)
                 100 * p.full_load, p.attn / 1e9, p.decode_s * 1e3,
                 links & 1 ? "measured" : "not measured (one rank here: a default)",
                 links & 2 ? "measured" : "not measured (one node: a default; run it on two)",
-                links & 4 ? "measured" : "not measured (one rank on the node), taken as",
+                links & 4 ? "measured" : "not measured (one rank), taken as",
                 p.tp_sync_s * 1e3);
     return VR_OK;
 }

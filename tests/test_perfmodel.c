@@ -111,6 +111,14 @@ int main(void)
         if (vr_plan_build(&pl2, &c, 1, 1, 2, NULL) || vr_perf_predict(&pl2, &su2, &sy, 0, &r2))
             is("tp 2 with tp_sync_s predicts", 0);
         near("tp 2: 7 exchanges x tp_sync_s on top", r2.tp_s[0], 20.392e-6 + 7e-4);
+        /* a link that carries 250 MB/s each way while both ends send (a
+         * quarter of its 1 GB/s one way): each ring step's bytes at 2.5e8 */
+        sy.tp_sync_s = 0;
+        sy.shm.duplex = 2.5e8;
+        if (vr_perf_predict(&pl2, &su2, &sy, 0, &r2))
+            is("tp 2 with a duplex rate predicts", 0);
+        near("tp 2: ring steps at the duplex rate", r2.tp_s[0],
+             5 * (1e-6 + 2176 / 2.5e8) + 2 * 2 * (1e-6 + 128 / 2.5e8));
         vr_plan_free(&pl2);
     }
     /* the same group split over two nodes: alpha 10 us, beta 100 MB/s */

@@ -5,24 +5,26 @@ Two hosts (network namespaces, tests/netns.py) whose links are shaped with
 `tc tbf` to 10 Gbit/s, then to 1 Gbit/s. At each rate:
 
 1. `vitrun --calibrate` runs one rank per host: the network's alpha and beta
-   it measures must be the shaped rate (beta within 80-105% of it), since
-   the model's network term stands on them.
-2. The model predicts (vitrun --plan --nodes 2 --ranks-per-node 1 --json
-   with that profile) and the job runs, each over the same synthetic images,
+   it measures must be the shaped rate (beta within 80-105% of it, the
+   median of the rounds), since the model's network term stands on them.
+2. Each round calibrates, the model predicts (vitrun --plan --nodes 2
+   --ranks-per-node 1 --json with that profile) and the job runs, each
+   layout over the same synthetic images,
    for pipeline parallelism (pp 2: a stage per host, the residual stream
    crossing the link once per micro-batch), tensor parallelism (tp 2: the
    TP group split over the hosts, four ring exchanges per layer on the
    link) and tp 2 with --wire bf16. Measured: the --report images/s, the
-   median of the rounds (rounds interleave the layouts, so that a noisy
-   moment spreads over all of them). Predicted: the same run from the
-   model (n micro-batches take n + pp - 1 periods and the first one's
-   sends). The rows the model calls network-bound test its network term:
-   they must be within --bound (15%, the issue's target) of measured. The
-   compute-bound rows are held to --compute-bound (35%) only: the two
-   hosts are two CPUs of one machine, and the kernel's work for the
-   shaped TCP traffic (the veths, tbf, both ends' TCP) runs on those same
-   CPUs, taking time from the ranks' GEMMs (measured +7% to +22% here on
-   pp 2; on a cluster the NIC and another core do most of that).
+   median of the rounds. Predicted: the same run from the model (n
+   micro-batches take n + pp - 1 periods and the first one's sends), the
+   median of the rounds' predictions (this machine's compute rates drift
+   by +-10% within a minute; a calibration next to each round's runs
+   spreads that drift over both sides). The rows the model calls
+   network-bound test its network term: they must be within --bound (15%,
+   the issue's target) of measured. The compute-bound rows (4 runs here:
+   +2% to +11%) are held to --compute-bound (25%): compute is not what
+   this test is about (scripts/predict_check.py is), the two hosts share
+   this machine's two CPUs with everything else on it, and a CI machine
+   is noisier still.
 3. The bytes: what the model says crosses the link per micro-batch (its
    tp_bytes or pp_bytes, times the micro-batches) against what the veths
    counted, within 10% (TCP/IP headers and MPI's own messages are the
@@ -72,7 +74,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--bound", type=float, default=0.15,
                     help="for the rows the model calls network-bound")
-    ap.add_argument("--compute-bound", type=float, default=0.35,
+    ap.add_argument("--compute-bound", type=float, default=0.25,
                     help="for the others (see the docstring)")
     ap.add_argument("--keep", help="copy profiles and reports into this folder")
     a = ap.parse_args()
@@ -111,12 +113,11 @@ def main():
         # each host on a CPU of its own (taskset), one rank each
         mpi, env = nw.mpirun(mpiexec, a.np_flag, 2, 1, [], pin=True)
         out_h5 = os.path.join(tmp, "scores.h5")
-        rows = []  # (rate, name, predicted, [measured], plan row, link bytes per run)
-        bf16_pred = {}
-        for gbit in rates:
-            bits = gbit * 1e9
-            nw.shape(bits)
-            prof = os.path.join(tmp, f"profile_{gbit:g}g.json")
+        rows = []  # (rate, name, predicted, [measured], plan row, link bytes, pp)
+
+        def calibrate(gbit, r):
+            """A profile of the two hosts now; its beta, alpha and seconds."""
+            prof = os.path.join(tmp, f"profile_{gbit:g}g_{r}.json")
             t0 = time.time()
             run_mpi(mpi + [a.vitrun, "--calibrate", prof, "--threads", "1"], env, 300)
             with open(prof) as f:
@@ -126,12 +127,10 @@ def main():
             p["cores"] = 1
             with open(prof, "w") as f:
                 json.dump(p, f)
-            beta, alpha = p["net_beta"], p["net_alpha"]
-            ck.check(f"{gbit:g} Gbit/s: calibrate measured the shaped link "
-                     f"(beta 80-105% of the rate)", 0.80 <= beta / (bits / 8) <= 1.05,
-                     f"alpha {alpha * 1e6:.1f} us, beta {beta / 1e6:.1f} MB/s = "
-                     f"{beta * 8 / bits:.3f} of {bits / 8e6:.0f} MB/s, in "
-                     f"{time.time() - t0:.0f} s")
+            return prof, p["net_beta"], p["net_alpha"], time.time() - t0
+
+        def predict(prof):
+            """{layout name: its --plan --json row} with this profile."""
             pred = {}
             for name, lay, (pp, tp), bf16 in LAYOUTS:
                 cmd = [a.vitrun, "--model", model, "--plan", "--nodes", "2",
@@ -141,13 +140,29 @@ def main():
                 hit = [c for c in plan if (c["dp"], c["pp"], c["tp"], c["batch"]) ==
                        (1, pp, tp, a.batch)]
                 if not hit:
-                    print(f"FAIL: --plan lists no dp 1 pp {pp} tp {tp} batch {a.batch}")
-                    return 1
+                    raise SystemExit(f"FAIL: --plan lists no dp 1 pp {pp} tp {tp} "
+                                     f"batch {a.batch}")
                 pred[name] = hit[0]
+            return pred
+
+        for gbit in rates:
+            bits = gbit * 1e9
+            nw.shape(bits)
+            # every round calibrates, predicts, then runs each layout: this
+            # machine's rates drift by +-10% within a minute, and a
+            # prediction is only as good as the calibration behind it
             measured = {name: [] for name, *_ in LAYOUTS}
-            link = {}
+            predicted = {name: [] for name, *_ in LAYOUTS}
+            link, betas, plan_row = {}, [], {}
             for r in range(a.rounds):
-                for name, lay, _, _ in LAYOUTS:
+                prof, beta, alpha, secs = calibrate(gbit, r)
+                betas.append(beta)
+                print(f"  {gbit:g} Gbit/s round {r + 1}: calibrated in {secs:.0f} s: alpha "
+                      f"{alpha * 1e6:.1f} us, beta {beta / 1e6:.1f} MB/s")
+                pred = predict(prof)
+                for name, lay, (pp, _), _ in LAYOUTS:
+                    predicted[name].append(whole_run(pred[name], pp, a.batch, a.images))
+                    plan_row.setdefault(name, pred[name])
                     report = os.path.join(tmp, f"report_{gbit:g}g_{name.replace(' ', '_')}"
                                           f"_{r}.json")
                     for f in (out_h5, out_h5 + ".part", out_h5 + ".journal"):
@@ -161,10 +176,15 @@ def main():
                     with open(report) as f:
                         measured[name].append(json.load(f)["images_per_s"])
                     link[name] = after["h0"][1] - before["h0"][1]
+            beta = statistics.median(betas)
+            ck.check(f"{gbit:g} Gbit/s: calibrate measured the shaped link "
+                     f"(beta 80-105% of the rate, median of {a.rounds})",
+                     0.80 <= beta / (bits / 8) <= 1.05,
+                     f"beta {beta / 1e6:.1f} MB/s = {beta * 8 / bits:.3f} of "
+                     f"{bits / 8e6:.0f} MB/s")
             for name, lay, (pp, tp), bf16 in LAYOUTS:
-                c = pred[name]
-                rows.append((gbit, name, whole_run(c, pp, a.batch, a.images),
-                             measured[name], c, link[name], pp))
+                rows.append((gbit, name, statistics.median(predicted[name]), measured[name],
+                             plan_row[name], link[name], pp))
             if a.keep:
                 os.makedirs(a.keep, exist_ok=True)
                 for f in os.listdir(tmp):
