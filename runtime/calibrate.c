@@ -325,9 +325,11 @@ vr_status vr_calibrate(vr_profile *p, char *host, size_t host_cap, vr_gemm_backe
      * libraries, oneDNN's kernels (the buffers above are returned) */
     double base = resident();
     /* the same GEMMs with every rank computing: how much a core slows when
-     * its neighbours work too (the others slept while rank 0 measured) */
+     * its neighbours work too (the others slept while rank 0 measured; one
+     * rank alone has no neighbours: full_load stays 1) */
     vr_comm_quiet_barrier();
-    if ((st = vr_comm_agree(st)) || (st = loaded_rate(be, 1576, threads, &loaded)))
+    if ((st = vr_comm_agree(st)) ||
+        (vr_comm_size() > 1 && (st = loaded_rate(be, 1576, threads, &loaded))))
         return st;
     /* every rank: the links */
     double shm[3], net[3];

@@ -162,14 +162,15 @@ static vr_status calibrate(const vr_options *o, int rank)
     }
     if (!o->quiet)
         fprintf(stderr, "vitrun: wrote %s (%s, %d cores): GEMM fp32 %.0f, bf16 %.0f, int8 %.0f "
-                "GFLOP/s per core (%.0f%% of that with every rank computing); attention %.0f "
+                "GFLOP/s per core (%.0f%% of that with every rank computing%s); attention %.0f "
                 "GFLOP/s; decoding %.2f ms; shared memory %s; "
                 "network %s; a TP exchange's wait %s %.3f ms\n",
                 o->calibrate, host, p.cores, p.gemm[0] / 1e9, p.gemm[1] / 1e9, p.gemm[2] / 1e9,
-                100 * p.full_load, p.attn / 1e9, p.decode_s * 1e3,
+                100 * p.full_load, vr_comm_size() > 1 ? "" : ": one rank, not measured",
+                p.attn / 1e9, p.decode_s * 1e3,
                 links & 1 ? "measured" : "not measured (one rank here: a default)",
                 links & 2 ? "measured" : "not measured (one node: a default; run it on two)",
-                links & 4 ? "measured" : "not measured (one rank), taken as",
+                links & 4 ? "measured" : "not measured (one rank) or none, taken as",
                 p.tp_sync_s * 1e3);
     return VR_OK;
 }
