@@ -21,7 +21,8 @@ once without interruption. Then runs are killed and resumed:
   - a stop signal during a (hung) model load: exit 75 at once.
 
 Every finished output is compared dataset by dataset, bit for bit, with the
-uninterrupted run of the same layout. Kill points are chosen by reading the
+uninterrupted run of the same layout (where a grown folder changes the last
+micro-batch's images, its rows to float32 rounding). Kill points are chosen by reading the
 journal's record headers while the run goes (format: docs/DESIGN.md).
 """
 import os
@@ -239,15 +240,29 @@ def main():
         os.remove(out + ".journal")
         shutil.copy(os.path.join(root, "part0", "img0000.jpg"), os.path.join(grown, "zz.jpg"))
         run(cmd(out, "--resume", inp=grown))
+        # The micro-batches of 4 before the last hold the same images as the
+        # reference's: bit for bit. The last one now holds 3 images, not 2:
+        # a BLAS may block a GEMM by its row count (OpenBLAS and oneDNN on
+        # AVX2 CPUs do), so its rows, and the new file's, which is
+        # img0000.jpg's copy, agree to float32 rounding, not to the bit.
         with h5py.File(out) as x, h5py.File(ref) as y:
             paths = [p.decode() for p in x["path"][...]]
             ref_paths = [p.decode() for p in y["path"][...]]
-            first = all(np.array_equal(x[k][:n], y[k][...]) for k in y if k != "path")
-            i0 = ref_paths.index("part0/img0000.jpg")
-            last = len(paths) == n + 1 and np.array_equal(x["logits"][n], y["logits"][i0])
+            whole = n // 4 * 4
+            first = all(np.array_equal(x[k][:whole], y[k][:whole]) for k in y if k != "path")
+            tail = np.r_[whole:n, n if len(paths) > n else whole]
+            want = np.r_[whole:n, ref_paths.index("part0/img0000.jpg")]
+            worst = max(float(np.abs(x[k][:][tail] - y[k][:][want]).max() /
+                              max(np.abs(y[k][:][want]).max(), 1e-30))
+                        for k in ("logits", "embedding", "topk_prob"))
+            same = all(np.array_equal(x[k][:][tail], y[k][:][want])
+                       for k in ("ok", "error", "topk_index", "topk_label"))
         c.check("journal deleted, a file added, --resume: a fresh listing with the new file",
-                paths[:n] == ref_paths and first and last and paths[-1] == "zz.jpg",
-                f"{len(paths)} rows for {n + 1} files; last {paths[-1]}")
+                paths[:n] == ref_paths and paths[-1] == "zz.jpg" and len(paths) == n + 1 and
+                first and same and worst <= 1e-5,
+                f"{len(paths)} rows for {n + 1} files; last {paths[-1]}; the first {whole} bit "
+                f"for bit: {first}; the last micro-batch's floats within {worst:.1e} (bound "
+                f"1e-05), the rest equal: {same}")
 
         # every row scored, then the rename to OUT fails (a folder took its
         # name): the journal holds all 242 rows, the last batch partial;

@@ -7,8 +7,9 @@ images) is scored on real MPI ranks with --wire fp32 and bf16. Checked:
   - pp 2: the numpy reference with the residual stream rounded to bfloat16
     (nearest even) where the pipeline cuts it (the report's layer_split; x.5
     is after layer x's attention) gives the same logits to EMU_BOUND, while
-    the plain float reference is RELATED_FLOOR or more away: the rounding
-    happens where it says and nowhere else;
+    the plain float reference is RELATED_FLOOR or more away and the
+    reference rounded half a layer earlier or later 4 x EMU_BOUND or more:
+    the rounding happens where it says and nowhere else;
   - tp 2 and pp 2 x tp 2 (slice and full sends): logits within TP_BOUND of
     the float reference (measured below), and above the floor;
   - the bytes: no rank sends more; pp 2 saves exactly half of its
@@ -32,9 +33,12 @@ import vit_ref  # noqa: E402
 from testlib import PYTHON, Checker, run, test_parser  # noqa: E402
 
 HALF = (0.5, 0.5, 0.5)
-# Measured here: pp 2 vs the emulation 1.7e-6; bf16 vs float 1.6e-3 (pp 2),
-# 2.5e-3 (tp 2), 2.9e-3 (pp 2 x tp 2).
-EMU_BOUND = 2e-5
+# Measured: pp 2 vs the emulation 1.7e-6 (AVX-512), 2.4e-5 (AVX2: its GEMMs
+# sum in another order, and the few residual-stream values within those
+# last bits of a bfloat16 rounding boundary round the other way, each one
+# bfloat16 step); vs the emulation at the wrong cut (half a layer off)
+# 2.2e-3; bf16 vs float 1.6e-3 (pp 2), 2.5e-3 (tp 2), 2.9e-3 (pp 2 x tp 2).
+EMU_BOUND = 1e-4
 RELATED_FLOOR = 1e-4
 TP_BOUND = 2e-2
 
@@ -107,9 +111,11 @@ def main():
             if layout == ["--pp", "2"]:
                 cut = rb["layer_split"][1]
                 e, far = rel(lb, rounded_at(P, pixels, cut)), rel(lb, ref)
+                off = min(rel(lb, rounded_at(P, pixels, cut + d)) for d in (-0.5, 0.5))
                 ck.check(f"{name}: the reference rounded at the cut ({cut} layers)",
-                         e <= EMU_BOUND and far >= RELATED_FLOOR,
-                         f"{e:.1e} (bound {EMU_BOUND:.0e}); float reference {far:.1e}")
+                         e <= EMU_BOUND and far >= RELATED_FLOOR and off >= 4 * EMU_BOUND,
+                         f"{e:.1e} (bound {EMU_BOUND:.0e}); float reference {far:.1e}; "
+                         f"rounded half a layer off {off:.1e} (floor {4 * EMU_BOUND:.0e})")
             else:
                 e = rel(lb, ref)
                 ck.check(f"{name}: logits vs the float reference", RELATED_FLOOR <= e <= TP_BOUND,
