@@ -1,6 +1,7 @@
 /* perfmodel.c - the performance model (perfmodel.h). */
 #include "perfmodel.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -276,6 +277,21 @@ static int by_choice(const void *a, const void *b)
     return x->memory_per_rank < y->memory_per_rank ? -1 : x->memory_per_rank > y->memory_per_rank;
 }
 
+/* Whether x's prediction rests more firmly than y's (vr_perf_search's
+ * lead among near-equals): fewer ranks per replica, then rows per
+ * micro-batch nearer VR_PERF_CALIBRATED_ROWS, then less memory. */
+static int firmer(const vr_perf_choice *x, const vr_perf_choice *y, size_t tokens)
+{
+    int rx = x->pp * x->tp, ry = y->pp * y->tp;
+    if (rx != ry)
+        return rx < ry;
+    double dx = fabs(log((double)x->batch * tokens / VR_PERF_CALIBRATED_ROWS));
+    double dy = fabs(log((double)y->batch * tokens / VR_PERF_CALIBRATED_ROWS));
+    if (fabs(dx - dy) > 1e-9)
+        return dx < dy;
+    return x->memory_per_rank < y->memory_per_rank;
+}
+
 /* The stage of r that sets its period, and how far the stages are from even. */
 static void slowest_stage(const vr_perf *r, int pp, vr_perf_choice *ch)
 {
@@ -357,14 +373,16 @@ vr_status vr_perf_search(const vr_config *c, int nodes, int ranks_per_node,
         }
     }
     qsort(ch, k, sizeof *ch, by_choice);
-    /* Within 1% of the fastest the model cannot tell layouts apart (beyond
-     * batch 8 the small-M term is that small, and caches, which it does not
-     * model, favour the smaller batch): the one needing the least memory
-     * leads (the smaller batch, fewer stages). */
+    /* Within 1% of the fastest the model cannot tell layouts apart; the
+     * lead is the one its prediction rests on most firmly: the fewest ranks
+     * per replica (stage boundaries and TP exchanges carry waits the model
+     * counts only on average: measured, they made it optimistic), then the
+     * batch whose rows are nearest those the calibration timed, then the
+     * least memory. */
     size_t lead = 0;
     for (size_t i = 1; i < k && ch[0].fits && ch[i].fits &&
                        ch[i].images_per_s >= 0.99 * ch[0].images_per_s; i++)
-        if (ch[i].memory_per_rank < ch[lead].memory_per_rank)
+        if (firmer(&ch[i], &ch[lead], c->tokens))
             lead = i;
     if (lead) {
         vr_perf_choice t = ch[lead];

@@ -126,13 +126,19 @@ typedef struct {
     int tp_link_net, pp_link_net;
 } vr_perf_choice;
 
+/* The rows per GEMM at which --calibrate times the rates (8 images of
+ * ViT-B/16's 197 tokens); m_half extrapolates from there. */
+#define VR_PERF_CALIBRATED_ROWS 1576
+
 /* Every layout of nodes x ranks_per_node ranks (dp pp tp = ranks, tp up to
  * the heads, pp up to the layers; threads: s->threads, or when 0 the
  * profile's cores / ranks per node)
  * at batches 1 to 64 (powers of two), predicted with s's precision, decode
  * and wire; *out (malloc'd, *n entries) sorted: those that fit first, by
- * images/s, except that the first is the least memory of those within 1% of
- * the fastest (the model cannot tell them apart). */
+ * images/s, except that the first is, of those within 1% of the fastest
+ * (the model cannot tell them apart), the one with the fewest ranks per
+ * replica (pp x tp), then rows per micro-batch nearest
+ * VR_PERF_CALIBRATED_ROWS, then the least memory. */
 vr_status vr_perf_search(const vr_config *c, int nodes, int ranks_per_node,
                          const vr_perf_setup *s, const vr_profile *prof, double mem_per_rank,
                          vr_perf_choice **out, size_t *n);

@@ -232,7 +232,7 @@ vr_status vr_calibrate(vr_profile *p, char *host, size_t host_cap, vr_gemm_backe
                        int *measured_links)
 {
     int threads = vr_gemm_threads(), me = vr_comm_rank();
-    double alone = 0, loaded = 0; /* rank 0's float32 block rate at 1576 rows */
+    double alone = 0, loaded = 0; /* rank 0's float32 block rate at VR_PERF_CALIBRATED_ROWS */
     memset(p, 0, sizeof *p);
     long cores = sysconf(_SC_NPROCESSORS_ONLN), pages = sysconf(_SC_PHYS_PAGES);
     p->cores = cores > 0 ? (int)cores : 1;
@@ -244,7 +244,7 @@ vr_status vr_calibrate(vr_profile *p, char *host, size_t host_cap, vr_gemm_backe
     if (me == 0) { /* (one rank measures the node; the others sleep in the barrier below) */
         /* ViT-B/16 shapes: 8 images of 197 tokens, D 768, MLP 3072; 64 rows for the
          * small-M slope */
-        size_t Mb = 1576, Ms = 64, N = 3072, K = 768, T = 197, H = 12, hd = 64;
+        size_t Mb = VR_PERF_CALIBRATED_ROWS, Ms = 64, N = 3072, K = 768, T = 197, H = 12, hd = 64;
         float *A = vr_alloc(Mb * N, sizeof *A, "calibration inputs");
         float *W = vr_alloc(W_FLOATS, sizeof *W, "calibration weights");
         float *C = vr_alloc(Mb * N, sizeof *C, "calibration outputs");
@@ -329,7 +329,7 @@ vr_status vr_calibrate(vr_profile *p, char *host, size_t host_cap, vr_gemm_backe
      * rank alone has no neighbours: full_load stays 1) */
     vr_comm_quiet_barrier();
     if ((st = vr_comm_agree(st)) ||
-        (vr_comm_size() > 1 && (st = loaded_rate(be, 1576, threads, &loaded))))
+        (vr_comm_size() > 1 && (st = loaded_rate(be, VR_PERF_CALIBRATED_ROWS, threads, &loaded))))
         return st;
     /* every rank: the links */
     double shm[3], net[3];
