@@ -280,13 +280,13 @@ static int by_choice(const void *a, const void *b)
 /* Whether x's prediction rests more firmly than y's (vr_perf_search's
  * lead among near-equals): fewer ranks per replica, then rows per
  * micro-batch nearer VR_PERF_CALIBRATED_ROWS, then less memory. */
-static int firmer(const vr_perf_choice *x, const vr_perf_choice *y, size_t tokens)
+static int firmer(const vr_perf_choice *x, const vr_perf_choice *y)
 {
     int rx = x->pp * x->tp, ry = y->pp * y->tp;
     if (rx != ry)
         return rx < ry;
-    double dx = fabs(log((double)x->batch * tokens / VR_PERF_CALIBRATED_ROWS));
-    double dy = fabs(log((double)y->batch * tokens / VR_PERF_CALIBRATED_ROWS));
+    double dx = fabs(log((double)x->rows / VR_PERF_CALIBRATED_ROWS));
+    double dy = fabs(log((double)y->rows / VR_PERF_CALIBRATED_ROWS));
     if (fabs(dx - dy) > 1e-9)
         return dx < dy;
     return x->memory_per_rank < y->memory_per_rank;
@@ -360,6 +360,7 @@ vr_status vr_perf_search(const vr_config *c, int nodes, int ranks_per_node,
                 }
                 ch[k] = (vr_perf_choice){.dp = (int)dp, .pp = (int)pp, .tp = (int)tp,
                                          .batch = b, .threads = threads,
+                                         .rows = (size_t)b * c->tokens,
                                          .images_per_s = r.images_per_s,
                                          .memory_per_rank = r.memory_per_rank, .bound = r.bound,
                                          .fits = r.memory_per_rank <= mem_per_rank,
@@ -382,7 +383,7 @@ vr_status vr_perf_search(const vr_config *c, int nodes, int ranks_per_node,
     size_t lead = 0;
     for (size_t i = 1; i < k && ch[0].fits && ch[i].fits &&
                        ch[i].images_per_s >= 0.99 * ch[0].images_per_s; i++)
-        if (firmer(&ch[i], &ch[lead], c->tokens))
+        if (firmer(&ch[i], &ch[lead]))
             lead = i;
     if (lead) {
         vr_perf_choice t = ch[lead];
@@ -404,13 +405,14 @@ void vr_perf_print(const vr_perf_choice *ch, size_t n, size_t top, int json, FIL
                        "\"bound\": \"%s\", \"fits\": %s, \"period_s\": %.6g, "
                        "\"stage_compute_s\": %.6g, \"stage_tp_s\": %.6g, \"stage_send_s\": %.6g, "
                        "\"imbalance\": %.6g, \"tp_bytes\": %.6g, \"tp_link\": \"%s\", "
-                       "\"pp_bytes\": %.6g, \"pp_link\": \"%s\", \"fill_send_s\": %.6g}",
+                       "\"pp_bytes\": %.6g, \"pp_link\": \"%s\", \"fill_send_s\": %.6g, "
+                       "\"rows\": %zu}",
                     i ? "," : "", ch[i].dp, ch[i].pp, ch[i].tp, ch[i].batch, ch[i].threads,
                     ch[i].images_per_s, ch[i].memory_per_rank, vr_bound_name(ch[i].bound),
                     ch[i].fits ? "true" : "false", ch[i].period_s, ch[i].compute_s, ch[i].tp_s,
                     ch[i].send_s, ch[i].imbalance, ch[i].tp_bytes,
                     ch[i].tp_link_net ? "net" : "shm", ch[i].pp_bytes,
-                    ch[i].pp_link_net ? "net" : "shm", ch[i].fill_send_s);
+                    ch[i].pp_link_net ? "net" : "shm", ch[i].fill_send_s, ch[i].rows);
         fprintf(f, "\n]\n");
         return;
     }

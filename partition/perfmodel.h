@@ -114,6 +114,7 @@ double vr_perf_run_seconds(const vr_perf *r, int pp, size_t n, int batch);
 /* One candidate layout and what the model says of it. */
 typedef struct {
     int dp, pp, tp, batch, threads;
+    size_t rows; /* a micro-batch's: batch x tokens */
     double images_per_s, memory_per_rank;
     vr_bound bound;
     int fits; /* memory_per_rank within the limit */
@@ -146,7 +147,7 @@ vr_status vr_perf_search(const vr_config *c, int nodes, int ranks_per_node,
 /* The best `top` of them as a table, or all as a JSON list (with the
  * period and its stage's compute, TP and send seconds, the imbalance, and
  * the bytes per micro-batch one TP rank exchanges and one stage sends, each
- * with its link: "shm" or "net", and fill_send_s). */
+ * with its link: "shm" or "net", fill_send_s and rows). */
 void vr_perf_print(const vr_perf_choice *ch, size_t n, size_t top, int json, FILE *f);
 
 #endif

@@ -30,6 +30,7 @@ predict.png. Everything is a prediction: nothing measured is mixed in.
 """
 import csv
 import json
+import math
 import os
 import subprocess
 
@@ -85,14 +86,16 @@ def plan(a, spec, nodes, rpn):
 
 def best_of(layouts, dp1):
     """The planner's pick of the fitting layouts (of dp 1 only when dp1), or
-    None: as vitrun's search leads, the least memory of those within 1% of
-    the fastest (partition/perfmodel.h)."""
+    None: as vitrun's search leads, of those within 1% of the fastest the
+    fewest ranks per replica, then the rows per micro-batch nearest the
+    calibrated 1576, then the least memory (partition/perfmodel.h)."""
     fit = [o for o in layouts if o["fits"] and (not dp1 or o["dp"] == 1)]
     if not fit:
         return None
     top = max(o["images_per_s"] for o in fit)
     return min((o for o in fit if o["images_per_s"] >= 0.99 * top),
-               key=lambda o: (o["memory_per_rank"], -o["images_per_s"]))
+               key=lambda o: (o["pp"] * o["tp"], round(abs(math.log(o["rows"] / 1576)), 9),
+                              o["memory_per_rank"], -o["images_per_s"]))
 
 
 def predict_tower(a, label, spec, nodes, rpns):

@@ -78,6 +78,9 @@ def main():
                 "period_s", "stage_compute_s", "stage_tp_s", "stage_send_s", "imbalance")
         ck.check("--json: one object per layout with the fields",
                  isinstance(lay, list) and lay and all(all(k in o for k in need) for o in lay))
+        tokens = (32 // 8) ** 2 + 1  # the model's: 16 patches and the class token
+        ck.check("--json: rows = batch x 17 tokens",
+                 all(o.get("rows") == o["batch"] * tokens for o in lay))
         ck.check("--json: every layout uses the 4 ranks",
                  all(o["dp"] * o["pp"] * o["tp"] == 4 for o in lay))
         got = {(o["dp"], o["pp"], o["tp"]) for o in lay}
@@ -88,10 +91,8 @@ def main():
         top = max(o["images_per_s"] for o in lay if o["fits"])
         near = [o for o in lay if o["fits"] and o["images_per_s"] >= 0.99 * top]
 
-        tokens = (32 // 8) ** 2 + 1  # the model's: 16 patches and the class token
-
         def firm(o):  # fewest ranks a replica, rows nearest 1576, least memory
-            return (o["pp"] * o["tp"], round(abs(math.log(o["batch"] * tokens / 1576)), 9),
+            return (o["pp"] * o["tp"], round(abs(math.log(o["rows"] / 1576)), 9),
                     o["memory_per_rank"])
         ck.check("--json: the first, of those within 1% of the fastest, has the fewest ranks "
                  "per replica, the batch nearest 1576 rows, the least memory; the rest fitting "
