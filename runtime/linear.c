@@ -229,15 +229,25 @@ static void plain_weights_ld(vr_linear *l)
     dnnl_memory_desc_t ab, padded;
     dnnl_dims_t dims = {(dnnl_dim_t)l->K, (dnnl_dim_t)l->N};
     dnnl_dims_t strides = {(dnnl_dim_t)l->N + 16, 1};
-    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_desc_t pd = NULL, pp = NULL;
+    const char *impl = NULL, *pimpl = NULL;
     if (l->N * sizeof(float) % 1024 ||
         dnnl_memory_desc_init_by_tag(&ab, 2, dims, dnnl_f32, dnnl_ab) ||
         !dnnl_memory_desc_equal(&ab, &l->wmd) ||
         dnnl_memory_desc_init_by_strides(&padded, 2, dims, dnnl_f32, strides) ||
-        matmul_pd(&pd, l, 256, &padded) != dnnl_success)
+        matmul_pd(&pd, l, 256, &ab) != dnnl_success ||
+        matmul_pd(&pp, l, 256, &padded) != dnnl_success) {
+        if (pd)
+            dnnl_primitive_desc_destroy(pd);
         return;
+    }
+    /* only when the same kernels take the padded rows */
+    if (!dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) &&
+        !dnnl_primitive_desc_query(pp, dnnl_query_impl_info_str, 0, &pimpl) && impl && pimpl &&
+        !strcmp(impl, pimpl))
+        l->wmd = padded;
     dnnl_primitive_desc_destroy(pd);
-    l->wmd = padded;
+    dnnl_primitive_desc_destroy(pp);
 }
 
 static vr_status dnnl_prepare(vr_linear *l)
