@@ -146,8 +146,9 @@ vr_status vr_perf_predict(const vr_plan *p, const vr_perf_setup *s, const vr_pro
     double w = s->wire_bf16 ? 2 : 4, M = (double)s->batch * c->tokens;
     double worst_period = 0, total = 0, mem = 0;
     /* a node's cores are shared by its ranks: per micro-batch, the core-
-     * seconds of the ranks on a node over its cores bound their period
-     * (ranks waiting for a message yield their core: mpi_yield_when_idle) */
+     * seconds of the ranks on a node over its cores bound their period;
+     * a TP exchange's seconds count as the core's (copies, polling: tp 4 on
+     * 2 cores was 17% optimistic without them), a pipeline wait's do not */
     long ranks = (long)p->dp * p->pp * p->tp, rpn = s->ranks_per_node;
     long nodes = (ranks + rpn - 1) / rpn;
     /* a core computes slower when the node's other cores compute too: from
@@ -178,7 +179,7 @@ vr_status vr_perf_predict(const vr_plan *p, const vr_perf_setup *s, const vr_pro
                 vr_shard sh = vr_plan_shard(p, st, t);
                 rank_cost rc = rank_time(p, &sh, s, f, tl);
                 rc.compute /= speed;
-                node_s[(first + t) / rpn] += rc.compute * s->threads;
+                node_s[(first + t) / rpn] += rc.compute * s->threads + rc.tp;
                 if (rc.compute > comp[st])
                     comp[st] = rc.compute;
                 if (rc.tp > tps[st])

@@ -168,6 +168,24 @@ int main(void)
     near("dp 4 on 2 cores: images/s", sh4.images_per_s, 4 / (2 * 1.759808e-3));
     near("dp 4 on 2 cores: period", sh4.period_s, 2 * 1.759808e-3);
     is("dp 4 on 2 cores: compute bound", sh4.bound == VR_BOUND_COMPUTE);
+    /* tp 2 on a one-core node: both ranks' compute and TP exchanges share
+     * the core (a rank in an exchange copies or polls: core time the other
+     * rank cannot use), so the period is twice one rank's compute plus its
+     * 20.392 us of transfers. */
+    {
+        vr_profile one_core = node;
+        one_core.cores = 1;
+        vr_plan pl1;
+        vr_perf r1 = {0};
+        vr_perf_setup su1 = {.batch = 1, .threads = 1, .ranks_per_node = 2};
+        if (vr_plan_build(&pl1, &c, 1, 1, 2, NULL) ||
+            vr_perf_predict(&pl1, &su1, &one_core, 0, &r1))
+            is("tp 2 on one core predicts", 0);
+        near("tp 2 on one core: two ranks' compute and exchanges", r1.period_s,
+             2 * (t2.compute_s[0] + 20.392e-6));
+        is("tp 2 on one core: compute bound (the core)", r1.bound == VR_BOUND_COMPUTE);
+        vr_plan_free(&pl1);
+    }
     /* pp 2 with 2 ranks on 2 cores: no sharing, the stages' own periods */
     vr_perf p2s = predict(&c, 1, 2, 1, 2, 0);
     near("pp 2 on 2 cores: the slower stage", p2s.period_s,
