@@ -218,6 +218,8 @@ vr_status vr_perf_predict(const vr_plan *p, const vr_perf_setup *s, const vr_pro
     int shared = 0; /* the cores, not a stage or link, set some replica's period */
     for (int r = 0; r < p->dp; r++) {
         double period = own[r];
+        if (period > out->alone_period_s)
+            out->alone_period_s = period;
         long lo = (long)r * p->pp * p->tp / rpn, hi = ((long)(r + 1) * p->pp * p->tp - 1) / rpn;
         for (long n = lo; n <= hi; n++)
             if (node_s[n] / f->cores > period * (1 + 1e-9)) {
@@ -265,7 +267,11 @@ double vr_perf_run_seconds(const vr_perf *r, int pp, size_t n, int batch)
     double sends = 0;
     for (int st = 0; st < pp && st < VR_PERF_MAX_PP; st++)
         sends += r->send_s[st];
-    return mb ? ((double)mb + pp - 1) * r->period_s + sends : 0;
+    double shared = (double)mb * r->period_s, alone = ((double)mb + pp - 1) * r->alone_period_s;
+    double fill = ((double)mb + pp - 1) * r->period_s;
+    if (r->alone_period_s > 0 && r->alone_period_s < r->period_s)
+        fill = shared > alone ? shared : alone;
+    return mb ? fill + sends : 0;
 }
 
 static int by_choice(const void *a, const void *b)
@@ -311,6 +317,7 @@ static void slowest_stage(const vr_perf *r, int pp, vr_perf_choice *ch)
         }
     }
     ch->period_s = r->period_s;
+    ch->alone_period_s = r->alone_period_s;
     ch->imbalance = sum > 0 ? most * pp / sum : 1;
 }
 
@@ -407,13 +414,14 @@ void vr_perf_print(const vr_perf_choice *ch, size_t n, size_t top, int json, FIL
                        "\"stage_compute_s\": %.6g, \"stage_tp_s\": %.6g, \"stage_send_s\": %.6g, "
                        "\"imbalance\": %.6g, \"tp_bytes\": %.6g, \"tp_link\": \"%s\", "
                        "\"pp_bytes\": %.6g, \"pp_link\": \"%s\", \"fill_send_s\": %.6g, "
-                       "\"rows\": %zu}",
+                       "\"alone_period_s\": %.6g, \"rows\": %zu}",
                     i ? "," : "", ch[i].dp, ch[i].pp, ch[i].tp, ch[i].batch, ch[i].threads,
                     ch[i].images_per_s, ch[i].memory_per_rank, vr_bound_name(ch[i].bound),
                     ch[i].fits ? "true" : "false", ch[i].period_s, ch[i].compute_s, ch[i].tp_s,
                     ch[i].send_s, ch[i].imbalance, ch[i].tp_bytes,
                     ch[i].tp_link_net ? "net" : "shm", ch[i].pp_bytes,
-                    ch[i].pp_link_net ? "net" : "shm", ch[i].fill_send_s, ch[i].rows);
+                    ch[i].pp_link_net ? "net" : "shm", ch[i].fill_send_s, ch[i].alone_period_s,
+                    ch[i].rows);
         fprintf(f, "\n]\n");
         return;
     }

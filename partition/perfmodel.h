@@ -93,6 +93,7 @@ typedef enum { VR_BOUND_COMPUTE, VR_BOUND_STAGE, VR_BOUND_NETWORK, VR_BOUND_MEMO
 typedef struct {
     double images_per_s;          /* steady state, all replicas */
     double period_s;              /* the pipeline's period (slowest stage) */
+    double alone_period_s;        /* the same, were its ranks alone on their cores */
     double compute_s[VR_PERF_MAX_PP]; /* per stage: the slowest TP rank's compute */
     double tp_s[VR_PERF_MAX_PP];      /* per stage: TP transfers */
     double send_s[VR_PERF_MAX_PP];    /* per stage: sending to the next stage */
@@ -112,7 +113,11 @@ vr_status vr_perf_predict(const vr_plan *p, const vr_perf_setup *s, const vr_pro
                           double mem_per_rank, vr_perf *out);
 
 /* Seconds for a run of n images per replica (fill and drain included: n/B
- * + pp - 1 periods and the first micro-batch's sends between stages). */
+ * + pp - 1 periods and the first micro-batch's sends between stages). When
+ * the node's shared cores set the period, the stages idle in the fill and
+ * drain leave their cores to the others (vr_comm_wait naps there), so the
+ * run takes the longer of n/B shared periods and n/B + pp - 1 periods
+ * alone. */
 double vr_perf_run_seconds(const vr_perf *r, int pp, size_t n, int batch);
 
 /* One candidate layout and what the model says of it. */
@@ -125,6 +130,7 @@ typedef struct {
     /* the stage that sets the pipeline's period (the slowest replica's), per
      * micro-batch: what the bound is read from */
     double period_s, compute_s, tp_s, send_s;
+    double alone_period_s; /* the period were its ranks alone on their cores */
     double imbalance; /* the period over the mean of the stages' periods (1: balanced) */
     double tp_bytes, pp_bytes; /* per micro-batch, as vr_perf's */
     double fill_send_s; /* the sends between stages the first micro-batch waits for */
@@ -151,7 +157,7 @@ vr_status vr_perf_search(const vr_config *c, int nodes, int ranks_per_node,
 /* The best `top` of them as a table, or all as a JSON list (with the
  * period and its stage's compute, TP and send seconds, the imbalance, and
  * the bytes per micro-batch one TP rank exchanges and one stage sends, each
- * with its link: "shm" or "net", fill_send_s and rows). */
+ * with its link: "shm" or "net", fill_send_s, alone_period_s and rows). */
 void vr_perf_print(const vr_perf_choice *ch, size_t n, size_t top, int json, FILE *f);
 
 #endif

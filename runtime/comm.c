@@ -1,12 +1,15 @@
 /* comm.c - MPI: the rank grid, agreement on failure, TP collectives,
  * non-blocking activation transfers. The only file that includes <mpi.h>. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "comm.h"
 
 #include <limits.h>
 #include <mpi.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kernels.h"
@@ -19,6 +22,7 @@ static MPI_Comm g_tp = MPI_COMM_NULL;
 static int *g_order;        /* (size): grid position -> world rank */
 static MPI_Request g_pool[POOL];
 static int g_pool_used[POOL];
+static int g_nap; /* vr_comm_wait naps (vr_comm_wait_setup) */
 
 static vr_status mpi_fail(int err, const char *what)
 {
@@ -513,12 +517,53 @@ vr_status vr_comm_irecv(void *buf, size_t bytes, int src, int tag, vr_request *r
     return e == MPI_SUCCESS ? VR_OK : mpi_fail(e, "MPI_Irecv");
 }
 
+int vr_comm_wait_setup(int threads)
+{
+    MPI_Comm node;
+    int here = 1;
+    cpu_set_t mine, all;
+    CPU_ZERO(&mine);
+    if (sched_getaffinity(0, sizeof mine, &mine) != 0)
+        for (long c = 0, n = sysconf(_SC_NPROCESSORS_ONLN); c < n && c < CPU_SETSIZE; c++)
+            CPU_SET((int)c, &mine);
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, vr_comm_rank(), MPI_INFO_NULL,
+                        &node);
+    MPI_Comm_size(node, &here);
+    MPI_Allreduce(&mine, &all, (int)sizeof all, MPI_BYTE, MPI_BOR, node);
+    MPI_Comm_free(&node);
+    const char *force = getenv("VITRUN_WAIT");
+    int cpus = CPU_COUNT(&all);
+    g_nap = (long)here * (threads > 0 ? threads : 1) > (cpus > 0 ? cpus : 1);
+    if (force && !strcmp(force, "spin"))
+        g_nap = 0;
+    else if (force && !strcmp(force, "nap"))
+        g_nap = 1;
+    return g_nap;
+}
+
+/* MPI_Wait that sleeps: polls for 50 us, then between tests sleeps 20 us,
+ * doubling up to 0.5 ms (a stage's period is tens to hundreds of ms). */
+static int wait_napping(MPI_Request *r)
+{
+    int done = 0, e;
+    long nap = 20000;
+    double t0 = vr_now();
+    while ((e = MPI_Test(r, &done, MPI_STATUS_IGNORE)) == MPI_SUCCESS && !done) {
+        if (vr_now() - t0 < 50e-6)
+            continue;
+        struct timespec ts = {0, nap};
+        nanosleep(&ts, NULL);
+        nap = nap < 250000 ? 2 * nap : 500000;
+    }
+    return e;
+}
+
 vr_status vr_comm_wait(vr_request *req, double *waited)
 {
     if (*req < 0)
         return VR_OK;
     double t0 = vr_now();
-    int e = MPI_Wait(&g_pool[*req], MPI_STATUS_IGNORE);
+    int e = g_nap ? wait_napping(&g_pool[*req]) : MPI_Wait(&g_pool[*req], MPI_STATUS_IGNORE);
     if (waited)
         *waited += vr_now() - t0;
     g_pool_used[*req] = 0;

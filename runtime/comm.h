@@ -127,6 +127,16 @@ typedef int vr_request;
 vr_status vr_comm_isend(const void *buf, size_t bytes, int dest, int tag, vr_request *req,
                         vr_comm_stats *stats);
 vr_status vr_comm_irecv(void *buf, size_t bytes, int src, int tag, vr_request *req);
+/* Collective over all ranks: decides how vr_comm_wait waits on this rank.
+ * When the ranks of its node times `threads` outnumber the CPUs they may
+ * run on (the union of their affinity masks), a pipeline wait naps
+ * (polls, then sleeps 20 us doubling to 0.5 ms) instead of spinning in
+ * MPI: a spinning rank under mpi_yield_when_idle keeps its fair share of a
+ * core, and a stage waiting for its input would hold a core its
+ * neighbours could compute on (pp 2 x tp 2 on 2 cores at 3 micro-batches:
+ * 0.75 of the speed in half the runs). VITRUN_WAIT=spin or nap forces it.
+ * Returns 1 when this rank naps. */
+int vr_comm_wait_setup(int threads);
 /* Waits for req (no-op for -1); the time blocked is added to *waited. */
 vr_status vr_comm_wait(vr_request *req, double *waited);
 /* 1 if req completed (or is -1). */

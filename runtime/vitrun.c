@@ -346,6 +346,7 @@ int main(int argc, char **argv)
     vr_gemm_set_threads(o.threads);
     /* vitrun's own loops get as many threads as BLAS */
     vr_pool_start(vr_gemm_threads());
+    vr_comm_wait_setup(vr_gemm_threads());
     if (o.calibrate)
         return finish(rank, calibrate(&o, rank));
     if (o.layout_auto && (st = layout_auto(&o, rank, size)))

@@ -18,7 +18,9 @@ then round 2) so that a noisy minute on a shared machine spreads over all.
 What is compared: measured, the report's images/s over the whole scoring
 loop (first micro-batch, pipeline fill and drain included); predicted, the
 same run from the model: n micro-batches per replica take (n + P - 1)
-periods and the first one's sends between stages (vr_perf_run_seconds),
+periods and the first one's sends between stages, or where the node's
+shared cores set the period, the longer of n shared periods and n + P - 1
+alone (vr_perf_run_seconds),
 the period from the model's steady-state images/s (D x B / period). Error = predicted / measured - 1, per row, from
 the median of the rounds. Synthetic input (no decoding).
 
@@ -92,7 +94,11 @@ def whole_run(c, lay, images):
     d, p, _, b = lay
     period = d * b / c["images_per_s"]
     n_mb = math.ceil(images / d / b)
-    return images / ((n_mb + p - 1) * period + c.get("fill_send_s", 0))
+    run = (n_mb + p - 1) * period
+    alone = c.get("alone_period_s", 0)
+    if 0 < alone < c["period_s"]:  # the node's shared cores set the period
+        run = max(n_mb * period, (n_mb + p - 1) * alone)
+    return images / (run + c.get("fill_send_s", 0))
 
 
 def main(argv=None):

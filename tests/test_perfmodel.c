@@ -185,6 +185,20 @@ int main(void)
              2 * (t2.compute_s[0] + 20.392e-6));
         is("tp 2 on one core: compute bound (the core)", r1.bound == VR_BOUND_COMPUTE);
         vr_plan_free(&pl1);
+        /* pp 2 on the one core: the period is both stages' compute (1
+         * rank's, 1.759808e-3 s), alone each stage would take its own; a
+         * 10-image run takes the longer of 10 shared periods and 11 alone
+         * (the fill's idle stage leaves the core to the other), plus the
+         * first send on shared memory: 1 us + 4352 bytes at 1 GB/s */
+        if (vr_plan_build(&pl1, &c, 1, 2, 1, NULL) ||
+            vr_perf_predict(&pl1, &su1, &one_core, 0, &r1))
+            is("pp 2 on one core predicts", 0);
+        double st_max = r1.compute_s[0] > r1.compute_s[1] ? r1.compute_s[0] : r1.compute_s[1];
+        near("pp 2 on one core: the period is both stages", r1.period_s, 1.759808e-3);
+        near("pp 2 on one core: alone, the slower stage", r1.alone_period_s, st_max);
+        near("pp 2 on one core: a 10-image run, the fill hidden",
+             vr_perf_run_seconds(&r1, 2, 10, 1), 10 * 1.759808e-3 + 1e-6 + 4352 / 1e9);
+        vr_plan_free(&pl1);
     }
     /* pp 2 with 2 ranks on 2 cores: no sharing, the stages' own periods */
     vr_perf p2s = predict(&c, 1, 2, 1, 2, 0);
