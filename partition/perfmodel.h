@@ -28,13 +28,13 @@
  * (more ranks x threads than cores; a rank in a TP exchange copies or
  * polls, and mpi_yield_when_idle's sched_yield hands the core over only
  * until the poller is owed its fair share again; a stage's wait for its
- * input is not counted: pp 4 on 2 cores measured 7% faster than the model
- * even so), and the compute rates fall
+ * input is not counted: vr_comm_wait naps there), and the compute rates fall
  * from their one-core values to full_load's as the job keeps more of the
  * node's cores busy (linearly in the busy cores; a one-core node is always
  * full). A run of n micro-batches per replica takes (n + pp - 1) periods
  * (fill and drain) plus the first micro-batch's sends between stages,
- * which later ones overlap. Links are shared memory inside a node and the
+ * which later ones overlap (with shared cores setting the period, see
+ * vr_perf_run_seconds). Links are shared memory inside a node and the
  * network between nodes (ranks are placed in order: replica, stage, TP
  * rank, filling one node after another).
  *
