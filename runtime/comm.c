@@ -541,6 +541,8 @@ int vr_comm_wait_setup(int threads)
     return g_nap;
 }
 
+int vr_comm_naps(void) { return g_nap; }
+
 /* MPI_Wait that sleeps: polls for 50 us, then between tests sleeps 20 us,
  * doubling up to 0.5 ms (a stage's period is tens to hundreds of ms). */
 static int wait_napping(MPI_Request *r)

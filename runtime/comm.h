@@ -134,9 +134,11 @@ vr_status vr_comm_irecv(void *buf, size_t bytes, int src, int tag, vr_request *r
  * MPI: a spinning rank under mpi_yield_when_idle keeps its fair share of a
  * core, and a stage waiting for its input would hold a core its
  * neighbours could compute on (pp 2 x tp 2 on 2 cores at 3 micro-batches:
- * 0.75 of the speed in half the runs). VITRUN_WAIT=spin or nap forces it.
- * Returns 1 when this rank naps. */
+ * 0.75 of the speed in 1 run of 3). VITRUN_WAIT=spin or nap forces it
+ * (vitrun checks the value). Returns 1 when this rank naps. */
 int vr_comm_wait_setup(int threads);
+/* What vr_comm_wait_setup decided on this rank (1: naps). */
+int vr_comm_naps(void);
 /* Waits for req (no-op for -1); the time blocked is added to *waited. */
 vr_status vr_comm_wait(vr_request *req, double *waited);
 /* 1 if req completed (or is -1). */

@@ -35,9 +35,10 @@ static void write_json(FILE *f, const vr_rank_report *all, const vr_grid *g, con
     fprintf(f, "  \"layer_split\": [");
     for (int s = 0; s <= p->pp; s++)
         fprintf(f, "%s%g", s ? ", " : "", (double)p->part_split[s] / 2);
+    /* pipeline_wait: rank 0's (vr_comm_wait_setup decides per node) */
     fprintf(f, "],\n  \"images\": %.0f,\n  \"wall_s\": %.6f,\n  \"images_per_s\": %.4f,\n"
-            "  \"blas\": \"%s\",\n  \"ranks\": [\n", images, wall, wall > 0 ? images / wall : 0,
-            vr_gemm_library());
+            "  \"blas\": \"%s\",\n  \"pipeline_wait\": \"%s\",\n  \"ranks\": [\n", images, wall,
+            wall > 0 ? images / wall : 0, vr_gemm_library(), vr_comm_naps() ? "nap" : "spin");
     for (int r = 0; r < g->world_size; r++) {
         const vr_rank_report *x = &all[r];
         fprintf(f, "    {\"rank\": %d, \"replica\": %d, \"stage\": %d, \"tp\": %d, "

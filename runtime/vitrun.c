@@ -329,6 +329,11 @@ int main(int argc, char **argv)
         st = vr_fail(VR_ERR_USAGE, "VITRUN_MAX_ISA is '%s'; expected scalar, avx2 or avx512 (a "
                      "cap on the instructions of vitrun's own kernels); unset it to use the "
                      "CPU's best", isa);
+    const char *wait = getenv("VITRUN_WAIT");
+    if (!st && wait && strcmp(wait, "spin") && strcmp(wait, "nap"))
+        st = vr_fail(VR_ERR_USAGE, "VITRUN_WAIT is '%s'; expected spin (wait for pipeline "
+                     "messages inside MPI) or nap (sleep between tests); unset it to let vitrun "
+                     "nap only where a node has more ranks x threads than CPUs", wait);
     if ((st = vr_comm_agree(st)))
         return finish(rank, st);
     char why[256] = "";

@@ -80,6 +80,11 @@ def main():
     c.check("an unknown VITRUN_MAX_ISA is refused, naming the choices",
             bad.returncode == 2 and "VITRUN_MAX_ISA is 'sse4'; expected scalar, avx2 or avx512"
             in bad.stderr, f"exit {bad.returncode}: {bad.stderr.strip()}")
+    bad = run([a.vitrun, "--synthetic", "1", "--model", "none.h5", "--output", "none.csv"],
+              env=dict(base, VITRUN_WAIT="sleep"), check=False)
+    c.check("an unknown VITRUN_WAIT is refused, naming the choices",
+            bad.returncode == 2 and "VITRUN_WAIT is 'sleep'; expected spin" in bad.stderr,
+            f"exit {bad.returncode}: {bad.stderr.strip()}")
     with tempfile.TemporaryDirectory() as tmp:
         model = os.path.join(tmp, "m.h5")
         run([PYTHON, os.path.join(a.scripts, "make_model.py"), "--image-size", "32",

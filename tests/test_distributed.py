@@ -95,6 +95,11 @@ def main():
                      for s in range(a.pp)]
         ck.check("each stage scored every image once", per_stage == [N] * a.pp, str(per_stage))
         ck.check("report images and throughput", r["images"] == N and r["images_per_s"] > 0)
+        # 1 thread a rank: the pipeline's waits nap where the ranks outnumber the CPUs
+        cpus = len(os.sched_getaffinity(0))
+        want = "nap" if np_ > cpus else "spin"
+        ck.check(f"report: pipeline waits {want} ({np_} ranks, {cpus} CPUs)",
+                 r.get("pipeline_wait") == want, str(r.get("pipeline_wait")))
         ck.check("report: the micro-batch used (--batch, or N when smaller)",
                  r["layout"]["batch"] == min(a.batch, N), f"{r['layout']['batch']}")
         full = 4 * sum(np.asarray(v).size for k, v in P.items() if isinstance(v, np.ndarray))
